@@ -1,0 +1,38 @@
+# One command sets up and runs the main job; one sets up and runs the tests.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOME_DIR ?= .demo-home
+SAMPLE := examples/000_4fc7972ffbe2aa8d.txt
+
+.PHONY: demo test test-fast test-slow lint bench clean
+
+$(BIN)/archive: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+## demo: install, ingest the sample article, search it (the main job)
+demo: $(BIN)/archive
+	$(BIN)/archive --home $(HOME_DIR) ingest $(SAMPLE) --source Euronews --published 2025-03-13 --tag nato --tag ukraine
+	$(BIN)/archive --home $(HOME_DIR) search 'deploy troops'
+
+## test: install and run the whole test suite
+test: $(BIN)/archive
+	$(BIN)/python -m pytest -q
+
+## test-fast: the suite without the slow end-to-end tests
+test-fast: $(BIN)/archive
+	$(BIN)/python -m pytest -q -m "not slow"
+
+## test-slow: only the slow end-to-end tests (crash, concurrency, large inputs)
+test-slow: $(BIN)/archive
+	$(BIN)/python -m pytest -q -m slow
+
+lint: $(BIN)/archive
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) $(HOME_DIR) build *.egg-info

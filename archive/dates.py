@@ -1,0 +1,68 @@
+"""Publication dates: many written forms in, one stored form out.
+
+The stored form is ISO 8601: a date (``2025-09-03``) when only a date was
+given, otherwise a date-time with its UTC offset when the source gave one
+(``2025-09-03T14:05:00+02:00``) and without one when the time zone is unknown.
+Numeric dates such as ``03/09/2025`` are read day first (3 September), as in
+most of the world's news, unless the first number cannot be a day-of-month
+pairing (``09/23/2025`` is 23 September).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+_YEAR_FIRST = re.compile(r"\d{4}[-/.]")
+_A = datetime(1901, 1, 1, 0, 0, 0)
+_B = datetime(1902, 2, 2, 1, 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """A parsed publication date: the stored text and a naive-UTC instant for sorting."""
+
+    iso: str
+    instant: datetime
+
+
+def parse_date(text: str) -> Published:
+    """Parse a publication date as people and feeds write it.
+
+    :raises ValueError: *text* is not a date (the message says why).
+    """
+    from dateutil import parser
+
+    raw = " ".join(str(text).split())
+    if not raw:
+        raise ValueError("empty date")
+    try:
+        a = parser.parse(raw, default=_A, dayfirst=_dayfirst(raw))
+        b = parser.parse(raw, default=_B, dayfirst=_dayfirst(raw))
+    except (ValueError, OverflowError, TypeError) as exc:
+        raise ValueError(f"not a date: {raw!r}") from exc
+    if a.year != b.year or a.month != b.month or a.day != b.day:
+        raise ValueError(f"not a complete date (year, month and day): {raw!r}")
+    has_time = (a.hour, a.minute, a.second) == (b.hour, b.minute, b.second)
+    if not has_time:
+        day = date(a.year, a.month, a.day)
+        return Published(day.isoformat(), datetime(a.year, a.month, a.day))
+    if a.tzinfo is not None and a.utcoffset() is not None:
+        instant = a.astimezone(UTC).replace(tzinfo=None)
+        return Published(a.isoformat(), instant)
+    return Published(a.isoformat(), a)
+
+
+def _dayfirst(raw: str) -> bool:
+    # dateutil applies dayfirst even to ISO forms (2025-09-03 would become 9 March).
+    return not _YEAR_FIRST.match(raw)
+
+
+def from_instant(value: datetime | date) -> Published:
+    """A :class:`Published` for a Python date or date-time."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None and value.utcoffset() is not None:
+            return Published(value.isoformat(), value.astimezone(UTC).replace(tzinfo=None))
+        return Published(value.isoformat(), value)
+    return Published(value.isoformat(), datetime(value.year, value.month, value.day))

@@ -1,0 +1,95 @@
+"""SQLAlchemy 2 typed models: what the archive stores. No queries live here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Named constraints: SQLite batch migrations need them (alembic docs, "naming").
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Article(Base):
+    """One article: its text exactly as ingested (NFC, LF line ends) and its metadata."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text, index=True)
+    url: Mapped[str | None] = mapped_column(Text, unique=True)
+    #: ISO 8601 as given: a date (``2025-09-03``) or a date-time, with its offset when known.
+    published: Mapped[str | None] = mapped_column(String(40))
+    #: ``published`` as naive UTC, for sorting and date filters.
+    published_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    origin: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    ingested: Mapped[datetime] = mapped_column(DateTime, index=True)
+    updated: Mapped[datetime] = mapped_column(DateTime)
+    #: Keys of the input the archive has no column for, kept as they were.
+    extra: Mapped[dict[str, object] | None] = mapped_column(JSON)
+
+    tag_rows: Mapped[list[Tag]] = relationship(
+        back_populates="article",
+        cascade="all, delete-orphan",
+        order_by="Tag.position",
+        lazy="selectin",
+    )
+
+    @property
+    def tags(self) -> list[str]:
+        return [t.name for t in self.tag_rows]
+
+
+class Tag(Base):
+    """A tag on an article, in the order it was given."""
+
+    __tablename__ = "tags"
+    __table_args__ = (Index("ix_tags_name", "name"),)
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    article: Mapped[Article] = relationship(back_populates="tag_rows")
+
+
+class IndexOutbox(Base):
+    """Index work owed for a committed database change (see DESIGN.md).
+
+    Written in the same transaction as the article; cleared once the index
+    has committed the change. Rows left behind by a crash are replayed when
+    the archive is next opened for writing.
+    """
+
+    __tablename__ = "index_outbox"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    article_id: Mapped[int] = mapped_column(Integer, index=True)
+    #: ``upsert`` or ``delete``.
+    op: Mapped[str] = mapped_column(String(8))

@@ -1,0 +1,517 @@
+"""The ``archive`` command line: parse options, call the library, print the result.
+
+No behaviour lives here. Heavy modules are imported inside the commands so that
+``archive --help`` and ``archive search`` start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+if TYPE_CHECKING:
+    from archive.records import ArticleRecord, SearchHit, SearchResults
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class State:
+    def __init__(self, home: Path) -> None:
+        self.home = home
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+def fail(exc: Exception) -> NoReturn:
+    """Report a library error the way Click reports its own: one line, exit 1."""
+    raise click.ClickException(str(exc)) from None
+
+
+def open_archive(state: State) -> Any:
+    from archive import Archive, ArchiveError
+
+    try:
+        return Archive.open(state.home)
+    except ArchiveError as exc:
+        fail(exc)
+
+
+def use_color(choice: str) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    return "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+@click.group(context_settings=CONTEXT)
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="ARCHIVE_HOME",
+    help="Archive directory (database and index). Default: $ARCHIVE_HOME, "
+    "else the platform's user data directory.",
+)
+@click.version_option(package_name="article-archive")
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None) -> None:
+    """Keep news articles in a searchable archive and find passages by keyword.
+
+    \b
+    Example:
+        archive ingest article.txt --source Reuters --tag ukraine
+        archive search 'deploy troops'
+    """
+    if home is None:
+        from platformdirs import user_data_dir
+
+        home = Path(user_data_dir("article-archive", False))
+    ctx.obj = State(home.expanduser())
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=True))
+@click.option("--title", help="Title (default: the text's first line).")
+@click.option("--source", help="Publisher, e.g. 'Reuters'.")
+@click.option("--author", help="Author or byline.")
+@click.option("--url", help="The article's address (unique in the archive).")
+@click.option("--published", metavar="DATE", help="Publication date, e.g. 2025-09-03.")
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="A tag (repeatable).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the summary line.")
+@pass_state
+def ingest(
+    state: State,
+    paths: tuple[Path, ...],
+    title: str | None,
+    source: str | None,
+    author: str | None,
+    url: str | None,
+    published: str | None,
+    tags: tuple[str, ...],
+    quiet: bool,
+) -> None:
+    """Add articles from plain-text files, or '-' for standard input.
+
+    Text already in the archive is left unchanged; the same --url with new
+    text updates that article. Bad inputs are reported and skipped; the exit
+    status is 1 if any failed.
+
+    \b
+    Example:
+        archive ingest story.txt --source Euronews --published 2025-03-13 --tag nato
+        curl -s https://example.org/a.txt | archive ingest - --url https://example.org/a
+    """
+    import time
+
+    from archive.dates import parse_date
+    from archive.ingest import Overrides, read_bytes, read_path
+
+    if published is not None:
+        try:
+            parse_date(published)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--published") from None
+    if (url or title) and len(paths) > 1:
+        raise click.UsageError("--url and --title name one article: give a single input")
+    overrides = Overrides(title, author, source, url, published, tags)
+    started = time.monotonic()
+
+    def items() -> Any:
+        for path in paths:
+            if str(path) == "-":
+                yield from read_bytes(sys.stdin.buffer.read(), "-", overrides)
+            else:
+                yield from read_path(path, overrides)
+
+    def show(outcome: Any) -> None:
+        if outcome.status == "failed":
+            click.echo(f"error: {outcome.message}", err=True)
+        elif not quiet:
+            what = f"{outcome.status} {outcome.article_id}: {outcome.title}"
+            note = f" ({outcome.message})" if outcome.message else ""
+            click.echo(f"{what}{note}")
+
+    archive = open_archive(state)
+    try:
+        report = archive.ingest(items(), progress=show)
+    except Exception as exc:
+        from archive import ArchiveError
+
+        if isinstance(exc, ArchiveError):
+            fail(exc)
+        raise
+    finally:
+        archive.close()
+    click.echo(f"{report.summary()} in {time.monotonic() - started:.1f}s")
+    if report.failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("query")
+@click.option(
+    "-n",
+    "--limit",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="Most hits to show.",
+)
+@click.option("--offset", default=0, type=click.IntRange(0), help="Hits to skip (paging).")
+@click.option(
+    "--passages", default=3, show_default=True, type=click.IntRange(0, 50), help="Passages per hit."
+)
+@click.option(
+    "--sort",
+    type=click.Choice(["relevance", "newest", "oldest"]),
+    default="relevance",
+    show_default=True,
+    help="Order of the hits.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour matched words (auto: on a terminal, unless NO_COLOR).",
+)
+@pass_state
+def search(
+    state: State,
+    query: str,
+    limit: int,
+    offset: int,
+    passages: int,
+    sort: str,
+    fmt: str,
+    color: str,
+) -> None:
+    """Search titles and bodies; print each hit with its highlighted passages.
+
+    QUERY uses Whoosh's syntax: every word is required; OR, NOT, (brackets),
+    "quoted phrases", word* (prefix), field:value with fields title, body,
+    author, source, tag, url and published (e.g. published:2025 or
+    published:[2025-01 to 2025-06]). Words match their other forms
+    (deploy finds deployment) and British/American spellings.
+
+    \b
+    Example:
+        archive search 'deploy troops'
+        archive search '"reassurance force" AND source:euronews' --format json
+    """
+    from archive import ArchiveError
+    from archive.searching import search as run
+
+    try:
+        results = run(state.home, query, limit=limit, offset=offset, passages=passages, sort=sort)
+    except ArchiveError as exc:
+        fail(exc)
+    for notice in results.notices:
+        click.echo(f"note: {notice}", err=True)
+    if fmt == "json":
+        click.echo(json.dumps(results.to_json(), ensure_ascii=False, indent=2))
+        return
+    click.echo(render_results(results, use_color(color)))
+
+
+def render_results(results: SearchResults, color: bool) -> str:
+    if not results.hits:
+        if results.total:
+            return f"No more hits: {results.total} articles match {results.query!r}."
+        return f"No articles match {results.query!r}."
+    lines = []
+    first, last = results.hits[0].rank, results.hits[-1].rank
+    noun = "article matches" if results.total == 1 else "articles match"
+    lines.append(f"{results.total} {noun} {results.query!r} (showing {first}–{last})")
+    for hit in results.hits:
+        lines.append("")
+        lines.extend(render_hit(hit, color))
+    return "\n".join(lines)
+
+
+def render_hit(hit: SearchHit, color: bool) -> list[str]:
+    title = click.style(hit.title, bold=True) if color else hit.title
+    meta = " · ".join(x for x in (hit.source, hit.published and hit.published[:10]) if x)
+    lines = [f"{hit.rank}. {title}", f"   {meta + ' · ' if meta else ''}id {hit.id}"]
+    for p in hit.passages:
+        lines.append("   " + mark(p.text, p.highlights, color))
+    return lines
+
+
+def mark(text: str, highlights: list[tuple[int, int]], color: bool) -> str:
+    """*text* with its highlights in bold colour, or wrapped in ``**``; white space folded."""
+    out = []
+    pos = 0
+    for s, e in highlights:
+        out.append(text[pos:s])
+        word = text[s:e]
+        out.append(click.style(word, fg="yellow", bold=True) if color else f"**{word}**")
+        pos = e
+    out.append(text[pos:])
+    return re.sub(r"\s+", " ", "".join(out)).strip()
+
+
+@cli.command()
+@click.argument("article_id", type=int)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@pass_state
+def show(state: State, article_id: int, fmt: str) -> None:
+    """Print one article: every field and the full text.
+
+    \b
+    Example:
+        archive show 1
+        archive show 1 --format json
+    """
+    from archive import ArchiveError
+
+    archive = open_archive(state)
+    try:
+        article = archive.get(article_id)
+    except ArchiveError as exc:
+        fail(exc)
+    finally:
+        archive.close()
+    if fmt == "json":
+        click.echo(json.dumps(article.to_json(), ensure_ascii=False, indent=2))
+        return
+    click.echo(render_article(article))
+
+
+def render_article(a: ArticleRecord) -> str:
+    rows = [
+        ("id", a.id),
+        ("title", a.title),
+        ("source", a.source),
+        ("author", a.author),
+        ("published", a.published),
+        ("url", a.url),
+        ("tags", ", ".join(a.tags) or None),
+        ("origin", a.origin),
+        ("ingested", a.ingested.isoformat(timespec="seconds") + "Z"),
+        ("updated", a.updated.isoformat(timespec="seconds") + "Z"),
+    ]
+    head = "\n".join(f"{k + ':':<11}{v}" for k, v in rows if v is not None)
+    return f"{head}\n\n{a.body}"
+
+
+@cli.command(name="list")
+@click.option(
+    "-n",
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Most articles to list.",
+)
+@click.option("--all", "show_all", is_flag=True, help="List every article.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format (json: an array, without bodies).",
+)
+@pass_state
+def list_(state: State, limit: int, show_all: bool, fmt: str) -> None:
+    """List articles, newest first (by publication date, else ingest time).
+
+    \b
+    Example:
+        archive list --limit 5
+        archive list --all --format json
+    """
+    archive = open_archive(state)
+    try:
+        articles = archive.list(limit=None if show_all else limit)
+        total = archive.count()
+    finally:
+        archive.close()
+    if fmt == "json":
+        click.echo(
+            json.dumps([a.to_json(body=False) for a in articles], ensure_ascii=False, indent=2)
+        )
+        return
+    if not articles:
+        click.echo("The archive is empty.")
+        return
+    for a in articles:
+        date = (a.published or a.ingested.date().isoformat())[:10]
+        source = (a.source or "-")[:18]
+        click.echo(f"{a.id:>6}  {date:<10}  {source:<18}  {a.title[:80]}")
+    if len(articles) < total:
+        click.echo(f"({len(articles)} of {total}; use --all or --limit to see more)")
+
+
+@cli.command()
+@click.argument("ids", nargs=-1, required=True, type=int)
+@pass_state
+def delete(state: State, ids: tuple[int, ...]) -> None:
+    """Delete articles by id from the database and the index.
+
+    If any id is unknown, nothing is deleted.
+
+    \b
+    Example:
+        archive delete 3 7
+    """
+    from archive import ArchiveError
+
+    archive = open_archive(state)
+    try:
+        deleted = archive.delete(ids)
+    except ArchiveError as exc:
+        fail(exc)
+    finally:
+        archive.close()
+    click.echo(
+        f"deleted {len(deleted)} article{'s' if len(deleted) != 1 else ''}: "
+        + ", ".join(map(str, deleted))
+    )
+
+
+@cli.command()
+@pass_state
+def reindex(state: State) -> None:
+    """Rebuild the search index from the database.
+
+    The new index is built beside the old one and swapped in when complete.
+
+    \b
+    Example:
+        archive reindex
+    """
+    from archive import ArchiveError
+
+    archive = open_archive(state)
+    try:
+        count = archive.reindex()
+    except ArchiveError as exc:
+        fail(exc)
+    finally:
+        archive.close()
+    click.echo(f"reindexed {count} article{'s' if count != 1 else ''}")
+
+
+@cli.command()
+@click.option("--repair", is_flag=True, help="Fix the index where it differs from the database.")
+@pass_state
+def check(state: State, repair: bool) -> None:
+    """Compare the database with the index; exit 1 if they differ.
+
+    \b
+    Example:
+        archive check
+        archive check --repair
+    """
+    from archive import ArchiveError
+
+    archive = open_archive(state)
+    try:
+        report = archive.check(repair=repair)
+    except ArchiveError as exc:
+        fail(exc)
+    finally:
+        archive.close()
+    noun = "article" if report.articles == 1 else "articles"
+    click.echo(f"{report.articles} {noun} in the database")
+    if report.ok:
+        click.echo("database and index agree")
+        return
+    for count, what in (
+        (len(report.missing_from_index), "missing from the index"),
+        (len(report.not_in_database), "in the index but not in the database"),
+        (len(report.stale_in_index), "indexed with old text"),
+    ):
+        if count:
+            click.echo(f"{count} article{'s' if count != 1 else ''} {what}")
+    if report.repaired:
+        click.echo("repaired: the index now matches the database")
+        return
+    click.echo("run 'archive check --repair' to fix the index")
+    sys.exit(1)
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@pass_state
+def stats(state: State, fmt: str) -> None:
+    """Show the number of articles, their date range and the sizes on disk.
+
+    \b
+    Example:
+        archive stats --format json
+    """
+    archive = open_archive(state)
+    try:
+        s = archive.stats()
+    finally:
+        archive.close()
+    if fmt == "json":
+        click.echo(json.dumps(s.to_json(), indent=2))
+        return
+    click.echo(f"articles:   {s.articles}")
+    click.echo(f"sources:    {s.sources}")
+    click.echo(f"published:  {s.earliest or '-'} to {s.latest or '-'}")
+    click.echo(f"database:   {s.database_bytes / 1024:,.0f} KiB")
+    click.echo(f"index:      {s.index_bytes / 1024:,.0f} KiB")
+    click.echo(f"home:       {s.home}")
+
+
+@cli.command()
+@pass_state
+def optimize(state: State) -> None:
+    """Merge the index's segments into one, for faster searches.
+
+    \b
+    Example:
+        archive optimize
+    """
+    from archive import ArchiveError
+
+    archive = open_archive(state)
+    try:
+        archive.optimize()
+    except ArchiveError as exc:
+        fail(exc)
+    finally:
+        archive.close()
+    click.echo("index optimized")
+
+
+def main() -> None:
+    cli(prog_name="archive")
+
+
+if __name__ == "__main__":
+    main()

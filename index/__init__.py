@@ -1,0 +1,4 @@
+"""The Whoosh side of the archive: schema and analysis, writing, searching, passages.
+
+It takes and returns plain values and knows nothing of SQLAlchemy or Click.
+"""

@@ -1,0 +1,126 @@
+"""How text becomes terms: the one place that decides it.
+
+Indexing, query parsing and passage highlighting all call :func:`text_analyzer`,
+so a word is matched the same way everywhere:
+
+* words and numbers are tokens (``3.4``, ``5%`` and ``2022`` stay whole);
+* case is folded, and accents are folded (``Zürich`` -> ``zurich``);
+* curly and straight apostrophes are the same, and a possessive ``'s`` is
+  dropped (``alliance’s`` -> ``alliance``);
+* British spellings become American ones from the ``breame`` word list
+  (``defence`` -> ``defense``, ``jeopardise`` -> ``jeopardize``);
+* a few very common English words are not indexed;
+* what is left is stemmed with the Snowball English (Porter2) stemmer
+  (``deployment`` -> ``deploy``). Whoosh's own Porter stemmer is broken
+  (see DESIGN.md), so PyStemmer's is used through a module-level function,
+  which keeps the analyzer picklable into the index's schema.
+
+Changing anything here changes the terms in the index: bump
+:data:`ANALYSIS_VERSION` so that the archive knows a ``reindex`` is due.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+import Stemmer
+from whoosh.analysis import (
+    Analyzer,
+    CharsetFilter,
+    Filter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+    StopFilter,
+    Token,
+)
+from whoosh.support.charset import accent_map
+
+#: Bumped whenever the terms produced for a text change.
+ANALYSIS_VERSION = 1
+
+#: A number (``3.4``, ``1,000``, ``5%``) or a word with inner apostrophes.
+TOKEN_PATTERN = r"\d+(?:[.,]\d+)*%?|\w+(?:['\u2019\u02bc]\w+)*"
+
+#: Deliberately short: news searches often hinge on small words ("no", "not").
+STOP_WORDS = frozenset(
+    "a an and are as at be by for from has he in is it its of on or that the to was were "
+    "will with".split()
+)
+
+_APOSTROPHES = re.compile("[\u2019\u2018\u02bc`\u00b4]")
+_stemmer = Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=100_000)
+def stem(word: str) -> str:
+    """Snowball English stem of one lower-case word (numbers pass unchanged)."""
+    if word[:1].isdigit():
+        return word
+    return _stemmer.stemWord(word)
+
+
+@lru_cache(maxsize=1)
+def _british_to_american() -> dict[str, str]:
+    from breame.data.spelling_constants import BRITISH_ENGLISH_SPELLINGS
+
+    return {b.lower(): a.lower() for b, a in BRITISH_ENGLISH_SPELLINGS.items()}
+
+
+def american_spelling(word: str) -> str:
+    """The American spelling of a lower-case word, or the word itself."""
+    return _british_to_american().get(word, word)
+
+
+class ApostropheFilter(Filter):
+    """Treat all apostrophes alike and drop a possessive ending."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for t in tokens:
+            text = _APOSTROPHES.sub("'", t.text)
+            if "'" in text:
+                if text.endswith(("'s", "'S")):
+                    text = text[:-2]
+                text = text.replace("'", "")
+            t.text = text
+            yield t
+
+
+class SpellingFilter(Filter):
+    """Map British spellings to American ones, so either finds both."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        table = _british_to_american()
+        for t in tokens:
+            t.text = table.get(t.text, t.text)
+            yield t
+
+
+def text_analyzer() -> Analyzer:
+    """The analyzer for prose fields (title, body, author, source)."""
+    return (
+        RegexTokenizer(TOKEN_PATTERN)
+        | ApostropheFilter()
+        | LowercaseFilter()
+        | CharsetFilter(accent_map)
+        | SpellingFilter()
+        | StopFilter(stoplist=STOP_WORDS, minsize=1)
+        | StemFilter(stemfn=stem, cachesize=-1)
+    )
+
+
+def name_analyzer() -> Analyzer:
+    """The analyzer for names (author, source): folded but not stemmed."""
+    return (
+        RegexTokenizer(TOKEN_PATTERN)
+        | ApostropheFilter()
+        | LowercaseFilter()
+        | CharsetFilter(accent_map)
+    )
+
+
+def terms_with_offsets(analyzer: Analyzer, text: str) -> list[tuple[str, int, int]]:
+    """Each term the analyzer makes of *text*, with its character span in *text*."""
+    return [(t.text, t.startchar, t.endchar) for t in analyzer(text, chars=True, mode="index")]

@@ -1,0 +1,86 @@
+"""The Whoosh schema: which fields an article has in the index, and how each is analysed.
+
+The index keeps no article text: only the id and a version (the content hash of
+the text that was indexed) are stored, so ``check`` can compare the index with
+the database. Passages are built from the body kept in SQLite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from whoosh.fields import DATETIME, ID, KEYWORD, TEXT, Schema
+
+from index.analysis import name_analyzer, text_analyzer
+
+#: BM25F weight of a title match relative to a body match.
+TITLE_BOOST = 2.5
+
+#: Fields a query searches when no field is named.
+DEFAULT_FIELDS = ("title", "body")
+
+#: Names a user may write before a colon in a query (``tag:`` is ``tags``).
+FIELD_ALIASES = {
+    "title": "title",
+    "body": "body",
+    "author": "author",
+    "source": "source",
+    "tag": "tags",
+    "tags": "tags",
+    "url": "url",
+    "published": "published",
+    "date": "published",
+}
+
+
+def make_schema() -> Schema:
+    """A fresh schema object (analyzers are per-schema, so never share one)."""
+    prose = text_analyzer()
+    names = name_analyzer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        version=ID(stored=True),
+        title=TEXT(analyzer=prose, field_boost=TITLE_BOOST, phrase=True),
+        body=TEXT(analyzer=prose, phrase=True),
+        author=TEXT(analyzer=names, phrase=True),
+        source=TEXT(analyzer=names, phrase=True),
+        tags=KEYWORD(lowercase=True, commas=True, scorable=True),
+        url=ID(),
+        published=DATETIME(sortable=True),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class IndexDoc:
+    """What the index needs of one article: plain values, no ORM objects."""
+
+    id: int
+    version: str
+    title: str
+    body: str
+    author: str | None = None
+    source: str | None = None
+    tags: tuple[str, ...] = field(default_factory=tuple)
+    url: str | None = None
+    published: datetime | None = None
+
+    def fields(self) -> dict[str, object]:
+        """Keyword arguments for ``writer.update_document``."""
+        doc: dict[str, object] = {
+            "id": str(self.id),
+            "version": self.version,
+            "title": self.title,
+            "body": self.body,
+        }
+        if self.author:
+            doc["author"] = self.author
+        if self.source:
+            doc["source"] = self.source
+        if self.tags:
+            doc["tags"] = ",".join(t.replace(",", " ") for t in self.tags)
+        if self.url:
+            doc["url"] = self.url
+        if self.published is not None:
+            doc["published"] = self.published
+        return doc

@@ -1,0 +1,1 @@
+"""Alembic migrations for the archive database, installed with the package."""

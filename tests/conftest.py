@@ -1,0 +1,64 @@
+"""Shared fixtures: the sample article, a fresh archive home per test, a CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from archive import Archive
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "examples" / "000_4fc7972ffbe2aa8d.txt"
+
+
+@pytest.fixture(autouse=True)
+def archive_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own archive home, also as $ARCHIVE_HOME; NO_COLOR is unset."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("ARCHIVE_HOME", str(home))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def sample_text() -> str:
+    return SAMPLE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def _sample_archive_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An archive holding the sample article, made once and copied per test."""
+    from archive.ingest import Overrides, read_path
+
+    home = tmp_path_factory.mktemp("template") / "home"
+    with Archive.open(home) as archive:
+        report = archive.ingest(
+            read_path(
+                SAMPLE,
+                Overrides(source="Euronews", published="2025-03-13", tags=("nato", "ukraine")),
+            )
+        )
+        assert report.count("added") == 1
+    return home
+
+
+@pytest.fixture
+def sample_home(_sample_archive_template: Path, archive_home: Path) -> Path:
+    """The archive home, holding the sample article (id 1)."""
+    shutil.copytree(_sample_archive_template, archive_home)
+    return archive_home
+
+
+@pytest.fixture
+def archive(sample_home: Path) -> Iterator[Archive]:
+    with Archive.open(sample_home) as a:
+        yield a
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
