@@ -226,7 +226,8 @@ def search(
     if fmt == "json":
         click.echo(json.dumps(results.to_json(), ensure_ascii=False, indent=2))
         return
-    click.echo(render_results(results, use_color(color)))
+    colored = use_color(color)
+    click.echo(render_results(results, colored), color=colored)
 
 
 def render_results(results: SearchResults, color: bool) -> str:
