@@ -76,71 +76,152 @@ def cli(ctx: click.Context, home: Path | None) -> None:
     ctx.obj = State(home.expanduser())
 
 
+class SizeParam(click.ParamType):
+    name = "SIZE"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        from archive.ingest import parse_size
+
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=True))
-@click.option("--title", help="Title (default: the text's first line).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "text", "markdown", "html", "json", "jsonl"]),
+    default="auto",
+    show_default=True,
+    help="Input format (auto: by file extension, else by content; use it for stdin).",
+)
+@click.option(
+    "--glob",
+    "globs",
+    multiple=True,
+    metavar="PATTERN",
+    help="In directories, take files matching PATTERN, e.g. '*.html' (repeatable; "
+    "default: every known extension).",
+)
+@click.option("--title", help="Title (default: from the input, else its first line).")
 @click.option("--source", help="Publisher, e.g. 'Reuters'.")
 @click.option("--author", help="Author or byline.")
 @click.option("--url", help="The article's address (unique in the archive).")
 @click.option("--published", metavar="DATE", help="Publication date, e.g. 2025-09-03.")
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="A tag (repeatable).")
-@click.option("-q", "--quiet", is_flag=True, help="Print only the summary line.")
+@click.option(
+    "--max-size",
+    type=SizeParam(),
+    default="50M",
+    show_default=True,
+    help="Largest input to read (for JSONL: largest line), e.g. 200M.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Report what would be added or updated; write nothing."
+)
+@click.option(
+    "--force", is_flag=True, help="Read files even if unchanged since they were ingested."
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or per-article lines.")
+@click.option("-v", "--verbose", is_flag=True, help="A line per article even on a terminal.")
 @pass_state
 def ingest(
     state: State,
     paths: tuple[Path, ...],
+    fmt: str,
+    globs: tuple[str, ...],
     title: str | None,
     source: str | None,
     author: str | None,
     url: str | None,
     published: str | None,
     tags: tuple[str, ...],
+    max_size: int,
+    dry_run: bool,
+    force: bool,
     quiet: bool,
+    verbose: bool,
 ) -> None:
-    """Add articles from plain-text files, or '-' for standard input.
+    """Add articles from text, Markdown, HTML, JSON and JSONL files, directories, or '-' (stdin).
 
-    Text already in the archive is left unchanged; the same --url with new
-    text updates that article. Bad inputs are reported and skipped; the exit
-    status is 1 if any failed.
+    Directories are read recursively (hidden files skipped). The same text
+    again is left unchanged; the same URL or the same file with new text
+    updates that article and keeps the old text as a revision. Files not
+    changed since they were ingested are skipped unread. Bad inputs are
+    reported and skipped; the exit status is 1 if any failed.
 
     \b
     Example:
         archive ingest story.txt --source Euronews --published 2025-03-13 --tag nato
-        curl -s https://example.org/a.txt | archive ingest - --url https://example.org/a
+        archive ingest ~/saved-pages ~/notes --glob '*.html' --glob '*.md'
+        archive ingest export.jsonl --dry-run
+        curl -s https://example.org/feed.jsonl | archive ingest - --format jsonl
     """
     import time
 
     from archive.dates import parse_date
-    from archive.ingest import Overrides, read_bytes, read_path
+    from archive.ingest import Overrides
 
     if published is not None:
         try:
             parse_date(published)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--published") from None
-    if (url or title) and len(paths) > 1:
-        raise click.UsageError("--url and --title name one article: give a single input")
+    if (url or title) and (len(paths) > 1 or any(p.is_dir() for p in paths)):
+        raise click.UsageError("--url and --title name one article: give a single file")
     overrides = Overrides(title, author, source, url, published, tags)
     started = time.monotonic()
-
-    def items() -> Any:
-        for path in paths:
-            if str(path) == "-":
-                yield from read_bytes(sys.stdin.buffer.read(), "-", overrides)
-            else:
-                yield from read_path(path, overrides)
+    bar = None
+    if not quiet and sys.stderr.isatty():
+        bar = progress_bar(paths, globs, None if fmt == "auto" else fmt)
+    lines = not quiet and (verbose or not sys.stdout.isatty())
+    verbs = {"added": "would add", "updated": "would update"} if dry_run else {}
 
     def show(outcome: Any) -> None:
+        say = bar.write if bar is not None else click.echo
         if outcome.status == "failed":
-            click.echo(f"error: {outcome.message}", err=True)
-        elif not quiet:
-            what = f"{outcome.status} {outcome.article_id}: {outcome.title}"
-            note = f" ({outcome.message})" if outcome.message else ""
-            click.echo(f"{what}{note}")
+            say(f"error: {outcome.message}", file=sys.stderr)
+        elif outcome.message and outcome.status in ("added", "updated"):
+            say(f"warning: {outcome.origin}: {outcome.message}", file=sys.stderr)
+        if lines and outcome.status != "failed":
+            verb = verbs.get(outcome.status, outcome.status)
+            if outcome.article_id is not None:
+                line = f"{verb} {outcome.article_id}: {outcome.title}"
+            else:
+                line = f"{verb}: {outcome.origin}"
+            if outcome.status == "unchanged" and outcome.message:
+                line += f" ({outcome.message})"
+            say(line)
+        if bar is not None:
+            counts[outcome.status] = counts.get(outcome.status, 0) + outcome.count
+            bar.set_postfix_str(
+                ", ".join(
+                    f"{counts.get(s, 0)} {s}" for s in ("added", "updated", "unchanged", "failed")
+                ),
+                refresh=False,
+            )
+            bar.update(outcome.count)
 
+    counts: dict[str, int] = {}
     archive = open_archive(state)
     try:
-        report = archive.ingest(items(), progress=show)
+        report = archive.ingest_paths(
+            paths,
+            fmt=None if fmt == "auto" else fmt,
+            globs=globs,
+            overrides=overrides,
+            max_bytes=max_size,
+            stdin=sys.stdin.buffer,
+            force=force,
+            dry_run=dry_run,
+            progress=show,
+            keep_outcomes=False,
+        )
     except Exception as exc:
         from archive import ArchiveError
 
@@ -148,10 +229,31 @@ def ingest(
             fail(exc)
         raise
     finally:
+        if bar is not None:
+            bar.close()
         archive.close()
-    click.echo(f"{report.summary()} in {time.monotonic() - started:.1f}s")
+    prefix = "dry run, nothing written: " if dry_run else ""
+    click.echo(f"{prefix}{report.summary()} in {time.monotonic() - started:.1f}s")
     if report.failed:
         sys.exit(1)
+
+
+def progress_bar(paths: tuple[Path, ...], globs: tuple[str, ...], fmt: str | None) -> Any:
+    """A tqdm bar on stderr counting articles, with rate and time left."""
+    from tqdm import tqdm
+
+    from archive.ingest import estimate
+
+    total = None if any(str(p) == "-" for p in paths) else estimate(paths, globs, fmt)
+    return tqdm(
+        total=total or None,
+        unit=" articles",
+        file=sys.stderr,
+        dynamic_ncols=True,
+        mininterval=0.2,
+        smoothing=0.1,
+        leave=False,
+    )
 
 
 @cli.command()

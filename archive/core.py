@@ -16,17 +16,18 @@ writing replays them (idempotently: documents are replaced by id).
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from archive.errors import ArchiveError, ArticleNotFound, IndexUnavailable, InputError
-from archive.ingest.draft import ArticleDraft
+from archive.ingest.draft import ArticleDraft, Overrides
 from archive.records import ArticleRecord, CheckReport, IngestOutcome, IngestReport, Stats
 from archive.store import DB_NAME, Store
 from archive.text import content_hash, normalize_line, normalize_text
@@ -35,7 +36,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
     from whoosh.index import FileIndex
 
-    from archive.records import SearchResults
+    from archive.models import Article
+    from archive.records import RevisionRecord, SearchResults
     from index.schema import IndexDoc
 
 INDEX_DIR = "index"
@@ -59,6 +61,17 @@ class _Prepared:
     hash: str
     published_at: datetime | None
     warnings: tuple[str, ...]
+    url_key: str | None
+
+
+class SourceFileSeen(NamedTuple):
+    """A file as it was ingested; in an item stream, it follows all the file's articles."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    articles: int
 
 
 class Archive:
@@ -142,98 +155,261 @@ class Archive:
 
     def ingest(
         self,
-        items: Iterable[ArticleDraft | InputError],
+        items: Iterable[ArticleDraft | InputError | IngestOutcome | SourceFileSeen],
         *,
         batch_size: int = BATCH_SIZE,
-        progress: Any = None,
+        progress: Callable[[IngestOutcome], object] | None = None,
+        dry_run: bool = False,
+        keep_outcomes: bool = True,
     ) -> IngestReport:
-        """Store and index articles in batches.
+        """Store and index articles in batches: one transaction and one index commit each.
 
-        The same text again is ``unchanged``; the same URL with different text
-        is an ``update`` of that article. An :class:`InputError` in *items* is
-        recorded as ``failed`` and the rest goes on.
+        The same text again is ``unchanged``. The same URL (compared in canonical
+        form, :func:`archive.urls.canonical_url`), or else the same origin file, with
+        different text is an ``update`` of that article: same id, ``updated`` set,
+        the previous text kept as a revision. An :class:`InputError` in *items* is
+        recorded as ``failed`` and the rest goes on. *items* is consumed lazily, one
+        batch at a time.
 
         :param progress: called with each :class:`IngestOutcome` as it is decided.
+        :param dry_run: decide every outcome but write nothing (the database
+            transaction is rolled back and the index is not touched).
+        :param keep_outcomes: keep every outcome in the report (off: counts and
+            failures only, so memory stays flat however many articles come in).
         """
-        report = IngestReport()
+        report = IngestReport(dry_run=dry_run, keep_outcomes=keep_outcomes)
         iterator = iter(items)
-        while batch := list(islice(iterator, batch_size)):
-            outcomes = self._ingest_batch(batch)
-            report.outcomes.extend(outcomes)
-            if progress is not None:
-                for outcome in outcomes:
-                    progress(outcome)
+        with self._dry_session() if dry_run else nullcontext(None) as dry:
+            while batch := list(islice(iterator, batch_size)):
+                for outcome in self._ingest_batch(batch, dry):
+                    report.record(outcome)
+                    if progress is not None:
+                        progress(outcome)
         return report
 
-    def _ingest_batch(self, batch: Sequence[ArticleDraft | InputError]) -> list[IngestOutcome]:
+    def ingest_paths(
+        self,
+        paths: Iterable[Path],
+        *,
+        fmt: str | None = None,
+        globs: Iterable[str] = (),
+        overrides: Overrides | None = None,
+        max_bytes: int | None = None,
+        stdin: IO[bytes] | None = None,
+        force: bool = False,
+        **options: Any,
+    ) -> IngestReport:
+        """Ingest files, directories (recursively) and ``-`` (*stdin*); see :meth:`ingest`.
+
+        A file ingested before whose size and modification time are unchanged is
+        skipped unread (one ``unchanged`` outcome for all its articles); one whose
+        time changed but whose bytes hash the same is skipped unparsed. A file is
+        remembered only when all of it was ingested without failures.
+
+        :param fmt: the format of every input (default: by extension, else sniffed).
+        :param globs: inside directories, take the files matching these patterns.
+        :param max_bytes: the size limit of one input (a line, for JSONL).
+        :param force: read every file, changed or not.
+        :param options: passed on to :meth:`ingest`.
+        """
+        from archive.ingest import DEFAULT_MAX_BYTES, read_path, read_stream, walk
+
+        limit = max_bytes or DEFAULT_MAX_BYTES
+        known = {} if force else self._source_files()
+        skipped = 0
+
+        def items() -> Iterator[ArticleDraft | InputError | IngestOutcome | SourceFileSeen]:
+            nonlocal skipped
+            for path in walk(paths, globs):
+                if isinstance(path, InputError):
+                    yield path
+                    continue
+                if str(path) == "-":
+                    if stdin is None:
+                        yield InputError("-", "standard input is not available")
+                        continue
+                    yield from read_stream(
+                        stdin, "-", fmt=fmt, overrides=overrides, max_bytes=limit
+                    )
+                    continue
+                key = str(path.absolute())
+                try:
+                    st = path.stat()
+                except OSError:
+                    yield from read_path(path, overrides, fmt=fmt, max_bytes=limit)
+                    continue
+                prev = known.get(key)
+                if prev is not None and prev.size == st.st_size:
+                    same = prev.mtime_ns == st.st_mtime_ns or prev.sha256 == _file_sha256(path)
+                    if same:
+                        skipped += 1
+                        if prev.mtime_ns != st.st_mtime_ns:
+                            yield SourceFileSeen(
+                                key, st.st_size, st.st_mtime_ns, prev.sha256, prev.articles
+                            )
+                        yield IngestOutcome(
+                            "unchanged",
+                            key,
+                            message="file not changed since it was ingested; not read",
+                            count=prev.articles,
+                        )
+                        continue
+                digest = hashlib.sha256()
+                count = 0
+                failed = False
+                for item in read_path(path, overrides, fmt=fmt, max_bytes=limit, digest=digest):
+                    if isinstance(item, InputError):
+                        failed = True
+                    else:
+                        count += 1
+                    yield item
+                if not failed and count:
+                    yield SourceFileSeen(key, st.st_size, st.st_mtime_ns, digest.hexdigest(), count)
+
+        report = self.ingest(items(), **options)
+        report.files_skipped = skipped
+        return report
+
+    def _source_files(self) -> dict[str, SourceFileSeen]:
         from sqlalchemy import select
 
-        from archive.models import Article, IndexOutbox
+        from archive.models import SourceFile
+
+        with self.store.session() as session:
+            return {
+                r.path: SourceFileSeen(r.path, r.size, r.mtime_ns, r.sha256, r.articles)
+                for r in session.scalars(select(SourceFile))
+            }
+
+    @contextmanager
+    def _dry_session(self) -> Iterator[Session]:
+        """One transaction for a whole dry run, rolled back at the end."""
+        from sqlalchemy.orm import Session
+
+        with Session(self.store.engine, expire_on_commit=False) as session:
+            session.begin()
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def _ingest_batch(
+        self,
+        batch: Sequence[ArticleDraft | InputError | IngestOutcome | SourceFileSeen],
+        dry: Session | None = None,
+    ) -> list[IngestOutcome]:
+        from archive.models import IndexOutbox
 
         outcomes: list[IngestOutcome | None] = [None] * len(batch)
         prepared: list[tuple[int, _Prepared]] = []
+        files: list[SourceFileSeen] = []
         for i, item in enumerate(batch):
-            if isinstance(item, InputError):
+            if isinstance(item, IngestOutcome):
+                outcomes[i] = item
+            elif isinstance(item, SourceFileSeen):
+                files.append(item)
+            elif isinstance(item, InputError):
                 outcomes[i] = IngestOutcome("failed", item.origin, message=str(item))
-                continue
-            try:
-                prepared.append((i, _prepare(item)))
-            except InputError as exc:
-                outcomes[i] = IngestOutcome("failed", item.origin, message=str(exc))
-        if not prepared:
-            return [o for o in outcomes if o is not None]
-
-        changed: list[tuple[int, Article]] = []
-        with self._writing() as (session, writer):
-            hashes = {p.hash for _, p in prepared}
-            urls = {p.draft.url for _, p in prepared if p.draft.url}
-            by_hash = {
-                a.content_hash: a
-                for a in session.scalars(select(Article).where(Article.content_hash.in_(hashes)))
-            }
-            by_url = (
-                {a.url: a for a in session.scalars(select(Article).where(Article.url.in_(urls)))}
-                if urls
-                else {}
-            )
-            now = _now()
-            for i, p in prepared:
-                d = p.draft
-                existing = by_hash.get(p.hash)
-                if existing is not None:
-                    same = f"same text as article {existing.id}" if existing.id else "same text"
-                    outcomes[i] = IngestOutcome(
-                        "unchanged", d.origin, existing.id, existing.title, message=same
-                    )
-                    continue
-                article = by_url.get(d.url) if d.url else None
-                if article is None:
-                    article = Article(ingested=now, origin=d.origin)
-                    session.add(article)
-                    if d.url:
-                        by_url[d.url] = article
-                    status = "added"
-                else:
-                    by_hash.pop(article.content_hash, None)
-                    status = "updated"
-                _fill(article, p, now)
-                by_hash[p.hash] = article
-                changed.append((i, article))
-                outcomes[i] = IngestOutcome(status, d.origin, message="; ".join(p.warnings) or None)
-            session.flush()
-            for i, article in changed:
-                o = outcomes[i]
-                assert o is not None
-                outcomes[i] = IngestOutcome(
-                    o.status, o.origin, article.id, article.title, o.message
-                )
-            articles = list({id(a): a for _, a in changed}.values())
-            owed = [IndexOutbox(article_id=a.id, op="upsert") for a in articles]
-            session.add_all(owed)
-            session.flush()
-            writer.apply([_index_doc(a) for a in articles], [])
-        self._clear_outbox([o.seq for o in owed])
+            else:
+                try:
+                    prepared.append((i, _prepare(item)))
+                except InputError as exc:
+                    outcomes[i] = IngestOutcome("failed", item.origin, message=str(exc))
+        if dry is not None:
+            if prepared:
+                self._decide(dry, prepared, outcomes)
+                dry.flush()
+                dry.expunge_all()
+        elif prepared:
+            with self._writing() as (session, writer):
+                changed = self._decide(session, prepared, outcomes)
+                _remember_files(session, files)
+                owed = [IndexOutbox(article_id=a.id, op="upsert") for a in changed]
+                session.add_all(owed)
+                session.flush()
+                writer.apply([_index_doc(a) for a in changed], [])
+            self._clear_outbox([o.seq for o in owed])
+        elif files:
+            with self.store.session(write=True) as session:
+                _remember_files(session, files)
         return [o for o in outcomes if o is not None]
+
+    def _decide(
+        self,
+        session: Session,
+        prepared: list[tuple[int, _Prepared]],
+        outcomes: list[IngestOutcome | None],
+    ) -> list[Article]:
+        """Match each prepared draft with the archive, write it, fill in *outcomes*.
+
+        Returns the articles added or updated (flushed, so they have ids).
+        """
+        from sqlalchemy import select
+
+        from archive.models import Article
+
+        hashes = {p.hash for _, p in prepared}
+        keys = {p.url_key for _, p in prepared if p.url_key}
+        origins = {p.draft.origin_key for _, p in prepared if p.draft.origin_key}
+        by_hash = {
+            a.content_hash: a
+            for a in session.scalars(select(Article).where(Article.content_hash.in_(hashes)))
+        }
+        by_key = (
+            {
+                a.url_key: a
+                for a in session.scalars(select(Article).where(Article.url_key.in_(keys)))
+            }
+            if keys
+            else {}
+        )
+        by_origin = (
+            {
+                a.origin: a
+                for a in session.scalars(
+                    select(Article).where(Article.origin.in_(origins)).order_by(Article.id)
+                )
+            }
+            if origins
+            else {}
+        )
+        now = _now()
+        decided: list[tuple[int, str, Article, str | None]] = []
+        origin_of = {i: p.draft.origin for i, p in prepared}
+        for i, p in prepared:
+            d = p.draft
+            existing = by_hash.get(p.hash)
+            if existing is not None:
+                decided.append((i, "unchanged", existing, "same text as article {id}"))
+                continue
+            article = by_key.get(p.url_key) if p.url_key else None
+            if article is None and d.origin_key:
+                article = by_origin.get(d.origin_key)
+            if article is None:
+                article = Article(ingested=now, origin=d.origin)
+                session.add(article)
+                status = "added"
+            else:
+                if article.id is None:
+                    session.flush()
+                _keep_revision(session, article, now)
+                by_hash.pop(article.content_hash, None)
+                status = "updated"
+            _fill(article, p, now, update=status == "updated")
+            by_hash[p.hash] = article
+            if article.url_key:
+                by_key[article.url_key] = article
+            by_origin[article.origin] = article
+            decided.append((i, status, article, "; ".join(p.warnings) or None))
+        session.flush()
+        changed: dict[int, Article] = {}
+        for i, status, article, message in decided:
+            if status != "unchanged":
+                changed[id(article)] = article
+            elif message:
+                message = message.format(id=article.id)
+            outcomes[i] = IngestOutcome(status, origin_of[i], article.id, article.title, message)
+        return list(changed.values())
 
     def delete(self, ids: Iterable[int]) -> list[int]:
         """Delete articles by id from the database and the index.
@@ -350,6 +526,24 @@ class Archive:
                 raise ArticleNotFound(article_id)
             return ArticleRecord.from_model(article)
 
+    def revisions(self, article_id: int) -> list[RevisionRecord]:
+        """The earlier texts of an article, oldest first.
+
+        :raises ArticleNotFound: no such article.
+        """
+        from sqlalchemy import select
+
+        from archive.models import Article, Revision
+        from archive.records import RevisionRecord
+
+        with self.store.session() as session:
+            if session.get(Article, article_id) is None:
+                raise ArticleNotFound(article_id)
+            rows = session.scalars(
+                select(Revision).where(Revision.article_id == article_id).order_by(Revision.id)
+            )
+            return [RevisionRecord.from_model(r) for r in rows]
+
     def list(self, *, limit: int | None = 20) -> list[ArticleRecord]:
         """Articles, newest first (by publication date, else by ingest time)."""
         from sqlalchemy import func, select
@@ -446,8 +640,12 @@ def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
 
 
 def _prepare(draft: ArticleDraft) -> _Prepared:
-    """Normalise a draft's text and metadata; raises InputError for what cannot be stored."""
+    """Normalise a draft's text and metadata; raises InputError for what cannot be stored.
+
+    An unparseable date is dropped with a warning, not a failure.
+    """
     from archive.dates import parse_date
+    from archive.urls import canonical_url
 
     body = normalize_text(draft.body)
     if not body:
@@ -462,43 +660,110 @@ def _prepare(draft: ArticleDraft) -> _Prepared:
             published, published_at = parsed.iso, parsed.instant
         except ValueError as exc:
             warnings.append(f"published date ignored ({exc})")
+    url = draft.url.strip() if draft.url and draft.url.strip() else None
     clean = ArticleDraft(
         title=title,
         body=body,
         origin=draft.origin,
-        author=normalize_line(draft.author) if draft.author else None,
-        source=normalize_line(draft.source) if draft.source else None,
-        url=draft.url.strip() if draft.url and draft.url.strip() else None,
+        author=normalize_line(draft.author) or None if draft.author else None,
+        source=normalize_line(draft.source) or None if draft.source else None,
+        url=url,
         published=published,
         tags=tuple(dict.fromkeys(t for t in (normalize_line(t) for t in draft.tags) if t)),
         extra=draft.extra or None,
+        origin_key=draft.origin_key,
     )
-    return _Prepared(clean, body, content_hash(body), published_at, tuple(warnings))
+    return _Prepared(
+        clean, body, content_hash(body), published_at, tuple(warnings), canonical_url(url)
+    )
 
 
-def _fill(article: Any, p: _Prepared, now: datetime) -> None:
+def _keep_revision(session: Session, article: Any, now: datetime) -> None:
+    """Keep *article*'s current text as a revision before an update replaces it."""
+    from archive.models import Revision
+
+    session.add(
+        Revision(
+            article_id=article.id,
+            title=article.title,
+            body=article.body,
+            author=article.author,
+            source=article.source,
+            url=article.url,
+            published=article.published,
+            origin=article.origin,
+            content_hash=article.content_hash,
+            stored=article.updated,
+            replaced=now,
+        )
+    )
+
+
+def _fill(article: Any, p: _Prepared, now: datetime, *, update: bool = False) -> None:
+    """Write a prepared draft into *article*.
+
+    On an update, metadata the new input lacks (no URL, no author, ...) keeps its
+    old value, and unknown keys are merged, the new input's winning.
+    """
     from archive.models import Tag
 
     d = p.draft
+
+    def pick(new: Any, old: Any) -> Any:
+        return old if update and new is None else new
+
     article.title = d.title
     article.body = p.body
-    article.author = d.author
-    article.source = d.source
-    article.url = d.url
-    article.published = d.published
-    article.published_at = p.published_at
+    article.author = pick(d.author, article.author)
+    article.source = pick(d.source, article.source)
+    article.url = pick(d.url, article.url)
+    article.url_key = pick(p.url_key, article.url_key)
+    article.published = pick(d.published, article.published)
+    article.published_at = pick(p.published_at, article.published_at)
     article.content_hash = p.hash
-    article.extra = d.extra
+    extra = {**(article.extra or {}), **(d.extra or {})} if update else d.extra
+    article.extra = extra or None
+    article.origin = d.origin
     article.updated = now
+    names = d.tags or (tuple(article.tags) if update else ())
     # Keep existing Tag rows for names that stay: a fresh row with the same key would
     # be inserted before the old one is deleted and break the primary key.
     current = {t.name: t for t in article.tag_rows}
     rows = []
-    for n, name in enumerate(d.tags):
+    for n, name in enumerate(names):
         row = current.get(name) or Tag(name=name)
         row.position = n
         rows.append(row)
     article.tag_rows = rows
+
+
+def _remember_files(session: Session, files: Sequence[SourceFileSeen]) -> None:
+    """Record ingested files (size, time, hash) for the next run's fast path."""
+    if not files:
+        return
+    from sqlalchemy.dialects.sqlite import insert
+
+    from archive.models import SourceFile
+
+    now = _now()
+    rows = [f._asdict() | {"ingested": now} for f in {f.path: f for f in files}.values()]
+    stmt = insert(SourceFile).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[SourceFile.path],
+        set_={c: stmt.excluded[c] for c in ("size", "mtime_ns", "sha256", "articles", "ingested")},
+    )
+    session.execute(stmt)
+
+
+def _file_sha256(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def _index_doc(article: Any) -> IndexDoc:

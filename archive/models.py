@@ -41,11 +41,15 @@ class Article(Base):
     author: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(Text, index=True)
     url: Mapped[str | None] = mapped_column(Text, unique=True)
+    #: ``url`` in canonical form (:func:`archive.urls.canonical_url`): what updates match on.
+    url_key: Mapped[str | None] = mapped_column(Text, unique=True)
     #: ISO 8601 as given: a date (``2025-09-03``) or a date-time, with its offset when known.
     published: Mapped[str | None] = mapped_column(String(40))
     #: ``published`` as naive UTC, for sorting and date filters.
     published_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
-    origin: Mapped[str] = mapped_column(Text)
+    #: Where the article came from: a file's absolute path, ``path:line`` for a JSONL
+    #: record, ``-`` for standard input.
+    origin: Mapped[str] = mapped_column(Text, index=True)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
     ingested: Mapped[datetime] = mapped_column(DateTime, index=True)
     updated: Mapped[datetime] = mapped_column(DateTime)
@@ -93,3 +97,45 @@ class IndexOutbox(Base):
     article_id: Mapped[int] = mapped_column(Integer, index=True)
     #: ``upsert`` or ``delete``.
     op: Mapped[str] = mapped_column(String(8))
+
+
+class Revision(Base):
+    """An earlier text of an article, kept when an update replaced it.
+
+    Deleted with its article by the database (``ON DELETE CASCADE``).
+    """
+
+    __tablename__ = "revisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    published: Mapped[str | None] = mapped_column(String(40))
+    origin: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    #: When this text was stored (the article's ``updated`` at the time).
+    stored: Mapped[datetime] = mapped_column(DateTime)
+    #: When a newer text replaced it.
+    replaced: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SourceFile(Base):
+    """A file ingested before, as it was then: lets a later run skip it unread if unchanged."""
+
+    __tablename__ = "source_files"
+
+    #: The file's absolute path.
+    path: Mapped[str] = mapped_column(Text, primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    mtime_ns: Mapped[int] = mapped_column(Integer)
+    #: SHA-256 of the file's bytes.
+    sha256: Mapped[str] = mapped_column(String(64))
+    #: How many articles the file held.
+    articles: Mapped[int] = mapped_column(Integer)
+    ingested: Mapped[datetime] = mapped_column(DateTime)

@@ -56,34 +56,106 @@ class ArticleRecord:
         return data
 
 
+STATUSES = ("added", "updated", "unchanged", "failed")
+
+
 @dataclass(frozen=True, slots=True)
 class IngestOutcome:
-    """What happened to one input: ``added``, ``updated``, ``unchanged`` or ``failed``."""
+    """What happened to one input: ``added``, ``updated``, ``unchanged`` or ``failed``.
+
+    ``count`` is 1 except for a file skipped unread because it has not changed since
+    it was ingested: that one outcome stands for the file's ``count`` articles.
+    """
 
     status: str
     origin: str
     article_id: int | None = None
     title: str | None = None
     message: str | None = None
+    count: int = 1
 
 
 @dataclass(slots=True)
 class IngestReport:
-    """Counts for a whole ingest run, and each input's outcome."""
+    """Counts for a whole ingest run, and each input's outcome.
+
+    With ``keep_outcomes`` off, only the counts and the failures are kept, so a
+    run of any size holds little memory.
+    """
 
     outcomes: list[IngestOutcome] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    failures: list[IngestOutcome] = field(default_factory=list)
+    #: Files skipped unread because they have not changed since they were ingested.
+    files_skipped: int = 0
+    dry_run: bool = False
+    keep_outcomes: bool = True
+
+    def record(self, outcome: IngestOutcome) -> None:
+        self.counts[outcome.status] = self.counts.get(outcome.status, 0) + outcome.count
+        if outcome.status == "failed":
+            self.failures.append(outcome)
+        if self.keep_outcomes:
+            self.outcomes.append(outcome)
 
     def count(self, status: str) -> int:
-        return sum(1 for o in self.outcomes if o.status == status)
+        return self.counts.get(status, 0)
 
     @property
     def failed(self) -> int:
         return self.count("failed")
 
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
     def summary(self) -> str:
-        return ", ".join(
-            f"{self.count(s)} {s}" for s in ("added", "updated", "unchanged", "failed")
+        text = ", ".join(f"{self.count(s)} {s}" for s in STATUSES)
+        if self.files_skipped:
+            noun = "file" if self.files_skipped == 1 else "files"
+            text += f" ({self.files_skipped} unchanged {noun} not read)"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionRecord:
+    """An earlier text of an article, replaced by an update."""
+
+    id: int
+    article_id: int
+    title: str
+    body: str
+    author: str | None
+    source: str | None
+    url: str | None
+    published: str | None
+    origin: str
+    content_hash: str
+    stored: datetime
+    replaced: datetime
+
+    @classmethod
+    def from_model(cls, r: Any) -> RevisionRecord:
+        return cls(
+            id=r.id,
+            article_id=r.article_id,
+            title=r.title,
+            body=r.body,
+            author=r.author,
+            source=r.source,
+            url=r.url,
+            published=r.published,
+            origin=r.origin,
+            content_hash=r.content_hash,
+            stored=r.stored,
+            replaced=r.replaced,
         )
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["stored"] = _iso(self.stored)
+        data["replaced"] = _iso(self.replaced)
+        return data
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 DB_NAME = "archive.sqlite3"
 #: The Alembic revision the code expects. A test checks it is the migrations' head.
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0002"
 #: Milliseconds a connection waits for another writer before failing.
 BUSY_TIMEOUT_MS = 60_000
 

@@ -19,6 +19,9 @@ class ArticleDraft:
     tags: tuple[str, ...] = ()
     extra: dict[str, object] | None = None
     warnings: tuple[str, ...] = ()
+    #: The absolute path of the file this article alone came from: a later text from the
+    #: same file updates the article. ``None`` for records of a JSON/JSONL file and stdin.
+    origin_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
