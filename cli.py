@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 if TYPE_CHECKING:
-    from archive.records import ArticleRecord, SearchHit, SearchResults
+    from archive.records import ArticleRecord, RevisionRecord, SearchHit, SearchResults
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -379,28 +379,53 @@ def mark(text: str, highlights: list[tuple[int, int]], color: bool) -> str:
     show_default=True,
     help="Output format.",
 )
+@click.option(
+    "--revisions", is_flag=True, help="Also list the earlier texts that updates replaced."
+)
 @pass_state
-def show(state: State, article_id: int, fmt: str) -> None:
+def show(state: State, article_id: int, fmt: str, revisions: bool) -> None:
     """Print one article: every field and the full text.
 
     \b
     Example:
         archive show 1
         archive show 1 --format json
+        archive show 1 --revisions
     """
     from archive import ArchiveError
 
     archive = open_archive(state)
     try:
         article = archive.get(article_id)
+        earlier = archive.revisions(article_id) if revisions else None
     except ArchiveError as exc:
         fail(exc)
     finally:
         archive.close()
     if fmt == "json":
-        click.echo(json.dumps(article.to_json(), ensure_ascii=False, indent=2))
+        data = article.to_json()
+        if earlier is not None:
+            data["revisions"] = [r.to_json() for r in earlier]
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     click.echo(render_article(article))
+    if earlier is not None:
+        click.echo("")
+        click.echo(render_revisions(earlier))
+
+
+def render_revisions(revisions: list[RevisionRecord]) -> str:
+    if not revisions:
+        return "revisions: none (this text is the only one ingested)"
+    blocks = [f"revisions: {len(revisions)} earlier text{'s' if len(revisions) != 1 else ''}"]
+    for n, r in enumerate(revisions, 1):
+        stored = r.stored.isoformat(timespec="seconds") + "Z"
+        replaced = r.replaced.isoformat(timespec="seconds") + "Z"
+        blocks.append(
+            f"--- revision {n}: {r.title}\n"
+            f"stored {stored}, replaced {replaced}, from {r.origin}\n\n{r.body}"
+        )
+    return "\n\n".join(blocks)
 
 
 def render_article(a: ArticleRecord) -> str:

