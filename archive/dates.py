@@ -5,7 +5,14 @@ given, otherwise a date-time with its UTC offset when the source gave one
 (``2025-09-03T14:05:00+02:00``) and without one when the time zone is unknown.
 Numeric dates such as ``03/09/2025`` are read day first (3 September), as in
 most of the world's news, unless the first number cannot be a day-of-month
-pairing (``09/23/2025`` is 23 September).
+pairing (``09/23/2025`` is 23 September). Dates that start with the year
+(``2025-09-03``, ``2025/09/03``, ``20250903``) are always year, month, day.
+
+Time zones: a numeric offset, ``Z``, ``UT``/``UTC``/``GMT`` and the North American
+zone names RFC 2822 defines (``EST``, ``EDT``, ``CST``, ``CDT``, ``MST``, ``MDT``,
+``PST``, ``PDT``) are kept as an offset. Any other zone name is ambiguous
+(``IST``, ``BST``, ...), so the time is stored without an offset: time zone unknown.
+A time given without seconds gets ``:00``.
 """
 
 from __future__ import annotations
@@ -14,7 +21,24 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-_YEAR_FIRST = re.compile(r"\d{4}[-/.]")
+_YEAR_FIRST = re.compile(r"\d{4}[-/.]|\d{8}(?:$|[T ])")
+
+_H = 3600
+#: Zone names with one meaning (RFC 2822 section 4.3), as UTC offsets in seconds.
+TZINFOS = {
+    "UT": 0,
+    "UTC": 0,
+    "GMT": 0,
+    "Z": 0,
+    "EST": -5 * _H,
+    "EDT": -4 * _H,
+    "CST": -6 * _H,
+    "CDT": -5 * _H,
+    "MST": -7 * _H,
+    "MDT": -6 * _H,
+    "PST": -8 * _H,
+    "PDT": -7 * _H,
+}
 _A = datetime(1901, 1, 1, 0, 0, 0)
 _B = datetime(1902, 2, 2, 1, 1, 1)
 
@@ -32,19 +56,24 @@ def parse_date(text: str) -> Published:
 
     :raises ValueError: *text* is not a date (the message says why).
     """
+    import warnings
+
     from dateutil import parser
 
     raw = " ".join(str(text).split())
     if not raw:
         raise ValueError("empty date")
     try:
-        a = parser.parse(raw, default=_A, dayfirst=_dayfirst(raw))
-        b = parser.parse(raw, default=_B, dayfirst=_dayfirst(raw))
+        with warnings.catch_warnings():
+            # An unknown zone name: the time is kept without an offset (zone unknown).
+            warnings.simplefilter("ignore", parser.UnknownTimezoneWarning)
+            a = parser.parse(raw, default=_A, dayfirst=_dayfirst(raw), tzinfos=TZINFOS)
+            b = parser.parse(raw, default=_B, dayfirst=_dayfirst(raw), tzinfos=TZINFOS)
     except (ValueError, OverflowError, TypeError) as exc:
         raise ValueError(f"not a date: {raw!r}") from exc
     if a.year != b.year or a.month != b.month or a.day != b.day:
         raise ValueError(f"not a complete date (year, month and day): {raw!r}")
-    has_time = (a.hour, a.minute, a.second) == (b.hour, b.minute, b.second)
+    has_time = (a.hour, a.minute) == (b.hour, b.minute)
     if not has_time:
         day = date(a.year, a.month, a.day)
         return Published(day.isoformat(), datetime(a.year, a.month, a.day))

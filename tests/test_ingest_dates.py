@@ -1,0 +1,93 @@
+"""Publication dates as real sources write them, stored in one form; bad dates only warn."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from archive import Archive
+from archive.dates import parse_date
+from cli import cli
+
+
+@pytest.mark.parametrize(
+    ("text", "stored", "instant"),
+    [
+        # ISO 8601: date, date-time with offset, with Z, without a zone (zone unknown)
+        ("2025-09-03", "2025-09-03", datetime(2025, 9, 3)),
+        ("2025-09-03T14:05:00+02:00", "2025-09-03T14:05:00+02:00", datetime(2025, 9, 3, 12, 5)),
+        ("2025-09-03T14:05:00Z", "2025-09-03T14:05:00+00:00", datetime(2025, 9, 3, 14, 5)),
+        ("2025-09-03T14:05:00", "2025-09-03T14:05:00", datetime(2025, 9, 3, 14, 5)),
+        ("2025-09-03 14:05", "2025-09-03T14:05:00", datetime(2025, 9, 3, 14, 5)),
+        ("20250903", "2025-09-03", datetime(2025, 9, 3)),
+        ("20250903T140500Z", "2025-09-03T14:05:00+00:00", datetime(2025, 9, 3, 14, 5)),
+        # RFC 2822 (RSS pubDate, e-mail): offsets and the zone names the RFC defines
+        (
+            "Wed, 03 Sep 2025 14:05:00 +0200",
+            "2025-09-03T14:05:00+02:00",
+            datetime(2025, 9, 3, 12, 5),
+        ),
+        ("Wed, 03 Sep 2025 14:05:00 GMT", "2025-09-03T14:05:00+00:00", datetime(2025, 9, 3, 14, 5)),
+        ("Wed, 03 Sep 2025 14:05:00 EDT", "2025-09-03T14:05:00-04:00", datetime(2025, 9, 3, 18, 5)),
+        # an ambiguous zone name (India? Ireland? Israel?): time kept, zone unknown
+        ("Wed, 03 Sep 2025 14:05:00 IST", "2025-09-03T14:05:00", datetime(2025, 9, 3, 14, 5)),
+        # written out
+        ("September 3, 2025", "2025-09-03", datetime(2025, 9, 3)),
+        ("3 September 2025", "2025-09-03", datetime(2025, 9, 3)),
+        ("Sept. 3, 2025", "2025-09-03", datetime(2025, 9, 3)),
+        # numeric: day first, unless the first number cannot be a day of a month
+        ("03/09/2025", "2025-09-03", datetime(2025, 9, 3)),
+        ("3.9.2025", "2025-09-03", datetime(2025, 9, 3)),
+        ("09/23/2025", "2025-09-23", datetime(2025, 9, 23)),
+        ("2025/09/03", "2025-09-03", datetime(2025, 9, 3)),
+        # Reuters-21578's form
+        (
+            "26-FEB-1987 15:01:01.79",
+            "1987-02-26T15:01:01.790000",
+            datetime(1987, 2, 26, 15, 1, 1, 790000),
+        ),
+    ],
+)
+def test_date_forms(text: str, stored: str, instant: datetime) -> None:
+    parsed = parse_date(text)
+    assert (parsed.iso, parsed.instant) == (stored, instant)
+
+
+@pytest.mark.parametrize("text", ["yesterday", "2025", "Sep 2025", "2025-13-45", "n/a", " "])
+def test_not_dates(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_date(text)
+
+
+def test_unparseable_date_is_a_warning_not_a_failure(tmp_path: Path, runner: CliRunner) -> None:
+    f = tmp_path / "a.jsonl"
+    f.write_text(
+        json.dumps({"title": "T", "body": "Some text.", "date": "last Tuesday-ish"}) + "\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(cli, ["ingest", str(f)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"warning: {f}:1: published date ignored (not a date: 'last Tuesday-ish')\n"
+    )
+    assert result.stdout.splitlines()[-1].startswith("1 added, 0 updated, 0 unchanged, 0 failed")
+    with Archive.open(tmp_path / "home") as archive:
+        assert archive.get(1).published is None
+
+
+def test_dates_sort_by_instant_across_zones(tmp_path: Path, archive_home: Path) -> None:
+    f = tmp_path / "a.jsonl"
+    rows = [
+        {"title": "late-utc", "body": "one", "date": "2025-09-03T12:30:00Z"},
+        {"title": "early-local", "body": "two", "date": "2025-09-03T14:05:00+02:00"},
+        {"title": "day-only", "body": "three", "date": "2025-09-02"},
+    ]
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    with Archive.open(archive_home) as archive:
+        archive.ingest_paths([f])
+        titles = [a.title for a in archive.list()]
+    assert titles == ["late-utc", "early-local", "day-only"]
