@@ -193,7 +193,7 @@ def ingest(
             if outcome.article_id is not None:
                 line = f"{verb} {outcome.article_id}: {outcome.title}"
             else:
-                line = f"{verb}: {outcome.origin}"
+                line = f"{verb}: {outcome.title or outcome.origin}"
             if outcome.status == "unchanged" and outcome.message:
                 line += f" ({outcome.message})"
             say(line)

@@ -315,7 +315,7 @@ class Archive:
                     outcomes[i] = IngestOutcome("failed", item.origin, message=str(exc))
         if dry is not None:
             if prepared:
-                self._decide(dry, prepared, outcomes)
+                self._decide(dry, prepared, outcomes, dry_run=True)
                 dry.flush()
                 dry.expunge_all()
         elif prepared:
@@ -338,11 +338,14 @@ class Archive:
         session: Session,
         prepared: list[tuple[int, _Prepared]],
         outcomes: list[IngestOutcome | None],
+        *,
+        dry_run: bool = False,
     ) -> tuple[list[Article], set[int]]:
         """Match each prepared draft with the archive, write it, fill in *outcomes*.
 
         Returns the articles added or updated (flushed, so they have ids), and the
-        ``id()`` of those that are new rows.
+        ``id()`` of those that are new rows. In a dry run, articles the run itself
+        added get no id in the outcomes (their ids would not be the real ones).
         """
         from sqlalchemy import select
 
@@ -403,15 +406,24 @@ class Archive:
             by_origin[article.origin] = article
             decided.append((i, status, article, "; ".join(p.warnings) or None))
         session.flush()
+        dry_new: set[int] = session.info.setdefault("dry_new", set()) if dry_run else set()
         changed: dict[int, Article] = {}
-        for i, status, article, message in decided:
+        for _, status, article, _ in decided:
             if status != "unchanged":
                 changed[id(article)] = article
                 if status == "added":
                     added.add(id(article))
-            elif message:
-                message = message.format(id=article.id)
-            outcomes[i] = IngestOutcome(status, origin_of[i], article.id, article.title, message)
+                    if dry_run:
+                        dry_new.add(article.id)
+        for i, status, article, message in decided:
+            article_id: int | None = None if article.id in dry_new else article.id
+            if status == "unchanged" and message:
+                message = (
+                    message.format(id=article_id)
+                    if article_id is not None
+                    else "same text as an earlier input"
+                )
+            outcomes[i] = IngestOutcome(status, origin_of[i], article_id, article.title, message)
         return list(changed.values()), added
 
     def delete(self, ids: Iterable[int]) -> list[int]:

@@ -102,7 +102,8 @@ def parse_jsonl(
             size = len(raw) + _skip_line(stream, digest)
             yield InputError(where, f"line is {size:,} bytes, over the {max_bytes:,}-byte limit")
             continue
-        if not raw.strip():
+        raw = raw.strip()
+        if not raw:
             continue
         seen += 1
         try:
