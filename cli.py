@@ -177,8 +177,6 @@ def ingest(
     overrides = Overrides(title, author, source, url, published, tags)
     started = time.monotonic()
     bar = None
-    if not quiet and sys.stderr.isatty():
-        bar = progress_bar(paths, globs, None if fmt == "auto" else fmt)
     lines = not quiet and (verbose or not sys.stdout.isatty())
     verbs = {"added": "would add", "updated": "would update"} if dry_run else {}
 
@@ -205,10 +203,11 @@ def ingest(
                 ),
                 refresh=False,
             )
-            bar.update(outcome.count)
 
     counts: dict[str, int] = {}
     archive = open_archive(state)
+    if not quiet and sys.stderr.isatty():
+        bar = progress_bar(paths, globs, None if fmt == "auto" else fmt)
     try:
         report = archive.ingest_paths(
             paths,
@@ -221,6 +220,7 @@ def ingest(
             dry_run=dry_run,
             progress=show,
             keep_outcomes=False,
+            on_read=None if bar is None else bar.update,
         )
     except Exception as exc:
         from archive import ArchiveError

@@ -160,6 +160,7 @@ class Archive:
         progress: Callable[[IngestOutcome], object] | None = None,
         dry_run: bool = False,
         keep_outcomes: bool = True,
+        on_read: Callable[[int], object] | None = None,
     ) -> IngestReport:
         """Store and index articles in batches: one transaction and one index commit each.
 
@@ -175,8 +176,12 @@ class Archive:
             transaction is rolled back and the index is not touched).
         :param keep_outcomes: keep every outcome in the report (off: counts and
             failures only, so memory stays flat however many articles come in).
+        :param on_read: called with how many articles each item taken from *items*
+            stands for, as it is taken (outcomes are decided a batch later).
         """
         report = IngestReport(dry_run=dry_run, keep_outcomes=keep_outcomes)
+        if on_read is not None:
+            items = _counted(items, on_read)
         with self._dry_session() if dry_run else nullcontext(None) as dry:
             for batch in _batches(items, batch_size):
                 for outcome in self._ingest_batch(batch, dry):
@@ -658,6 +663,15 @@ class _IndexChanges:
         """
         for doc in docs:
             self._writer.add_document(**doc.fields())
+
+
+def _counted(items: Iterable[Any], on_read: Callable[[int], object]) -> Iterator[Any]:
+    for item in items:
+        if isinstance(item, IngestOutcome):
+            on_read(item.count)
+        elif not isinstance(item, SourceFileSeen):
+            on_read(1)
+        yield item
 
 
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
