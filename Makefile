@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOME_DIR ?= .demo-home
 SAMPLE := examples/000_4fc7972ffbe2aa8d.txt
 
-.PHONY: demo test test-fast test-slow lint bench clean
+.PHONY: demo test test-fast test-slow lint bench bench-ingest clean
 
 $(BIN)/archive: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test-fast: $(BIN)/archive
 ## test-slow: only the slow end-to-end tests (crash, concurrency, large inputs)
 test-slow: $(BIN)/archive
 	$(BIN)/python -m pytest -q -m slow
+
+## bench-ingest: bulk JSONL ingest of ~21,000 real articles vs a bare Whoosh writer (bench/README.md)
+bench-ingest: $(BIN)/archive
+	$(BIN)/python bench/ingest_bench.py
 
 lint: $(BIN)/archive
 	$(BIN)/ruff check .

