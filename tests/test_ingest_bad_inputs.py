@@ -99,7 +99,7 @@ def test_invalid_jsonl_lines_are_reported_by_number(tmp_path: Path, runner: CliR
     result = runner.invoke(cli, ["ingest", str(f)])
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        f"error: {f}:3: invalid JSON (Expecting ',' delimiter at column 35)",
+        f"error: {f}:3: invalid JSON: Expecting ',' delimiter (column 35)",
         f"error: {f}:4: expected a JSON object, found an array",
         f"error: {f}:5: no article text (expected a body, text or content key)",
     ]
@@ -174,8 +174,8 @@ def test_dry_run_reports_and_writes_nothing(
         "(1 unchanged file not read) in "
     )
     assert (
-        result.stderr == f"error: {f}:4: invalid JSON "
-        "(Expecting property name enclosed in double quotes at column 2)\n"
+        result.stderr == f"error: {f}:4: invalid JSON: "
+        "Expecting property name enclosed in double quotes (column 2)\n"
     )
     con = sqlite3.connect(db)
     assert con.execute("SELECT count(*), max(title) FROM articles").fetchone()[0] == 1

@@ -60,7 +60,7 @@ def parse_json(text: str, origin: str) -> Iterator[ArticleDraft | InputError]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
-            origin, f"invalid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+            origin, f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
     if isinstance(data, dict) and not _has_body(data):
         for key in CONTAINER_KEYS:
@@ -113,7 +113,7 @@ def parse_jsonl(
             yield exc
             continue
         except json.JSONDecodeError as exc:
-            yield InputError(where, f"invalid JSON ({exc.msg} at column {exc.colno})")
+            yield InputError(where, f"invalid JSON: {exc.msg} (column {exc.colno})")
             continue
         yield _safe(obj, where)
     if not seen:
