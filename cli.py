@@ -98,7 +98,7 @@ class SizeParam(click.ParamType):
     type=click.Choice(["auto", "text", "markdown", "html", "json", "jsonl"]),
     default="auto",
     show_default=True,
-    help="Input format (auto: by file extension, else by content; use it for stdin).",
+    help="Format of every input (auto: by file extension, else by content; give it for stdin).",
 )
 @click.option(
     "--glob",
