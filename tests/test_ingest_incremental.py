@@ -168,3 +168,33 @@ def test_estimate_counts_jsonl_lines(tmp_path: Path) -> None:
     (tmp_path / "b.txt").write_text("text\n", encoding="utf-8")
     (tmp_path / "c.md").write_text("# md\n", encoding="utf-8")
     assert ingest_pkg.estimate([tmp_path]) == 14
+
+
+@pytest.mark.slow
+def test_whole_bbc_corpus_end_to_end(bbc_corpus: Path, archive_home: Path) -> None:
+    """All 2,225 real BBC files through the command: every one stored or recognised."""
+    from click.testing import CliRunner
+
+    from archive.text import content_hash, normalize_text
+    from cli import cli
+
+    files = sorted(bbc_corpus.glob("*/*.txt"))
+    distinct = {
+        content_hash(normalize_text(f.read_bytes().decode("utf-8", "replace"))) for f in files
+    }
+    runner = CliRunner()
+    first = runner.invoke(cli, ["ingest", str(bbc_corpus), "-q"])
+    assert first.exit_code == 0, first.output
+    summary = first.stdout.splitlines()[-1]
+    assert summary.startswith(
+        f"{len(distinct)} added, 0 updated, {len(files) - len(distinct)} unchanged, 0 failed"
+    )
+    again = runner.invoke(cli, ["ingest", str(bbc_corpus), "-q"])
+    assert again.stdout.startswith(
+        f"0 added, 0 updated, {len(files)} unchanged, 0 failed ({len(files)} unchanged files"
+    )
+    with Archive.open(archive_home) as archive:
+        assert archive.count() == len(distinct)
+        assert archive.check().ok
+        hit = archive.search("Mutu drugs test").hits[0]
+        assert hit.title == "Chelsea sack Mutu"
