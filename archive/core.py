@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -450,6 +451,7 @@ class Archive:
                     raise ArticleNotFound(article_id)
             for article in found.values():
                 session.delete(article)
+            _forget_files(session, [a.origin for a in found.values()])
             owed = [IndexOutbox(article_id=i, op="delete") for i in wanted]
             session.add_all(owed)
             session.flush()
@@ -808,6 +810,21 @@ def _remember_files(session: Session, files: Sequence[SourceFileSeen]) -> None:
         set_={c: stmt.excluded[c] for c in ("size", "mtime_ns", "sha256", "articles", "ingested")},
     )
     session.execute(stmt)
+
+
+_RECORD_ORIGIN = re.compile(r"^(.*?)(?::\d+|\[\d+\])$")
+
+
+def _forget_files(session: Session, origins: Sequence[str]) -> None:
+    """Forget the files deleted articles came from, so the next ingest reads them again
+    (skipping them would report articles that are no longer there as unchanged)."""
+    from sqlalchemy import delete
+
+    from archive.models import SourceFile
+
+    paths = set(origins) | {m.group(1) for o in origins if (m := _RECORD_ORIGIN.match(o))}
+    if paths:
+        session.execute(delete(SourceFile).where(SourceFile.path.in_(paths)))
 
 
 def _file_sha256(path: Path) -> str | None:

@@ -198,3 +198,16 @@ def test_whole_bbc_corpus_end_to_end(bbc_corpus: Path, archive_home: Path) -> No
         assert archive.check().ok
         hit = archive.search("Mutu drugs test").hits[0]
         assert hit.title == "Chelsea sack Mutu"
+
+
+def test_deleting_an_article_forgets_its_file(tmp_path: Path, archive_home: Path) -> None:
+    f = tmp_path / "a.txt"
+    f.write_text("A story\n\nWith text.\n", encoding="utf-8")
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text('{"title": "r", "body": "Record."}\n{"title": "s", "body": "Other."}\n')
+    with Archive.open(archive_home) as archive:
+        archive.ingest_paths([f, feed])
+        archive.delete([1, 2])
+        # Read again, not skipped: a full read would bring them back, so must the fast path.
+        again = archive.ingest_paths([f, feed])
+    assert (again.count("added"), again.count("unchanged"), again.files_skipped) == (2, 1, 0)
