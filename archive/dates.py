@@ -71,7 +71,11 @@ def parse_date(text: str) -> Published:
             # An unknown zone name: the time is kept without an offset (zone unknown).
             warnings.simplefilter("ignore", parser.UnknownTimezoneWarning)
             a = parser.parse(raw, default=_A, dayfirst=_dayfirst(raw), tzinfos=TZINFOS)
-            b = parser.parse(raw, default=_B, dayfirst=_dayfirst(raw), tzinfos=TZINFOS)
+            # Fields that differ from the first default were given; only when some
+            # equal it is a second parse with another default needed to tell.
+            b = a
+            if a.year == _A.year or a.month == 1 or a.day == 1 or (a.hour, a.minute) == (0, 0):
+                b = parser.parse(raw, default=_B, dayfirst=_dayfirst(raw), tzinfos=TZINFOS)
     except (ValueError, OverflowError, TypeError) as exc:
         raise ValueError(f"not a date: {raw!r}") from exc
     if a.year != b.year or a.month != b.month or a.day != b.day:
