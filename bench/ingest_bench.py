@@ -112,6 +112,22 @@ def head(src: Path, dest: Path, n: int) -> None:
             out.write(line)
 
 
+def folder_runs(t: Path) -> list[tuple[str, int, dict[str, float]]]:
+    """The BBC corpus as a folder of text files, ingested, then ingested again."""
+    from tests.data.fetch import ensure
+
+    folder = t / "bbc"
+    shutil.copytree(ensure("bbc"), folder)
+    files = len(list(folder.glob("*/*.txt")))
+    home = t / "home-folder"
+    f1 = run("archive", "--home", str(home), "ingest", str(folder), "--quiet")
+    f2 = run("archive", "--home", str(home), "ingest", str(folder), "--quiet")
+    return [
+        (f"archive ingest, folder of {files:,} text files", files, f1),
+        ("archive ingest again, same folder (unchanged)", files, f2),
+    ]
+
+
 def double(src: Path, dest: Path) -> None:
     """The corpus, then the corpus again with each body marked (so no text repeats):
     only to see whether memory grows with the input."""
@@ -195,6 +211,9 @@ def run(mode: str, *argv: str) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--small", type=int, default=5000, help="size of the smaller run")
+    parser.add_argument(
+        "--quick", action="store_true", help="only the full corpus: archive, Whoosh, batched Whoosh"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     opts, rest = parser.parse_known_args()
     if opts.worker:
@@ -209,10 +228,8 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(dir=WORK) as tmp:
         t = Path(tmp)
-        for name, path, path_bare, n in (
-            ("small", small, small_bare, opts.small),
-            ("full", corpus, bare, total),
-        ):
+        sizes = [("small", small, small_bare, opts.small), ("full", corpus, bare, total)]
+        for name, path, path_bare, n in sizes[1:] if opts.quick else sizes:
             home = t / f"home-{name}"
             a = run("archive", "--home", str(home), "ingest", str(path), "--quiet")
             w = run("whoosh", str(path_bare), str(t / f"whoosh-{name}"))
@@ -225,23 +242,17 @@ def main() -> None:
                 rows.append(
                     (f"bare Whoosh writer, {n:,} articles, a commit every {BATCH_SIZE}", n, wb)
                 )
+                ratio = (n / a["seconds"]) / (n / w["seconds"])
+                if opts.quick:
+                    continue
                 r = run("archive", "--home", str(home), "ingest", str(path), "--quiet")
                 rows.append((f"archive ingest again, {n:,} unchanged (skipped unread)", n, r))
-                ratio = (n / a["seconds"]) / (n / w["seconds"])
                 doubled = WORK / "news-doubled.jsonl"
                 double(corpus, doubled)
                 d = run("archive", "--home", str(t / "home-doubled"), "ingest", str(doubled), "-q")
                 rows.append((f"archive ingest, {2 * n:,} articles (corpus twice)", 2 * n, d))
-        folder = t / "bbc"
-        from tests.data.fetch import ensure
-
-        shutil.copytree(ensure("bbc"), folder)
-        files = len(list(folder.glob("*/*.txt")))
-        home = t / "home-folder"
-        f1 = run("archive", "--home", str(home), "ingest", str(folder), "--quiet")
-        f2 = run("archive", "--home", str(home), "ingest", str(folder), "--quiet")
-        rows.append((f"archive ingest, folder of {files:,} text files", files, f1))
-        rows.append(("archive ingest again, same folder (unchanged)", files, f2))
+        if not opts.quick:
+            rows += folder_runs(t)
     print(f"corpus: {total:,} distinct real articles, {corpus.stat().st_size / 1e6:.1f} MB JSONL")
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}\n")
     print("| run | articles | seconds | articles/s | peak RSS (MB) |")
