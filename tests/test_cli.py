@@ -208,3 +208,17 @@ def test_every_command_has_help_with_an_example(runner: CliRunner, command: str)
     assert result.exit_code == 0
     assert "Example:" in result.stdout
     assert f"archive {command}" in result.stdout
+
+
+def test_default_home_is_the_platform_data_directory(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from platformdirs import user_data_dir
+
+    monkeypatch.delenv("ARCHIVE_HOME")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    assert run(runner, "ingest", str(SAMPLE)).exit_code == 0
+    expected = Path(user_data_dir("article-archive", False))
+    assert expected.is_relative_to(tmp_path)
+    assert (expected / "archive.sqlite3").is_file()
