@@ -38,9 +38,12 @@ def open_archive(state: State) -> Any:
     from archive import Archive, ArchiveError
 
     try:
-        return Archive.open(state.home)
+        archive = Archive.open(state.home)
     except ArchiveError as exc:
         fail(exc)
+    for notice in archive.notices:
+        click.echo(f"note: {notice}", err=True)
+    return archive
 
 
 def use_color(choice: str) -> bool:
@@ -438,6 +441,14 @@ def check(state: State, repair: bool) -> None:
         archive.close()
     noun = "article" if report.articles == 1 else "articles"
     click.echo(f"{report.articles} {noun} in the database")
+    if report.pending:
+        click.echo(
+            f"finished index work for {report.pending} {plural(report.pending, 'article')} "
+            "that an interrupted run had left"
+        )
+    if report.rebuilt:
+        click.echo("the index could not be read: rebuilt it from the database")
+        return
     if report.ok:
         click.echo("database and index agree")
         return
@@ -447,12 +458,16 @@ def check(state: State, repair: bool) -> None:
         (len(report.stale_in_index), "indexed with old text"),
     ):
         if count:
-            click.echo(f"{count} article{'s' if count != 1 else ''} {what}")
+            click.echo(f"{count} {plural(count, 'article')} {what}")
     if report.repaired:
         click.echo("repaired: the index now matches the database")
         return
     click.echo("run 'archive check --repair' to fix the index")
     sys.exit(1)
+
+
+def plural(count: int, noun: str) -> str:
+    return noun if count == 1 else noun + "s"
 
 
 @cli.command()
