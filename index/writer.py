@@ -49,8 +49,11 @@ class PrivateStorage(FileStorage):
             from whoosh.filedb.filestore import ReadOnlyError
 
             raise ReadOnlyError
+        # The same flags Python's open() uses for *mode*, plus 0600 for a new file.
         flags = os.O_CREAT | getattr(os, "O_BINARY", 0)
-        flags |= os.O_EXCL | os.O_RDWR if excl else os.O_WRONLY | os.O_TRUNC
+        flags |= os.O_RDWR if "+" in mode or "r" in mode else os.O_WRONLY
+        flags |= os.O_EXCL if excl else 0 if "a" in mode or "r" in mode else os.O_TRUNC
+        flags |= os.O_APPEND if "a" in mode else 0
         fd = os.open(self._fpath(name), flags, 0o600)
         return StructFile(os.fdopen(fd, mode), name=name, **kwargs)
 
