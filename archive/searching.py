@@ -58,6 +58,12 @@ def search(
         found = isearch.search(ix, query, limit=limit, offset=offset, sort=sort)
     except QuerySyntaxError as exc:
         raise QueryError(str(exc)) from exc
+    except Exception as exc:
+        # A damaged index fails in many ways; anything else is a bug and propagates.
+        problem = iw.damage(ix)
+        if problem is None:
+            raise
+        raise IndexUnavailable(f"{problem}; run 'archive reindex' to rebuild it") from exc
     finally:
         ix.close()
     rows = read_for_search(db_path, [h.id for h in found.hits])

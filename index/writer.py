@@ -124,6 +124,18 @@ def verify(ix: FileIndex, *, deep: bool = False) -> None:
         raise IndexingError(f"the search index at {folder} is damaged ({_describe(exc)})") from exc
 
 
+def damage(ix: FileIndex) -> str | None:
+    """What is wrong with *ix*, in words, or None if its segments can be opened.
+
+    For telling a damaged index from a bug after an operation on it failed.
+    """
+    try:
+        verify(ix)
+    except IndexingError as exc:
+        return str(exc)
+    return None
+
+
 def _describe(exc: BaseException) -> str:
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
