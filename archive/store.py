@@ -60,19 +60,21 @@ def _begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def _alembic_config(connection: Any) -> Any:
+def _alembic_config(connection: Any, script_location: str | None = None) -> Any:
     from alembic.config import Config
 
     import migrations
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    cfg.set_main_option(
+        "script_location", script_location or str(Path(migrations.__file__).parent)
+    )
     cfg.attributes["connection"] = connection
     return cfg
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to :data:`SCHEMA_HEAD`; refuse a database from a newer tool.
+def upgrade(engine: Engine, *, script_location: str | None = None) -> None:
+    """Bring the schema to the migrations' head; refuse a database from a newer tool.
 
     Safe when several processes open a new archive at once: the upgrade runs in
     one ``BEGIN IMMEDIATE`` transaction (SQLite's DDL is transactional) and the
@@ -80,6 +82,8 @@ def upgrade(engine: Engine) -> None:
     while it runs, as SQLite's procedure for schema changes asks: a batch
     migration copies and drops tables, and a DROP with foreign keys on would
     cascade into the rows that point at the dropped table (tags, revisions).
+
+    :param script_location: another migrations directory (for tests).
     """
     from alembic import command
     from alembic.runtime.migration import MigrationContext
@@ -96,7 +100,7 @@ def upgrade(engine: Engine) -> None:
         return rev
 
     with engine.connect() as conn:
-        script = ScriptDirectory.from_config(_alembic_config(conn))
+        script = ScriptDirectory.from_config(_alembic_config(conn, script_location))
         known = {r.revision for r in script.walk_revisions()}
         head = script.get_current_head()
         if current_revision(conn) == head:
@@ -109,7 +113,7 @@ def upgrade(engine: Engine) -> None:
             conn = conn.execution_options(immediate=True)
             with conn.begin():
                 if current_revision(conn) != head:
-                    command.upgrade(_alembic_config(conn), "head")
+                    command.upgrade(_alembic_config(conn, script_location), "head")
                     broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:
                         raise ArchiveError(
@@ -151,7 +155,10 @@ class Store:
             os.close(fd)
         self.engine = make_engine(db_path, busy_timeout=busy_timeout)
         try:
-            upgrade(self.engine)
+            # Reading the revision with sqlite3 first spares the common case (already
+            # at head) the import of Alembic.
+            if schema_revision(db_path) != SCHEMA_HEAD:
+                upgrade(self.engine)
         except ArchiveError:
             self.engine.dispose()
             raise
