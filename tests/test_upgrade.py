@@ -22,12 +22,36 @@ from cli import cli
 
 ARTICLES = [
     # id, title, body, source, url, published, published_at, tags
-    (1, "Troops to Ukraine", "European troops may deploy to Ukraine.", "Euronews",
-     "https://example.org/a", "2025-03-13", "2025-03-13 00:00:00", ["nato", "ukraine"]),
-    (2, "Zürich budget", "The Zürich council debated the budget for defence.", None,
-     None, None, None, []),
-    (5, "Harvest report", "Farmers reported an early harvest of grapes.", "Reuters",
-     "https://example.org/c", "2024-09-01T10:00:00+02:00", "2024-09-01 08:00:00", ["food"]),
+    (
+        1,
+        "Troops to Ukraine",
+        "European troops may deploy to Ukraine.",
+        "Euronews",
+        "https://example.org/a",
+        "2025-03-13",
+        "2025-03-13 00:00:00",
+        ["nato", "ukraine"],
+    ),
+    (
+        2,
+        "Zürich budget",
+        "The Zürich council debated the budget for defence.",
+        None,
+        None,
+        None,
+        None,
+        [],
+    ),
+    (
+        5,
+        "Harvest report",
+        "Farmers reported an early harvest of grapes.",
+        "Reuters",
+        "https://example.org/c",
+        "2024-09-01T10:00:00+02:00",
+        "2024-09-01 08:00:00",
+        ["food"],
+    ),
 ]
 QUERIES = {1: "deploy", 2: "zurich council", 5: "grapes harvest"}
 
@@ -48,9 +72,20 @@ def build_0001(home: Path) -> None:
                 "INSERT INTO articles (id, title, body, author, source, url, published,"
                 " published_at, origin, content_hash, ingested, updated, extra)"
                 " VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (aid, title, body, source, url, published, published_at, f"/old/{aid}.txt",
-                 f"{aid:064x}", "2025-01-02 03:04:05.000000", "2025-01-02 03:04:05.000000",
-                 '{"kept": true}' if aid == 5 else None),
+                (
+                    aid,
+                    title,
+                    body,
+                    source,
+                    url,
+                    published,
+                    published_at,
+                    f"/old/{aid}.txt",
+                    f"{aid:064x}",
+                    "2025-01-02 03:04:05.000000",
+                    "2025-01-02 03:04:05.000000",
+                    '{"kept": true}' if aid == 5 else None,
+                ),
             )
             for pos, tag in enumerate(tags):
                 conn.execute("INSERT INTO tags VALUES (?, ?, ?)", (aid, tag, pos))
@@ -68,7 +103,12 @@ def test_archive_from_first_revision_upgrades_with_everything_kept(
         for aid, title, body, source, url, published, _, tags in ARTICLES:
             a = archive.get(aid)
             assert (a.title, a.body, a.source, a.url, a.published, a.tags) == (
-                title, body, source, url, published, tags
+                title,
+                body,
+                source,
+                url,
+                published,
+                tags,
             )
             assert a.origin == f"/old/{aid}.txt"
             assert a.ingested.isoformat() == "2025-01-02T03:04:05"
@@ -118,8 +158,11 @@ def downgrade():
     engine.dispose()
     conn = sqlite3.connect(archive_home / "archive.sqlite3")
     assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("9001",)]
-    assert conn.execute("SELECT article_id, name FROM tags ORDER BY article_id, position").fetchall() == [
-        (1, "nato"), (1, "ukraine"), (5, "food"),
+    tags = "SELECT article_id, name FROM tags ORDER BY article_id, position"
+    assert conn.execute(tags).fetchall() == [
+        (1, "nato"),
+        (1, "ukraine"),
+        (5, "food"),
     ]
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     conn.close()
