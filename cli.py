@@ -471,6 +471,68 @@ def plural(count: int, noun: str) -> str:
 
 
 @cli.command()
+@click.argument(
+    "file",
+    required=False,
+    default="-",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+)
+@pass_state
+def export(state: State, file: Path) -> None:
+    """Write every article, with all its fields, tags and revisions, as JSON Lines.
+
+    FILE (default '-', standard output) is a complete backup: 'archive import'
+    restores it, ids included, into an empty archive on this or another machine.
+    A file is written whole or not at all, readable by you only.
+
+    \b
+    Example:
+        archive export backup.jsonl
+        archive export | gzip > backup.jsonl.gz
+    """
+    from archive import ArchiveError, transfer
+
+    archive = open_archive(state)
+    try:
+        if str(file) == "-":
+            count = transfer.export(archive, sys.stdout)
+        else:
+            count = transfer.export_file(archive, file)
+    except ArchiveError as exc:
+        fail(exc)
+    finally:
+        archive.close()
+    where = "" if str(file) == "-" else f" to {file}"
+    click.echo(f"exported {count} {plural(count, 'article')}{where}", err=str(file) == "-")
+
+
+@cli.command(name="import")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@pass_state
+def import_(state: State, file: Path) -> None:
+    """Restore an 'archive export' file (or '-' for standard input) into an empty archive.
+
+    Every article comes back with its id, fields, tags and revisions, and is
+    indexed. If any line is invalid, nothing is imported.
+
+    \b
+    Example:
+        archive --home ~/new-archive import backup.jsonl
+        gunzip -c backup.jsonl.gz | archive import -
+    """
+    from archive import ArchiveError, transfer
+
+    archive = open_archive(state)
+    try:
+        count = transfer.import_file(archive, file)
+    except ArchiveError as exc:
+        fail(exc)
+    finally:
+        archive.close()
+    click.echo(f"imported {count} {plural(count, 'article')}")
+
+
+@cli.command()
 @click.option(
     "--format",
     "fmt",
