@@ -401,7 +401,8 @@ def delete(state: State, ids: tuple[int, ...]) -> None:
 def reindex(state: State) -> None:
     """Rebuild the search index from the database.
 
-    The new index is built beside the old one and swapped in when complete.
+    The new index is built beside the old one and swapped in when complete, so
+    an interrupted reindex leaves the old index working. Other writers wait.
 
     \b
     Example:
@@ -424,6 +425,11 @@ def reindex(state: State) -> None:
 @pass_state
 def check(state: State, repair: bool) -> None:
     """Compare the database with the index; exit 1 if they differ.
+
+    Reports articles missing from the index, indexed articles the database
+    lacks, and articles indexed with an older text, with counts. Index work an
+    interrupted run left owed is finished first. --repair re-indexes only the
+    articles that differ (an unreadable index is rebuilt whole).
 
     \b
     Example:
@@ -479,10 +485,11 @@ def plural(count: int, noun: str) -> str:
 )
 @pass_state
 def export(state: State, file: Path) -> None:
-    """Write every article, with all its fields, tags and revisions, as JSON Lines.
+    """Write the whole archive as JSON Lines (a backup).
 
-    FILE (default '-', standard output) is a complete backup: 'archive import'
-    restores it, ids included, into an empty archive on this or another machine.
+    One line per article with every field, its tags and its revisions, to FILE
+    or (default '-') standard output. 'archive import' restores it, ids
+    included, into an empty archive on this or another machine.
     A file is written whole or not at all, readable by you only.
 
     \b
@@ -510,10 +517,11 @@ def export(state: State, file: Path) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @pass_state
 def import_(state: State, file: Path) -> None:
-    """Restore an 'archive export' file (or '-' for standard input) into an empty archive.
+    """Restore a backup made by 'archive export' into an empty archive.
 
-    Every article comes back with its id, fields, tags and revisions, and is
-    indexed. If any line is invalid, nothing is imported.
+    FILE is the export (or '-' for standard input). Every article comes back
+    with its id, fields, tags and revisions, and is indexed. If any line is
+    invalid, nothing is imported.
 
     \b
     Example:
