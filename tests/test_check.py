@@ -204,6 +204,10 @@ def test_damaged_index_says_to_reindex(home: Path, runner, tmp_path: Path, damag
     result = run(runner, home, "list", "--all")
     assert result.exit_code == 0, result.output
     assert len(result.output.splitlines()) == 11
+    assert run(runner, home, "show", "1").exit_code == 0
+    result = run(runner, home, "export")
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == 11
     # reindex always works on a damaged index, and then everything does.
     result = run(runner, home, "reindex")
     assert result.exit_code == 0, result.output
