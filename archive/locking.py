@@ -67,7 +67,13 @@ class WriteLock:
         if self._depth:
             self._depth += 1
             return True
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise ArchiveError(
+                f"cannot open the archive's lock file {self.path} ({exc.strerror}); "
+                "the archive home must be writable to change the archive"
+            ) from exc
         deadline = time.monotonic() + (self.timeout if wait else 0.0)
         try:
             while not _try_lock(fd):
