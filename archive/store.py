@@ -66,9 +66,7 @@ def _alembic_config(connection: Any, script_location: str | None = None) -> Any:
     import migrations
 
     cfg = Config()
-    cfg.set_main_option(
-        "script_location", script_location or str(Path(migrations.__file__).parent)
-    )
+    cfg.set_main_option("script_location", script_location or str(Path(migrations.__file__).parent))
     cfg.attributes["connection"] = connection
     return cfg
 

@@ -94,6 +94,7 @@ def test_four_writers_and_a_searcher(tmp_path: Path, runner) -> None:
     assert '"total": 1' in result.output
 
 
+@pytest.mark.slow
 def test_new_archive_opened_by_many_processes_at_once(tmp_path: Path) -> None:
     """Creating the database and the index races safely (schema made once, index once)."""
     home = tmp_path / "home"
