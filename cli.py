@@ -38,9 +38,12 @@ def open_archive(state: State) -> Any:
     from archive import Archive, ArchiveError
 
     try:
-        return Archive.open(state.home)
+        archive = Archive.open(state.home)
     except ArchiveError as exc:
         fail(exc)
+    for notice in archive.notices:
+        click.echo(f"note: {notice}", err=True)
+    return archive
 
 
 def use_color(choice: str) -> bool:
@@ -526,7 +529,8 @@ def delete(state: State, ids: tuple[int, ...]) -> None:
 def reindex(state: State) -> None:
     """Rebuild the search index from the database.
 
-    The new index is built beside the old one and swapped in when complete.
+    The new index is built beside the old one and swapped in when complete, so
+    an interrupted reindex leaves the old index working. Other writers wait.
 
     \b
     Example:
@@ -550,6 +554,11 @@ def reindex(state: State) -> None:
 def check(state: State, repair: bool) -> None:
     """Compare the database with the index; exit 1 if they differ.
 
+    Reports articles missing from the index, indexed articles the database
+    lacks, and articles indexed with an older text, with counts. Index work an
+    interrupted run left owed is finished first. --repair re-indexes only the
+    articles that differ (an unreadable index is rebuilt whole).
+
     \b
     Example:
         archive check
@@ -566,6 +575,14 @@ def check(state: State, repair: bool) -> None:
         archive.close()
     noun = "article" if report.articles == 1 else "articles"
     click.echo(f"{report.articles} {noun} in the database")
+    if report.pending:
+        click.echo(
+            f"finished index work for {report.pending} {plural(report.pending, 'article')} "
+            "that an interrupted run had left"
+        )
+    if report.rebuilt:
+        click.echo("the index could not be read: rebuilt it from the database")
+        return
     if report.ok:
         click.echo("database and index agree")
         return
@@ -575,12 +592,80 @@ def check(state: State, repair: bool) -> None:
         (len(report.stale_in_index), "indexed with old text"),
     ):
         if count:
-            click.echo(f"{count} article{'s' if count != 1 else ''} {what}")
+            click.echo(f"{count} {plural(count, 'article')} {what}")
     if report.repaired:
         click.echo("repaired: the index now matches the database")
         return
     click.echo("run 'archive check --repair' to fix the index")
     sys.exit(1)
+
+
+def plural(count: int, noun: str) -> str:
+    return noun if count == 1 else noun + "s"
+
+
+@cli.command()
+@click.argument(
+    "file",
+    required=False,
+    default="-",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+)
+@pass_state
+def export(state: State, file: Path) -> None:
+    """Write the whole archive as JSON Lines (a backup).
+
+    One line per article with every field, its tags and its revisions, to FILE
+    or (default '-') standard output. 'archive import' restores it, ids
+    included, into an empty archive on this or another machine.
+    A file is written whole or not at all, readable by you only.
+
+    \b
+    Example:
+        archive export backup.jsonl
+        archive export | gzip > backup.jsonl.gz
+    """
+    from archive import ArchiveError, transfer
+
+    archive = open_archive(state)
+    try:
+        if str(file) == "-":
+            count = transfer.export(archive, sys.stdout)
+        else:
+            count = transfer.export_file(archive, file)
+    except ArchiveError as exc:
+        fail(exc)
+    finally:
+        archive.close()
+    where = "" if str(file) == "-" else f" to {file}"
+    click.echo(f"exported {count} {plural(count, 'article')}{where}", err=str(file) == "-")
+
+
+@cli.command(name="import")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@pass_state
+def import_(state: State, file: Path) -> None:
+    """Restore a backup made by 'archive export' into an empty archive.
+
+    FILE is the export (or '-' for standard input). Every article comes back
+    with its id, fields, tags and revisions, and is indexed. If any line is
+    invalid, nothing is imported.
+
+    \b
+    Example:
+        archive --home ~/new-archive import backup.jsonl
+        gunzip -c backup.jsonl.gz | archive import -
+    """
+    from archive import ArchiveError, transfer
+
+    archive = open_archive(state)
+    try:
+        count = transfer.import_file(archive, file)
+    except ArchiveError as exc:
+        fail(exc)
+    finally:
+        archive.close()
+    click.echo(f"imported {count} {plural(count, 'article')}")
 
 
 @cli.command()

@@ -3,15 +3,20 @@
 Every change follows the same path (see DESIGN.md, "Keeping SQLite and Whoosh
 in step"):
 
-1. take the index write lock (waiting for another process if need be);
+1. take the archive's write lock (``archive/locking.py``), waiting for another
+   process if need be, and replay any index work a dead process left owed;
 2. in one SQLite transaction, write the articles and an outbox row per change;
 3. apply the same changes to the index writer; if that fails, the SQLite
    transaction is rolled back and nothing is changed anywhere;
 4. commit SQLite, then commit the index;
-5. clear the outbox rows.
+5. clear the outbox rows (an outbox row is only ever deleted after the index
+   commit that covers it).
 
-A crash between 4 and 5 leaves outbox rows behind; opening the archive for
-writing replays them (idempotently: documents are replaced by id).
+A crash between 4 and 5 leaves outbox rows behind; the next open of the
+archive, or the next writer, replays them (idempotently: documents are
+replaced by id). Because every writer holds the lock from before step 2 until
+after step 4, outbox rows seen while holding it are never a live writer's
+work in flight.
 """
 
 from __future__ import annotations
@@ -77,36 +82,62 @@ class SourceFileSeen(NamedTuple):
 class Archive:
     """An article archive in one home directory (the database and the index side by side)."""
 
-    def __init__(self, home: Path, store: Store) -> None:
+    def __init__(self, home: Path, store: Store, *, lock_timeout: float | None = None) -> None:
+        from archive.locking import WriteLock
+        from archive.locking import lock_timeout as default_timeout
+
         self.home = home
         self.db_path, self.index_path = paths(home)
         self.store = store
+        self.lock_timeout = default_timeout() if lock_timeout is None else lock_timeout
+        self._lock = WriteLock(home, self.lock_timeout)
         self._ix: FileIndex | None = None
+        #: Why the index cannot be used (None when it can).
+        self._index_problem: str | None = None
+        #: Things done on the user's behalf that they should hear about (the CLI prints them).
+        self.notices: list[str] = []
 
     # --- opening -----------------------------------------------------------------------
 
     @classmethod
-    def open(cls, home: Path | str) -> Archive:
+    def open(cls, home: Path | str, *, lock_timeout: float | None = None) -> Archive:
         """Open the archive at *home*, creating it if needed and upgrading its schema.
 
-        Index work left owed by an interrupted run is finished here.
+        Index work left owed by an interrupted run is finished here (unless
+        another process is writing: it finishes it instead). A missing or empty
+        index is rebuilt from the database, with a notice in :attr:`notices`; a
+        damaged one makes index operations raise :class:`IndexUnavailable`
+        until ``reindex``.
+
+        :param lock_timeout: seconds to wait for another writer (default:
+            ``$ARCHIVE_LOCK_TIMEOUT``, else 60).
+        :raises ArchiveError: the home cannot be used, the database is damaged or
+            was made by a newer version of the tool.
         """
+        from archive.locking import lock_timeout as default_timeout
+
         home = Path(home).expanduser()
+        timeout = default_timeout() if lock_timeout is None else lock_timeout
         try:
             home.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise ArchiveError(f"cannot create the archive home {home} ({exc.strerror})") from exc
         if not home.is_dir():
             raise ArchiveError(f"the archive home {home} is not a directory")
-        archive = cls(home, Store(home / DB_NAME))
-        archive._ensure_index()
-        archive.settle()
+        archive = cls(home, Store(home / DB_NAME, busy_timeout=timeout), lock_timeout=timeout)
+        try:
+            archive._ensure_index()
+            archive.settle(wait=False)
+        except BaseException:
+            archive.close()
+            raise
         return archive
 
     def close(self) -> None:
         if self._ix is not None:
             self._ix.close()
             self._ix = None
+        self._lock.release()
         self.store.close()
 
     def __enter__(self) -> Archive:
@@ -115,37 +146,79 @@ class Archive:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the archive's write lock (re-entrant), waiting up to the lock timeout."""
+        self._lock.acquire()
+        try:
+            yield
+        finally:
+            self._lock.release()
+
     def _ensure_index(self) -> None:
-        """Open the index; build it from the database if it is missing or unreadable."""
+        """Open the index; build it from the database if it is missing or empty.
+
+        A damaged index is not rebuilt behind the user's back (that can take a
+        while): it is recorded, and index operations then say to run ``reindex``.
+        """
+        from index import writer as iw
+
+        if not iw.exists(self.index_path):
+            with self._locked():
+                if not iw.exists(self.index_path):  # another process may have made it
+                    self._create_or_rebuild()
+                    return
+        self._open_index()
+
+    def _open_index(self) -> None:
         from index import writer as iw
         from index.errors import IndexingError
 
-        if not iw.exists(self.index_path):
-            if self.count() == 0:
-                self._ix = iw.create(self.index_path)
-                return
-            self.reindex()
-            return
+        if self._ix is not None:
+            self._ix.close()
+            self._ix = None
         try:
-            self._ix = iw.open_index(self.index_path)
+            ix = iw.open_index(self.index_path)
+            iw.verify(ix)
         except IndexingError as exc:
-            raise IndexUnavailable(f"{exc}; run 'archive reindex' to rebuild it") from exc
+            self._index_problem = str(exc)
+            return
+        self._ix = ix
+        self._index_problem = None
+
+    def _create_or_rebuild(self) -> None:
+        """With the lock held and no index on disk: create one, or rebuild it if articles exist."""
+        from index import writer as iw
+        from index.errors import IndexingError
+
+        if self.count() == 0:
+            try:
+                self._ix = iw.create(self.index_path)
+            except IndexingError as exc:
+                raise IndexUnavailable(str(exc)) from exc
+            return
+        count = self._rebuild_locked()
+        self.notices.append(
+            f"the search index at {self.index_path} was missing or empty; "
+            f"rebuilt it from the database ({count} article{'s' if count != 1 else ''})"
+        )
 
     @property
     def ix(self) -> FileIndex:
-        if self._ix is None:
+        """The open index. :raises IndexUnavailable: it is damaged (run ``reindex``)."""
+        if self._ix is None and self._index_problem is None:
             self._ensure_index()
+        if self._index_problem is not None:
+            raise IndexUnavailable(
+                f"{self._index_problem}; run 'archive reindex' to rebuild it from the "
+                "database (every article is kept there, nothing is lost)"
+            )
         assert self._ix is not None
         return self._ix
 
-    def _fresh_ix(self) -> FileIndex:
+    def _fresh_ix(self) -> None:
         """Reopen the index (Whoosh may keep a lock after a failed commit)."""
-        from index import writer as iw
-
-        if self._ix is not None:
-            self._ix.close()
-        self._ix = iw.open_index(self.index_path, create_missing=True)
-        return self._ix
+        self._open_index()
 
     # --- writing -----------------------------------------------------------------------
 
@@ -461,21 +534,30 @@ class Archive:
 
     @contextmanager
     def _writing(self) -> Iterator[tuple[Session, _IndexChanges]]:
-        """The index writer (locked) around one write transaction; see the module docstring."""
+        """The write lock, the index writer and one write transaction; see the module docstring.
+
+        The SQLite transaction commits when the block ends, then the index.
+        """
         from index import writer as iw
         from index.errors import IndexingError, IndexLockedError
 
-        try:
-            with iw.open_writer(self.ix) as w, self.store.session(write=True) as session:
-                yield session, _IndexChanges(w)
-        except IndexLockedError as exc:
-            raise IndexUnavailable(str(exc)) from exc
-        except IndexingError as exc:
-            self._fresh_ix()
-            raise IndexUnavailable(
-                f"{exc}; the database has the change and the index will catch up "
-                "the next time the archive is opened (or run 'archive check --repair')"
-            ) from exc
+        with self._locked():
+            self._settle_locked()
+            ix = self.ix
+            try:
+                with (
+                    iw.open_writer(ix, timeout=self.lock_timeout) as w,
+                    self.store.session(write=True) as session,
+                ):
+                    yield session, _IndexChanges(w)
+            except IndexLockedError as exc:
+                raise IndexUnavailable(str(exc)) from exc
+            except IndexingError as exc:
+                self._fresh_ix()
+                raise IndexUnavailable(
+                    f"{exc}; the database has the change and the index will catch up "
+                    "the next time the archive is opened (or run 'archive check --repair')"
+                ) from exc
 
     def _clear_outbox(self, seqs: Sequence[int]) -> None:
         """Forget outbox rows whose changes the index has committed."""
@@ -489,52 +571,112 @@ class Archive:
             for chunk in _chunks(list(seqs), 500):
                 session.execute(delete(IndexOutbox).where(IndexOutbox.seq.in_(chunk)))
 
-    def settle(self) -> int:
-        """Apply index work a crash left owed (outbox rows); returns how many articles."""
-        from sqlalchemy import delete, func, select
+    def settle(self, *, wait: bool = True) -> int:
+        """Apply index work a crash left owed (outbox rows); returns how many articles.
 
-        from archive.models import Article, IndexOutbox
+        :param wait: wait for another writer's lock; if false and the lock is
+            taken, do nothing (that writer settles owed work itself).
+        """
+        from sqlalchemy import func, select
+
+        from archive.models import IndexOutbox
 
         with self.store.session() as session:
             if not session.scalar(select(func.count()).select_from(IndexOutbox)):
                 return 0
-        with self._writing() as (session, writer):
-            rows = session.execute(select(IndexOutbox.seq, IndexOutbox.article_id)).all()
-            if not rows:
-                return 0
-            top = max(seq for seq, _ in rows)
-            ids = sorted({article_id for _, article_id in rows})
-            live = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(ids)))}
-            writer.apply([_index_doc(a) for a in live.values()], [i for i in ids if i not in live])
-            session.execute(delete(IndexOutbox).where(IndexOutbox.seq <= top))
-        return len(ids)
+        if self._index_problem is not None:
+            return 0  # nothing can be written to it; 'reindex' covers the owed work
+        if not self._lock.acquire(wait=wait):
+            return 0
+        try:
+            return self._settle_locked()
+        finally:
+            self._lock.release()
 
-    def reindex(self) -> int:
-        """Rebuild the whole index from the database; the old one serves until the new is done."""
-        from sqlalchemy import delete, select
+    def _settle_locked(self) -> int:
+        """:meth:`settle` with the write lock held."""
+        from sqlalchemy import select
 
         from archive.models import Article, IndexOutbox
         from index import writer as iw
+        from index.errors import IndexingError
 
+        assert self._lock.held
+        with self.store.session() as session:
+            rows = session.execute(select(IndexOutbox.seq, IndexOutbox.article_id)).all()
+        if not rows:
+            return 0
+        ids = sorted({article_id for _, article_id in rows})
+        try:
+            with (
+                iw.open_writer(self.ix, timeout=self.lock_timeout) as writer,
+                self.store.session() as session,
+            ):
+                live = {}
+                for chunk in _chunks(ids, 500):
+                    live.update(
+                        (a.id, a)
+                        for a in session.scalars(select(Article).where(Article.id.in_(chunk)))
+                    )
+                iw.apply(writer, [_index_doc(a) for a in live.values()], set(ids) - set(live))
+        except IndexingError as exc:
+            self._fresh_ix()
+            raise IndexUnavailable(
+                f"{exc}; could not finish the index work an interrupted run left "
+                "(run 'archive reindex' to rebuild the index)"
+            ) from exc
+        # Only now that the index has committed them may the rows go.
+        self._clear_outbox([seq for seq, _ in rows])
+        return len(ids)
+
+    def reindex(self) -> int:
+        """Rebuild the whole index from the database; the old one serves until the new is done.
+
+        Writers wait while it runs. Returns the number of articles indexed.
+        """
+        with self._locked():
+            return self._rebuild_locked()
+
+    def _rebuild_locked(self) -> int:
+        from sqlalchemy import delete, func, select
+
+        from archive.models import Article, IndexOutbox
+        from index import writer as iw
+        from index.errors import IndexingError
+
+        assert self._lock.held
         if self._ix is not None:
             self._ix.close()
             self._ix = None
-        with self.store.session() as session:
-            docs = (
-                _index_doc(a)
-                for a in session.scalars(select(Article).execution_options(yield_per=500))
-            )
-            count = iw.rebuild(self.index_path, docs)
-        with self.store.session(write=True) as session:
-            session.execute(delete(IndexOutbox))
-        self._ix = iw.open_index(self.index_path)
+        try:
+            with self.store.session() as session:
+                top = session.scalar(select(func.max(IndexOutbox.seq)))
+                docs = (
+                    _index_doc(a)
+                    for a in session.scalars(select(Article).execution_options(yield_per=500))
+                )
+                count = iw.rebuild(self.index_path, docs, timeout=self.lock_timeout)
+        except (IndexingError, OSError) as exc:
+            raise IndexUnavailable(
+                f"could not rebuild the search index ({exc}); the old index, if any, is unchanged"
+            ) from exc
+        if top is not None:
+            with self.store.session(write=True) as session:
+                session.execute(delete(IndexOutbox).where(IndexOutbox.seq <= top))
+        self._open_index()
         return count
 
     def optimize(self) -> None:
         """Merge the index's segments into one."""
         from index import writer as iw
+        from index.errors import IndexingError
 
-        iw.optimize(self.ix)
+        with self._locked():
+            try:
+                iw.optimize(self.ix, timeout=self.lock_timeout)
+            except IndexingError as exc:
+                self._fresh_ix()
+                raise IndexUnavailable(str(exc)) from exc
 
     # --- reading -----------------------------------------------------------------------
 
@@ -595,27 +737,60 @@ class Archive:
         return search(self.home, query, **options)
 
     def check(self, *, repair: bool = False) -> CheckReport:
-        """Compare the database with the index; with *repair*, bring the index in line."""
-        from sqlalchemy import func, select
+        """Compare the database with the index: ids on each side, and the text version indexed.
 
-        from archive.models import Article, IndexOutbox
+        Holds the write lock, so a change in flight in another process is never
+        taken for a difference; index work a crash left owed is finished first
+        (counted in ``pending``).
+
+        :param repair: bring the index in line, changing only the documents that
+            differ; an unreadable index is rebuilt.
+        :raises IndexUnavailable: the index cannot be read (and *repair* is false).
+        """
+        from sqlalchemy import select
+
+        from archive.models import Article
         from index import writer as iw
+        from index.errors import IndexingError
 
-        with self.store.session() as session:
-            in_db = dict(session.execute(select(Article.id, Article.content_hash)).all())
-            pending = int(session.scalar(select(func.count()).select_from(IndexOutbox)) or 0)
-        in_index = iw.indexed_versions(self.ix)
-        missing = sorted(set(in_db) - set(in_index))
-        extra = sorted(set(in_index) - set(in_db))
-        stale = sorted(i for i in set(in_db) & set(in_index) if in_db[i] != in_index[i])
-        report = CheckReport(len(in_db), missing, extra, stale, pending)
-        if not repair or report.ok:
-            return report
-        with self._writing() as (session, writer):
+        with self._locked():
+            if self._index_problem is not None or self._ix is None:
+                self._open_index()
+            if self._index_problem is not None and repair:
+                count = self._rebuild_locked()
+                return CheckReport(count, [], [], [], repaired=True, rebuilt=True)
+            settled = self._settle_locked()
+            try:
+                in_index = iw.indexed_versions(self.ix)
+            except IndexingError as exc:
+                self._index_problem = str(exc)
+                if repair:
+                    count = self._rebuild_locked()
+                    return CheckReport(count, [], [], [], settled, repaired=True, rebuilt=True)
+                self.ix  # noqa: B018 - raises IndexUnavailable, saying to run reindex
+                raise
+            with self.store.session() as session:
+                in_db = dict(session.execute(select(Article.id, Article.content_hash)).all())
+            missing = sorted(set(in_db) - set(in_index))
+            extra = sorted(set(in_index) - set(in_db))
+            stale = sorted(i for i in set(in_db) & set(in_index) if in_db[i] != in_index[i])
+            report = CheckReport(len(in_db), missing, extra, stale, settled)
+            if not repair or report.ok:
+                return report
             fix = missing + stale
-            articles = session.scalars(select(Article).where(Article.id.in_(fix))).all()
-            writer.apply([_index_doc(a) for a in articles], extra)
-        return CheckReport(len(in_db), missing, extra, stale, pending, repaired=True)
+            try:
+                with (
+                    iw.open_writer(self.ix, timeout=self.lock_timeout) as writer,
+                    self.store.session() as session,
+                ):
+                    for chunk in _chunks(fix, 500):
+                        articles = session.scalars(select(Article).where(Article.id.in_(chunk)))
+                        iw.apply(writer, [_index_doc(a) for a in articles], [])
+                    iw.apply(writer, [], extra)
+            except IndexingError as exc:
+                self._fresh_ix()
+                raise IndexUnavailable(f"{exc}; run 'archive reindex'") from exc
+            return CheckReport(len(in_db), missing, extra, stale, settled, repaired=True)
 
     def stats(self) -> Stats:
         from sqlalchemy import func, select

@@ -41,3 +41,11 @@ class IndexUnavailable(ArchiveError):
 
 class SchemaTooNew(ArchiveError):
     """The archive was made by a newer version of this tool."""
+
+
+class ArchiveBusy(ArchiveError):
+    """Another process holds the archive's write lock."""
+
+
+class DatabaseDamaged(ArchiveError):
+    """The archive database cannot be read."""

@@ -219,8 +219,11 @@ class CheckReport:
     missing_from_index: list[int]
     not_in_database: list[int]
     stale_in_index: list[int]
+    #: Index changes a crash left owed, finished before comparing.
     pending: int = 0
     repaired: bool = False
+    #: The index could not be read, so ``repair`` rebuilt it whole.
+    rebuilt: bool = False
 
     @property
     def ok(self) -> bool:

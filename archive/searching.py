@@ -16,6 +16,9 @@ from archive.records import PassageResult, SearchHit, SearchResults
 from archive.store import DB_NAME, SCHEMA_HEAD, pending_index_work, read_for_search, schema_revision
 
 DEFAULT_LIMIT = 10
+#: Longer queries are refused: Whoosh's query parser takes time quadratic in a word's
+#: length (100,000 characters: over a minute), and no one types that much.
+MAX_QUERY_CHARS = 10_000
 DEFAULT_PASSAGES = 3
 
 
@@ -42,6 +45,11 @@ def search(
     from index.errors import IndexingError, QuerySyntaxError
     from index.passages import passages as make_passages
 
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(
+            f"the query is {len(query):,} characters long, over the {MAX_QUERY_CHARS:,}-character "
+            "limit; search for a few distinctive words instead"
+        )
     db_path = home / DB_NAME
     if not db_path.exists():
         return SearchResults(query=query, total=0, hits=[], notices=("the archive is empty",))
@@ -58,6 +66,12 @@ def search(
         found = isearch.search(ix, query, limit=limit, offset=offset, sort=sort)
     except QuerySyntaxError as exc:
         raise QueryError(str(exc)) from exc
+    except Exception as exc:
+        # A damaged index fails in many ways; anything else is a bug and propagates.
+        problem = iw.damage(ix)
+        if problem is None:
+            raise
+        raise IndexUnavailable(f"{problem}; run 'archive reindex' to rebuild it") from exc
     finally:
         ix.close()
     rows = read_for_search(db_path, [h.id for h in found.hits])

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archive.errors import ArchiveError, SchemaTooNew
+from archive.errors import ArchiveBusy, ArchiveError, DatabaseDamaged, SchemaTooNew
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -28,23 +28,27 @@ SCHEMA_HEAD = "0002"
 BUSY_TIMEOUT_MS = 60_000
 
 
-def _configure(dbapi_conn: sqlite3.Connection, _record: object = None) -> None:
+def _configure(dbapi_conn: sqlite3.Connection, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
     # The driver must not open transactions itself: _begin does (see make_engine).
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
-    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     cur.execute("PRAGMA journal_mode = WAL")
     cur.execute("PRAGMA synchronous = NORMAL")
     cur.execute("PRAGMA foreign_keys = ON")
     cur.close()
 
 
-def make_engine(db_path: Path) -> Engine:
-    """An engine for the database at *db_path*, with WAL, a busy timeout and foreign keys."""
+def make_engine(db_path: Path, *, busy_timeout: float = BUSY_TIMEOUT_MS / 1000) -> Engine:
+    """An engine for the database at *db_path*, with WAL, a busy timeout and foreign keys.
+
+    :param busy_timeout: seconds a connection waits for another process's write lock.
+    """
     from sqlalchemy import create_engine, event
 
     engine = create_engine(f"sqlite:///{db_path}")
-    event.listen(engine, "connect", _configure)
+    timeout_ms = int(busy_timeout * 1000)
+    event.listen(engine, "connect", lambda conn, _rec: _configure(conn, timeout_ms))
     event.listen(engine, "begin", _begin)
     return engine
 
@@ -56,35 +60,66 @@ def _begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def _alembic_config(connection: Any) -> Any:
+def _alembic_config(connection: Any, script_location: str | None = None) -> Any:
     from alembic.config import Config
 
     import migrations
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    cfg.set_main_option("script_location", script_location or str(Path(migrations.__file__).parent))
     cfg.attributes["connection"] = connection
     return cfg
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to :data:`SCHEMA_HEAD`; refuse a database from a newer tool."""
+def upgrade(engine: Engine, *, script_location: str | None = None) -> None:
+    """Bring the schema to the migrations' head; refuse a database from a newer tool.
+
+    Safe when several processes open a new archive at once: the upgrade runs in
+    one ``BEGIN IMMEDIATE`` transaction (SQLite's DDL is transactional) and the
+    revision is read again once the write lock is held. Foreign keys are off
+    while it runs, as SQLite's procedure for schema changes asks: a batch
+    migration copies and drops tables, and a DROP with foreign keys on would
+    cascade into the rows that point at the dropped table (tags, revisions).
+
+    :param script_location: another migrations directory (for tests).
+    """
     from alembic import command
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    with engine.connect() as conn:
-        current = MigrationContext.configure(conn).get_current_revision()
-        cfg = _alembic_config(conn)
-        script = ScriptDirectory.from_config(cfg)
-        if current is not None and current not in {r.revision for r in script.walk_revisions()}:
+    def current_revision(conn: Any) -> str | None:
+        rev = MigrationContext.configure(conn).get_current_revision()
+        if rev is not None and rev not in known:
             raise SchemaTooNew(
-                f"this archive was written by a newer version of the tool (schema {current}); "
-                "upgrade the tool to use it"
+                f"this archive was written by a newer version of the tool (schema {rev}, "
+                f"this version knows up to {head}); upgrade the tool "
+                "(pip install -U article-archive) to use it. Nothing was changed"
             )
-        if current != script.get_current_head():
-            command.upgrade(cfg, "head")
-            conn.commit()
+        return rev
+
+    with engine.connect() as conn:
+        script = ScriptDirectory.from_config(_alembic_config(conn, script_location))
+        known = {r.revision for r in script.walk_revisions()}
+        head = script.get_current_head()
+        if current_revision(conn) == head:
+            return
+        conn.rollback()
+        raw = conn.connection.dbapi_connection  # PRAGMAs outside any transaction
+        assert raw is not None
+        raw.execute("PRAGMA foreign_keys = OFF")
+        try:
+            conn = conn.execution_options(immediate=True)
+            with conn.begin():
+                if current_revision(conn) != head:
+                    command.upgrade(_alembic_config(conn, script_location), "head")
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise ArchiveError(
+                            f"the schema upgrade would break {len(broken)} references "
+                            "between tables; it was rolled back and nothing was changed"
+                        )
+        finally:
+            raw.execute("PRAGMA foreign_keys = ON")
 
 
 def schema_revision(db_path: Path) -> str | None:
@@ -100,33 +135,73 @@ def schema_revision(db_path: Path) -> str | None:
 
 
 class Store:
-    """Sessions on one archive database; the schema is upgraded when it is opened."""
+    """Sessions on one archive database; the schema is upgraded when it is opened.
 
-    def __init__(self, db_path: Path) -> None:
+    :param busy_timeout: seconds to wait for another process's database write lock.
+    :raises DatabaseDamaged: the file is not a readable SQLite database.
+    :raises SchemaTooNew: the database was made by a newer version of the tool.
+    """
+
+    def __init__(self, db_path: Path, *, busy_timeout: float = BUSY_TIMEOUT_MS / 1000) -> None:
+        from sqlalchemy.exc import DBAPIError
+
         self.path = db_path
-        fresh = not db_path.exists()
-        if fresh:
-            # Created readable by the user only; SQLite keeps the mode for -wal/-shm.
+        self.busy_timeout = busy_timeout
+        if not db_path.exists():
+            # Created readable by the user only; SQLite gives -wal/-shm the same mode.
             fd = os.open(db_path, os.O_CREAT | os.O_WRONLY, 0o600)
             os.close(fd)
-        self.engine = make_engine(db_path)
+        self.engine = make_engine(db_path, busy_timeout=busy_timeout)
         try:
-            upgrade(self.engine)
+            # Reading the revision with sqlite3 first spares the common case (already
+            # at head) the import of Alembic.
+            if schema_revision(db_path) != SCHEMA_HEAD:
+                upgrade(self.engine)
         except ArchiveError:
             self.engine.dispose()
             raise
+        except DBAPIError as exc:
+            self.engine.dispose()
+            error = self._translate(exc)
+            if error is None:
+                raise
+            raise error from exc
+
+    def _translate(self, exc: Exception) -> ArchiveError | None:
+        """The user's words for a database error (None: not one a user can act on)."""
+        detail = str(getattr(exc, "orig", exc))
+        if "locked" in detail or "busy" in detail:
+            return ArchiveBusy(
+                f"the archive database {self.path} is locked by another process "
+                f"(waited {self.busy_timeout:g}s); wait for it to finish, "
+                "or set ARCHIVE_LOCK_TIMEOUT to wait longer"
+            )
+        if not any(w in detail for w in ("not a database", "malformed", "disk I/O", "corrupt")):
+            return None
+        return DatabaseDamaged(
+            f"the archive database {self.path} cannot be read ({detail}); "
+            "restore it from a backup made with 'archive export'"
+        )
 
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
         """A session in one transaction: committed at the end, rolled back on error.
 
         :param write: take the database's write lock when the transaction begins.
+        :raises ArchiveBusy: another process kept the database locked past the timeout.
         """
+        from sqlalchemy.exc import DBAPIError
         from sqlalchemy.orm import Session
 
         bind = self.engine.execution_options(immediate=True) if write else self.engine
-        with Session(bind, expire_on_commit=False) as session, session.begin():
-            yield session
+        try:
+            with Session(bind, expire_on_commit=False) as session, session.begin():
+                yield session
+        except DBAPIError as exc:
+            error = self._translate(exc)
+            if error is None:
+                raise
+            raise error from exc
 
     def close(self) -> None:
         self.engine.dispose()

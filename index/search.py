@@ -96,7 +96,12 @@ def parse(ix: FileIndex, text: str) -> tuple[wq.Query, tuple[str, ...]]:
     if problems:
         source = plain_words(text)
         notices = (f"query has {' and '.join(problems)}; searched for the words: {source}",)
-    q = _parser(ix).parse(source)
+    try:
+        q = _parser(ix).parse(source)
+    except Exception:  # Whoosh's parser fails on some operator chains, e.g. 'NOT NOT 0'
+        source = plain_words(text)
+        notices = (f"query could not be read as written; searched for the words: {source}",)
+        q = _parser(ix).parse(source)
     if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)) or not list(q.leaves()):
         shown = text.strip() or text
         raise QuerySyntaxError(f"query {shown!r} has no words to search for")

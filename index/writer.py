@@ -2,20 +2,24 @@
 
 Every write goes through :func:`open_writer`, which waits for Whoosh's write
 lock (Whoosh's own default is to fail at once) and turns lock and storage
-failures into :class:`~index.errors.IndexingError`.
+failures into :class:`~index.errors.IndexingError`. Files and directories the
+index creates are readable by their owner only (0600/0700).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import StructFile
 from whoosh.index import FileIndex
+from whoosh.util.filelock import FileLock
 from whoosh.writing import IndexWriter, LockError
 
 from index.errors import IndexingError, IndexLockedError
@@ -27,16 +31,62 @@ LOCK_TIMEOUT = 60.0
 #: Memory (MB) one writer may use before flushing a segment; DESIGN.md: >256 does not help.
 WRITER_LIMIT_MB = 256
 
+#: Whoosh's table-of-contents files: an index exists once one of these does.
+_TOC = re.compile(r"_MAIN_\d+\.toc")
+
+
+class PrivateStorage(FileStorage):
+    """A Whoosh ``FileStorage`` whose files are 0600 and directories 0700."""
+
+    def create(self) -> PrivateStorage:
+        os.makedirs(self.folder, mode=0o700, exist_ok=True)
+        if not os.path.isdir(self.folder):
+            raise NotADirectoryError(self.folder)
+        return self
+
+    def create_file(self, name: str, excl: bool = False, mode: str = "wb", **kwargs: Any) -> Any:
+        if self.readonly:
+            from whoosh.filedb.filestore import ReadOnlyError
+
+            raise ReadOnlyError
+        # The same flags Python's open() uses for *mode*, plus 0600 for a new file.
+        flags = os.O_CREAT | getattr(os, "O_BINARY", 0)
+        flags |= os.O_RDWR if "+" in mode or "r" in mode else os.O_WRONLY
+        flags |= os.O_EXCL if excl else 0 if "a" in mode or "r" in mode else os.O_TRUNC
+        flags |= os.O_APPEND if "a" in mode else 0
+        fd = os.open(self._fpath(name), flags, 0o600)
+        return StructFile(os.fdopen(fd, mode), name=name, **kwargs)
+
+    def lock(self, name: str) -> FileLock:
+        path = self._fpath(name)
+        if not self.readonly:
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        return FileLock(path)
+
+    def temp_storage(self, name: str | None = None) -> PrivateStorage:
+        from whoosh.util import random_name
+
+        name = name or f"{random_name()}.tmp"
+        return PrivateStorage(os.path.join(self.folder, name)).create()
+
 
 def exists(path: Path) -> bool:
-    """Whether *path* holds a Whoosh index."""
-    return path.is_dir() and whoosh_index.exists_in(str(path))
+    """Whether *path* holds a Whoosh index (at least one table of contents)."""
+    try:
+        return path.is_dir() and any(_TOC.fullmatch(name) for name in os.listdir(path))
+    except OSError:
+        return False
 
 
 def create(path: Path) -> FileIndex:
-    """Create an empty index at *path* (the directory is made 0700)."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return FileStorage(str(path)).create_index(make_schema())
+    """Create an empty index at *path* (the directory is made 0700).
+
+    Whoosh deletes any index already there: callers hold the archive's write lock.
+    """
+    try:
+        return PrivateStorage(str(path)).create().create_index(make_schema())
+    except OSError as exc:
+        raise IndexingError(f"cannot create the search index at {path} ({exc})") from exc
 
 
 def open_index(path: Path, *, create_missing: bool = False) -> FileIndex:
@@ -50,9 +100,45 @@ def open_index(path: Path, *, create_missing: bool = False) -> FileIndex:
             return create(path)
         raise IndexingError(f"no search index at {path}")
     try:
-        return whoosh_index.open_dir(str(path))
+        return PrivateStorage(str(path)).open_index()
     except Exception as exc:  # Whoosh raises many kinds on a damaged index
-        raise IndexingError(f"the search index at {path} cannot be read ({exc})") from exc
+        raise IndexingError(
+            f"the search index at {path} cannot be read ({_describe(exc)})"
+        ) from exc
+
+
+def verify(ix: FileIndex, *, deep: bool = False) -> None:
+    """Open every segment of *ix* so that damage shows now rather than mid-command.
+
+    :param deep: also read every stored document (slower, proportional to the index).
+    :raises IndexingError: a segment is missing or cannot be read.
+    """
+    try:
+        with ix.reader() as reader:
+            reader.doc_count()
+            if deep:
+                for _ in reader.all_stored_fields():
+                    pass
+    except Exception as exc:
+        folder = getattr(ix.storage, "folder", "?")
+        raise IndexingError(f"the search index at {folder} is damaged ({_describe(exc)})") from exc
+
+
+def damage(ix: FileIndex) -> str | None:
+    """What is wrong with *ix*, in words, or None if its segments can be opened.
+
+    For telling a damaged index from a bug after an operation on it failed.
+    """
+    try:
+        verify(ix)
+    except IndexingError as exc:
+        return str(exc)
+    return None
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 @contextmanager
@@ -61,26 +147,33 @@ def open_writer(
 ) -> Iterator[IndexWriter]:
     """A writer that commits when the block ends and cancels if it raises.
 
+    :param timeout: seconds to wait for another writer's lock.
     :param optimize: merge every segment into one on commit.
 
     :raises IndexLockedError: the write lock was not free within *timeout* seconds.
+    :raises IndexingError: the index could not be written.
     """
     try:
         writer = ix.writer(timeout=timeout, delay=0.05, limitmb=WRITER_LIMIT_MB)
     except LockError as exc:
         raise IndexLockedError(
-            f"the search index is locked by another archive process "
-            f"(waited {timeout:g}s for {Path(ix.storage.folder) / 'WRITELOCK'})"
+            f"the search index is locked by another process "
+            f"(waited {timeout:g}s for {Path(ix.storage.folder) / 'MAIN_WRITELOCK'})"
         ) from exc
+    except Exception as exc:
+        raise IndexingError(f"the search index cannot be written ({_describe(exc)})") from exc
     try:
         yield writer
     except BaseException:
-        writer.cancel()
+        try:
+            writer.cancel()
+        except Exception:  # the original error is the one worth reporting
+            pass
         raise
     try:
         writer.commit(optimize=optimize)
     except Exception as exc:
-        raise IndexingError(f"the search index could not be written ({exc})") from exc
+        raise IndexingError(f"the search index could not be written ({_describe(exc)})") from exc
 
 
 def apply(writer: IndexWriter, upserts: Iterable[IndexDoc], deletes: Iterable[int]) -> None:
@@ -92,25 +185,39 @@ def apply(writer: IndexWriter, upserts: Iterable[IndexDoc], deletes: Iterable[in
 
 
 def indexed_versions(ix: FileIndex) -> dict[int, str]:
-    """Every indexed article id with the version (content hash) indexed for it."""
-    with ix.searcher() as searcher:
-        return {
-            int(fields["id"]): fields.get("version", "") for fields in searcher.all_stored_fields()
-        }
+    """Every indexed article id with the version (content hash) indexed for it.
+
+    :raises IndexingError: the index cannot be read.
+    """
+    try:
+        with ix.searcher() as searcher:
+            return {
+                int(fields["id"]): fields.get("version", "")
+                for fields in searcher.all_stored_fields()
+            }
+    except Exception as exc:
+        folder = getattr(ix.storage, "folder", "?")
+        raise IndexingError(f"the search index at {folder} is damaged ({_describe(exc)})") from exc
 
 
-def rebuild(path: Path, docs: Iterable[IndexDoc]) -> int:
+def segment_names(ix: FileIndex) -> set[str]:
+    """The names of the index's current segments (a rebuild replaces them all)."""
+    return {seg.segment_id() for seg in ix._segments()}
+
+
+def rebuild(path: Path, docs: Iterable[IndexDoc], *, timeout: float = LOCK_TIMEOUT) -> int:
     """Build a complete new index from *docs* beside *path*, then swap it in.
 
     The old index keeps working until the new one is complete, so an
-    interrupted rebuild loses nothing. Returns the number of documents.
+    interrupted rebuild loses nothing (its leftover ``.new`` directory is
+    removed by the next rebuild). Returns the number of documents.
     """
     fresh = path.with_name(path.name + ".new")
     old = path.with_name(path.name + ".old")
     shutil.rmtree(fresh, ignore_errors=True)
     ix = create(fresh)
     count = 0
-    with open_writer(ix) as writer:
+    with open_writer(ix, timeout=timeout) as writer:
         for doc in docs:
             writer.add_document(**doc.fields())
             count += 1
@@ -123,7 +230,7 @@ def rebuild(path: Path, docs: Iterable[IndexDoc]) -> int:
     return count
 
 
-def optimize(ix: FileIndex) -> None:
+def optimize(ix: FileIndex, *, timeout: float = LOCK_TIMEOUT) -> None:
     """Merge all segments into one (faster searches after many small batches)."""
-    with open_writer(ix, optimize=True):
+    with open_writer(ix, timeout=timeout, optimize=True):
         pass

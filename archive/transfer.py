@@ -1,0 +1,303 @@
+"""Export and import: the whole archive as JSON Lines, for backups and moving machines.
+
+One line per article, in id order: every column of the article, ``tags`` (the
+names, in order), and for each other table that hangs off an article (its
+revisions, when the schema has them) a list of that table's rows under the
+table's name. Dates are ISO 8601 strings. The columns are read from the
+models, so a column or table a migration adds is exported without a change here.
+
+Import goes into an empty archive only, in one transaction with one index
+commit (through the same outbox as every other write): either the whole file
+goes in, with the same ids, or nothing does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from archive.errors import ArchiveError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+
+    from archive.core import Archive
+
+#: Articles read or written per query.
+CHUNK = 500
+_SKIP = {"index_outbox", "alembic_version"}
+
+
+class ImportError_(ArchiveError):  # noqa: N801 - never shadow the builtin ImportError
+    """The file could not be imported."""
+
+
+def _tables() -> tuple[Table, Table, list[tuple[Table, str]]]:
+    """The articles table, the tags table, and every other table with a key to articles."""
+    from archive.models import Base
+
+    meta = Base.metadata
+    articles, tags = meta.tables["articles"], meta.tables["tags"]
+    children = []
+    for table in meta.sorted_tables:
+        if table.name in _SKIP or table in (articles, tags):
+            continue
+        for fk in table.foreign_keys:
+            if fk.column.table is articles:
+                children.append((table, fk.parent.name))
+                break
+    return articles, tags, children
+
+
+def _is_datetime(column: Any) -> bool:
+    from sqlalchemy import DateTime
+
+    return isinstance(column.type, DateTime)
+
+
+def _encode(table: Table, row: Any, *, drop: str | None = None) -> dict[str, Any]:
+    out = {}
+    for column in table.columns:
+        if column.name == drop:
+            continue
+        value = row[column.name]
+        if value is not None and _is_datetime(column):
+            value = value.isoformat()
+        out[column.name] = value
+    return out
+
+
+def export_lines(archive: Archive) -> Iterator[str]:
+    """The archive as JSON lines (each ending in a newline), from one consistent snapshot."""
+    from sqlalchemy import select
+
+    articles, tags, children = _tables()
+    with archive.store.session() as session:  # one read transaction: one snapshot
+        conn = session.connection()
+        last = 0
+        while True:
+            page = select(articles).where(articles.c.id > last).order_by(articles.c.id)
+            rows = conn.execute(page.limit(CHUNK)).mappings().all()
+            if not rows:
+                return
+            ids = [r["id"] for r in rows]
+            last = ids[-1]
+            names: dict[int, list[str]] = {i: [] for i in ids}
+            for aid, name in conn.execute(
+                select(tags.c.article_id, tags.c.name)
+                .where(tags.c.article_id.in_(ids))
+                .order_by(tags.c.article_id, tags.c.position)
+            ):
+                names[aid].append(name)
+            extra: dict[str, dict[int, list[dict[str, Any]]]] = {}
+            for table, key in children:
+                grouped: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+                pk = list(table.primary_key.columns)
+                query = select(table).where(table.c[key].in_(ids)).order_by(*pk)
+                for row in conn.execute(query).mappings():
+                    grouped[row[key]].append(_encode(table, row, drop=key))
+                extra[table.name] = grouped
+            for row in rows:
+                record = _encode(articles, row)
+                record["tags"] = names[row["id"]]
+                for name, grouped in extra.items():
+                    record[name] = grouped[row["id"]]
+                yield json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def export(archive: Archive, out: IO[str]) -> int:
+    """Write the archive to *out* as JSON Lines; returns the number of articles."""
+    count = 0
+    for line in export_lines(archive):
+        out.write(line)
+        count += 1
+    out.flush()
+    return count
+
+
+def export_file(archive: Archive, path: Path) -> int:
+    """Write the archive to the file *path* (0600), complete or not at all.
+
+    It is written beside *path* under a temporary name and renamed when done, so
+    an interrupted export never leaves a file that looks like a whole backup.
+    """
+    path = path.expanduser()
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise ArchiveError(f"cannot write {path} ({exc.strerror})") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            count = export(archive, out)
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return count
+
+
+def _decode(table: Table, data: Any, where: str, *, fixed: dict[str, Any]) -> dict[str, Any]:
+    from sqlalchemy import JSON
+
+    if not isinstance(data, dict):
+        raise ImportError_(f"{where}: expected an object, found {type(data).__name__}")
+    known = {c.name for c in table.columns}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ImportError_(
+            f"{where}: unknown field {', '.join(map(repr, unknown))} (was the file made "
+            "by a newer version of the tool?)"
+        )
+    row = dict(fixed)
+    for column in table.columns:
+        if column.name in fixed:
+            continue
+        value = data.get(column.name)
+        if value is None:
+            if not column.nullable and not column.primary_key and column.default is None:
+                raise ImportError_(f"{where}: '{column.name}' is missing")
+            row[column.name] = None
+            continue
+        if _is_datetime(column):
+            try:
+                value = datetime.fromisoformat(value)
+            except (TypeError, ValueError):
+                raise ImportError_(f"{where}: '{column.name}' is not a date: {value!r}") from None
+        elif not isinstance(column.type, JSON):  # a JSON column holds any JSON value
+            expected = column.type.python_type
+            if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
+                raise ImportError_(
+                    f"{where}: '{column.name}' should be {expected.__name__}, not {value!r}"
+                )
+        row[column.name] = value
+    return row
+
+
+def _records(lines: Iterable[str], name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except ValueError as exc:
+            raise ImportError_(f"{name}, line {number}: not valid JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise ImportError_(f"{name}, line {number}: expected a JSON object")
+        yield number, data
+
+
+def import_lines(archive: Archive, lines: Iterable[str], name: str = "-") -> int:
+    """Import an export into *archive*, which must be empty; returns the number of articles.
+
+    :raises ArchiveError: the archive is not empty, or a line is not a valid
+        article (its line number is given); nothing is imported then.
+    """
+    from sqlalchemy import func, insert, select
+
+    from archive.models import Article, IndexOutbox
+    from archive.text import content_hash
+
+    articles, tags, children = _tables()
+    child_names = {t.name: (t, key) for t, key in children}
+    count = 0
+    with archive._writing() as (session, writer):
+        conn = session.connection()
+        present = conn.scalar(select(func.count()).select_from(articles)) or 0
+        if present:
+            raise ArchiveError(
+                f"the archive at {archive.home} already holds {present} "
+                f"article{'s' if present != 1 else ''}; import "
+                "into an empty archive (give a new directory with --home)"
+            )
+        seen_hash: dict[str, int] = {}
+        seen_id: set[int] = set()
+        batch: list[tuple[int, dict[str, Any]]] = []
+
+        def flush() -> None:
+            ids = [rec["id"] for _, rec in batch]
+            conn.execute(insert(articles), [rec["_row"] for _, rec in batch])
+            tag_rows = [
+                {"article_id": rec["id"], "name": t, "position": n}
+                for _, rec in batch
+                for n, t in enumerate(rec["_tags"])
+            ]
+            if tag_rows:
+                conn.execute(insert(tags), tag_rows)
+            for table, _key in children:
+                rows = [r for _, rec in batch for r in rec["_children"].get(table.name, [])]
+                if rows:
+                    conn.execute(insert(table), rows)
+            conn.execute(insert(IndexOutbox), [{"article_id": i, "op": "upsert"} for i in ids])
+            from archive.core import _index_doc
+
+            docs = session.scalars(select(Article).where(Article.id.in_(ids))).all()
+            writer.apply([_index_doc(a) for a in docs], [])
+            session.expunge_all()
+            batch.clear()
+
+        for number, data in _records(lines, name):
+            where = f"{name}, line {number}"
+            data = dict(data)
+            tag_names = data.pop("tags", [])
+            if not isinstance(tag_names, list) or not all(isinstance(t, str) for t in tag_names):
+                raise ImportError_(f"{where}: 'tags' should be a list of names")
+            nested = {k: data.pop(k) for k in list(data) if k in child_names}
+            if isinstance(data.get("body"), str):
+                # The hash is the text's identity: computed here, as for any new text.
+                data["content_hash"] = content_hash(data["body"])
+            row = _decode(articles, data, where, fixed={})
+            aid = row["id"]
+            if not isinstance(aid, int) or isinstance(aid, bool) or aid < 1:
+                raise ImportError_(f"{where}: 'id' should be a positive whole number")
+            if aid in seen_id:
+                raise ImportError_(f"{where}: article id {aid} appears twice")
+            if not row["body"]:
+                raise ImportError_(f"{where}: the article has no text")
+            if row["content_hash"] in seen_hash:
+                raise ImportError_(
+                    f"{where}: same text as article {seen_hash[row['content_hash']]}"
+                )
+            seen_id.add(aid)
+            seen_hash[row["content_hash"]] = aid
+            rows_by_table = {}
+            for table_name, items in nested.items():
+                table, key = child_names[table_name]
+                if not isinstance(items, list):
+                    raise ImportError_(f"{where}: '{table_name}' should be a list")
+                rows_by_table[table_name] = [
+                    _decode(table, item, f"{where}, {table_name}", fixed={key: aid})
+                    for item in items
+                ]
+            batch.append(
+                (number, {"id": aid, "_row": row, "_tags": tag_names, "_children": rows_by_table})
+            )
+            count += 1
+            if len(batch) >= CHUNK:
+                flush()
+        if batch:
+            flush()
+        owed = list(conn.scalars(select(IndexOutbox.seq)))
+    archive._clear_outbox(owed)
+    return count
+
+
+def import_file(archive: Archive, path: Path) -> int:
+    """Import the export file at *path* (``-``: standard input); see :func:`import_lines`."""
+    import sys
+
+    if str(path) == "-":
+        return import_lines(archive, sys.stdin, "-")
+    try:
+        with path.expanduser().open(encoding="utf-8") as lines:
+            return import_lines(archive, lines, str(path))
+    except UnicodeDecodeError as exc:
+        raise ImportError_(f"{path}: not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise ArchiveError(f"cannot read {path} ({exc.strerror})") from exc
