@@ -9,7 +9,6 @@ the database and the index in agreement afterwards.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import random
@@ -285,12 +284,12 @@ def test_ingest_of_broken_inputs_reports_each_and_keeps_the_rest(tmp_path: Path,
     # The 10 MB line is an article like any other, searchable.
     with Archive.open(home) as archive:
         assert [h.id for h in archive.search("hugelinemarker").hits] != []
-    if importlib.util.find_spec("archive.ingest.jsonl") is not None:
-        # With the JSONL reader: the bad line is reported by number, its neighbours kept.
-        assert "line 2" in errors
-        with Archive.open(home) as archive:
-            assert archive.search("goodjsonlmarker").total == 1
-            assert archive.search("secondjsonlmarker").total == 1
+    # The bad JSONL line is reported by number (path:line:), its neighbours kept.
+    assert f"error: {inputs['jsonl bad line']}:2: invalid JSON" in errors
+    assert f"error: {inputs['deep json']}: invalid JSON: nested too deeply" in errors
+    with Archive.open(home) as archive:
+        assert archive.search("goodjsonlmarker").total == 1
+        assert archive.search("secondjsonlmarker").total == 1
     # Re-running the same command adds nothing and breaks nothing.
     again = subprocess.run(
         archive_cmd("--home", home, "ingest", *ordered),

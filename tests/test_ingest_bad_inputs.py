@@ -185,3 +185,11 @@ def test_dry_run_reports_and_writes_nothing(
     # And the real run does what the dry run said.
     real = runner.invoke(cli, ["ingest", str(f), str(SAMPLE)])
     assert real.stdout.splitlines()[-1].startswith("1 added, 1 updated, 2 unchanged, 1 failed")
+
+
+def test_utf8_cut_inside_its_last_character_keeps_the_text() -> None:
+    from archive.ingest import decode
+
+    text = "Zürich talks on the reassurance force: défense"
+    truncated = (text + "é").encode("utf-8")[:-1]  # cut inside the two bytes of "é"
+    assert decode(truncated, "cut.txt") == text

@@ -79,6 +79,10 @@ def decode(data: bytes, origin: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data" and exc.end == len(data):
+            # UTF-8 cut off inside its last character (a truncated download or copy):
+            # keep the text, drop the partial character, rather than guess another charset.
+            return data[: exc.start].decode("utf-8-sig")
         bad = f"byte 0x{data[exc.start]:02x} at offset {exc.start}"
         from charset_normalizer import from_bytes
 
@@ -145,6 +149,7 @@ def walk(paths: Iterable[Path], globs: Iterable[str] = ()) -> Iterator[Path | In
         if not path.is_dir():
             yield path
             continue
+        found = 0
         for root, dirs, files in os.walk(path, onerror=None):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files):
@@ -152,7 +157,11 @@ def walk(paths: Iterable[Path], globs: Iterable[str] = ()) -> Iterator[Path | In
                     continue
                 full = Path(root, name)
                 if _wanted(full, full.relative_to(path), patterns):
+                    found += 1
                     yield full
+        if not found:
+            wanted = " or ".join(patterns) if patterns else "an article format's extension"
+            yield InputError(str(path), f"directory has no files to ingest (none named {wanted})")
 
 
 def _wanted(full: Path, rel: Path, patterns: tuple[str, ...]) -> bool:

@@ -54,6 +54,9 @@ def record(obj: Any, origin: str) -> ArticleDraft:
     )
 
 
+TOO_DEEP = "invalid JSON: nested too deeply to be an article"
+
+
 def parse_json(text: str, origin: str) -> Iterator[ArticleDraft | InputError]:
     """Drafts from a JSON document; errors for single items are yielded, not raised."""
     try:
@@ -62,6 +65,8 @@ def parse_json(text: str, origin: str) -> Iterator[ArticleDraft | InputError]:
         raise InputError(
             origin, f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
+    except RecursionError:
+        raise InputError(origin, TOO_DEEP) from None
     if isinstance(data, dict) and not _has_body(data):
         for key in CONTAINER_KEYS:
             if isinstance(data.get(key), list):
@@ -114,6 +119,9 @@ def parse_jsonl(
             continue
         except json.JSONDecodeError as exc:
             yield InputError(where, f"invalid JSON: {exc.msg} (column {exc.colno})")
+            continue
+        except RecursionError:
+            yield InputError(where, TOO_DEEP)
             continue
         yield _safe(obj, where)
     if not seen:
