@@ -45,7 +45,11 @@ SORTS = ("relevance", "newest", "oldest")
 #: How many of the best BM25F hits are re-ranked by proximity.
 RERANK_DEPTH = 100
 #: Weight of the proximity signal against the (normalised) BM25F score.
-PROXIMITY_WEIGHT = 0.6
+PROXIMITY_WEIGHT = 2.0
+#: In the most-words rescue, weight of the share of the query's words an article has.
+COVERAGE_WEIGHT = 1.5
+#: Words this far apart (beyond adjacent) halve the proximity signal.
+PROXIMITY_SLACK = 8.0
 #: Below this many hits a spelling suggestion is looked for.
 FEW_HITS = 3
 #: BM25F parameters: B (length normalisation) and K1 (term frequency saturation).
@@ -133,15 +137,23 @@ def search(
     with ix.searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1)) as searcher:
         run = _Runner(searcher, dates, limit, offset, sort, facets)
         page = run(q)
-        if page.total == 0 and rescue:
+        if page.total < limit + offset and rescue and sort == "relevance":
+            # Too few articles have every word (a pasted sentence, one word too many):
+            # rank by how many of the words an article has; those with all come first.
             loose = _most_words(q)
             if loose is not None:
-                page = run(loose, coverage=True)
-                if page.total:
-                    q = loose
-                    notices.append(
-                        "no article has every word; showing those that match the most of them"
-                    )
+                wider = run(loose, coverage=True)
+                if wider.total > page.total:
+                    if page.total == 0:
+                        notices.append(
+                            "no article has every word; showing those that match the most of them"
+                        )
+                    else:
+                        notices.append(
+                            f"only {page.total} article{'s' if page.total != 1 else ''} "
+                            "have every word; also showing those that match the most of them"
+                        )
+                    page, q = wider, loose
         suggestion = None
         if page.total < FEW_HITS and rescue:
             suggestion = _suggest(searcher, parsed, dates, page.total)
@@ -370,6 +382,29 @@ def _min_window(groups: list[set[str]], positions: dict[str, list[int]]) -> tupl
     return present, best
 
 
+def _pair_proximity(groups: list[set[str]], positions: dict[str, list[int]]) -> float:
+    """How close each query word is to the next one, averaged over the query's word pairs.
+
+    A pair next to each other counts 1; words :data:`PROXIMITY_SLACK` positions
+    further apart count 1/2; a pair not both present counts 0.
+    """
+    where = [sorted(p for t in g for p in positions.get(t, ())) for g in groups]
+    total = 0.0
+    for a, b in zip(where, where[1:], strict=False):
+        if not a or not b:
+            continue
+        i = j = 0
+        best = 1 << 30
+        while i < len(a) and j < len(b):
+            best = min(best, abs(a[i] - b[j]))
+            if a[i] < b[j]:
+                i += 1
+            else:
+                j += 1
+        total += 1.0 / (1.0 + max(0, best - 1) / PROXIMITY_SLACK)
+    return total / (len(groups) - 1)
+
+
 def _rerank(
     searcher: Searcher,
     q: wq.Query,
@@ -400,12 +435,14 @@ def _rerank(
         in_title, _ = _min_window(groups, title[d])
         prox = 0.0
         if present >= 2:
-            prox = (present - 1) / max(span, present - 1)
+            slack = max(0, span - (present - 1))
+            window = 1.0 / (1.0 + slack / PROXIMITY_SLACK)
+            prox = (window + _pair_proximity(groups, body[d])) / 2
         words = max(present, in_title)
         cover = words / len(groups)
         value = score / top + PROXIMITY_WEIGHT * prox * cover
         if coverage:
-            value += words  # articles with more of the words first
+            value += COVERAGE_WEIGHT * cover  # articles with more of the words first
         rescored.append((d, value, doc_id, terms))
     rescored.sort(key=lambda r: -r[1])
     return rescored + tail
