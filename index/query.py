@@ -34,7 +34,7 @@ from whoosh.qparser.taggers import RegexTagger
 from index.errors import QuerySyntaxError
 from index.schema import DEFAULT_FIELDS, EXACT_FIELDS, FIELD_ALIASES
 
-_FIELD_PREFIX = re.compile(r"(?<![\w:])([A-Za-z_]+):(?=\S)")
+_FIELD_PREFIX = re.compile(r"(?<![\w:])([A-Za-z_]+):(?=[^\s/])")
 _OPERATOR = re.compile(r"^(AND|OR|NOT|ANDNOT|ANDMAYBE)$")
 # "-word" at the start of a word excludes it (Whoosh itself has no such syntax by default).
 _MINUS = re.compile(r"(?:(?<=^)|(?<=[\s(]))-(?=[\w\"(=])")
