@@ -1,4 +1,4 @@
-"""Passages: whole sentences, chosen by distinct matches, merged, in order, every form highlighted."""
+"""Passages: whole sentences, chosen by distinct matches, merged, in order, highlighted."""
 
 from __future__ import annotations
 
