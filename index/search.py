@@ -467,16 +467,31 @@ def _most_words(q: wq.Query) -> wq.Query | None:
 
 
 def _fuzzy_query(ix: FileIndex, parsed: ParsedQuery) -> wq.Query | None:
-    """Every plain word of the query as a fuzzy word (one edit, two for long words)."""
+    """The query's plain words made fuzzy (one edit, two past six letters), exclusions kept."""
     words = [w for w in parsed.words if re.fullmatch(r"[\w'’.,%-]+", w)]
     if not words:
         return None
-    text = " ".join(f"{w}~{2 if len(w) > 6 else 1}/1" for w in words)
+    # Short words and numbers stay as they are: one edit from "war" is half the vocabulary.
+    text = " ".join(
+        w if len(w) < 4 or w[:1].isdigit() else f"{w}~{2 if len(w) > 6 else 1}/1" for w in words
+    )
     try:
         q = make_parser(ix.schema).parse(text).normalize()
     except Exception:
         return None
-    return q if list(q.leaves()) else None
+    if not list(q.leaves()):
+        return None
+    banned = _exclusions(parsed.query)
+    return wq.And([q, *banned]).normalize() if banned else q
+
+
+def _exclusions(q: wq.Query) -> list[wq.Query]:
+    """The top-level NOT parts of *q*, which a retry must keep."""
+    if isinstance(q, wq.AndNot):
+        return [wq.Not(q.b), *_exclusions(q.a)]
+    if isinstance(q, wq.And):
+        return [c for c in q.children() if isinstance(c, wq.Not)]
+    return []
 
 
 def _suggest(
