@@ -81,8 +81,8 @@ def date_bound(text: str, *, end: bool = False) -> datetime:
 
 def _open_index(home: Path) -> FileIndex | None:
     """The index of the archive at *home* (settling owed work first), or None if it is empty."""
-    from index import writer as iw
     from index.errors import IndexingError
+    from index.search import open_for_search
 
     db_path = home / DB_NAME
     if not db_path.exists():
@@ -92,7 +92,7 @@ def _open_index(home: Path) -> FileIndex | None:
 
         Archive.open(home).close()  # upgrades the schema and settles owed index work
     try:
-        return iw.open_index(home / "index")
+        return open_for_search(home / "index")
     except IndexingError as exc:
         raise IndexUnavailable(f"{exc}; run 'archive reindex' to rebuild it") from exc
 

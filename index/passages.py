@@ -103,16 +103,52 @@ def _analyzer(kind: str) -> Analyzer:
     return _analyzers[kind]
 
 
-def match_spans(text: str, matches: Matches | Collection[str]) -> list[tuple[str, int, int]]:
+def _prefilter(matches: Matches) -> re.Pattern[str]:
+    """A cheap pattern that every sentence holding a match contains (on folded text).
+
+    Analysing a whole article costs more than the rest of a search, so only
+    sentences that contain the first three letters of some term are analysed.
+    (Spelling variants differ later in the word: defence/defense, centre/center.)
+    """
+    words = set(matches.terms) | set(matches.exact) | {w for p in matches.phrases for w in p}
+    heads = sorted({re.escape(w[:3]) for w in words if w})
+    return re.compile("|".join(heads) or "(?!)")
+
+
+def _fold(text: str) -> str:
+    from whoosh.support.charset import accent_map
+
+    return text.lower().translate(accent_map)
+
+
+def match_spans(
+    text: str,
+    matches: Matches | Collection[str],
+    spans: Sequence[tuple[int, int]] | None = None,
+) -> list[tuple[str, int, int]]:
     """Every match in *text*: (unit, start, end), in text order, overlaps merged.
 
     A unit names what matched: a term, ``=form`` for an exact form, or the
     phrase's words joined by spaces for a whole phrase.
+
+    :param spans: the sentence spans of *text*: only sentences that may match are
+        analysed (a phrase never spans two sentences).
     """
     if not isinstance(matches, Matches):
         matches = Matches(terms=frozenset(matches))
     if not matches:
         return []
+    if spans is not None:
+        pattern = _prefilter(matches)
+        found = []
+        for s, e in spans:
+            if pattern.search(_fold(text[s:e])):
+                found.extend((u, s + a, s + b) for u, a, b in _match_spans(text[s:e], matches))
+        return found
+    return _match_spans(text, matches)
+
+
+def _match_spans(text: str, matches: Matches) -> list[tuple[str, int, int]]:
     found: list[tuple[str, int, int]] = []
     if matches.terms or matches.phrases:
         tokens = [
@@ -193,10 +229,10 @@ def passages(
     """
     if limit <= 0 or not text:
         return []
-    found = match_spans(text, matches)
     spans = sentence_spans(text)
     if not spans:
         return []
+    found = match_spans(text, matches, spans)
     if not found:
         return [_lede(text, spans)] if lede else []
     paragraphs = _paragraph_numbers(text, spans)

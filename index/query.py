@@ -28,7 +28,7 @@ from whoosh.qparser import (
     MultifieldParser,
     syntax,
 )
-from whoosh.qparser.plugins import Plugin
+from whoosh.qparser.plugins import Plugin, SingleQuotePlugin
 from whoosh.qparser.taggers import RegexTagger
 
 from index.errors import QuerySyntaxError
@@ -87,6 +87,8 @@ def make_parser(schema: Schema) -> MultifieldParser:
     for alias, name in FIELD_ALIASES.items():
         if alias != name:
             aliases.setdefault(name, []).append(alias)
+    # Single quotes are apostrophes and quotation marks in headlines, not query syntax.
+    parser.remove_plugin_class(SingleQuotePlugin)
     parser.add_plugin(FieldAliasPlugin(aliases))
     parser.add_plugin(FuzzyTermPlugin())
     parser.add_plugin(ExactPlugin())

@@ -22,6 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from whoosh import query as wq
 from whoosh import sorting
@@ -29,7 +30,7 @@ from whoosh.index import FileIndex
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
-from index.errors import IndexOutdatedError, QuerySyntaxError
+from index.errors import IndexingError, IndexOutdatedError, QuerySyntaxError
 from index.query import (
     ParsedQuery,
     explain,
@@ -90,6 +91,26 @@ class SearchResult:
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     #: A corrected query from the index's vocabulary, when the search found (almost) nothing.
     suggestion: str | None = None
+
+
+def open_for_search(path: Path) -> FileIndex:
+    """Open the index at *path* for reading.
+
+    Without mmap: Whoosh 2.7.4 reads a compound segment's parts from an mmap
+    through ``BytesIO(memoryview)``, which copies each part whole on every
+    open (measured: 133 ms against 15 ms per search on a 32 MB index).
+
+    :raises IndexingError: there is no index, or it cannot be read.
+    """
+    from whoosh import index as whoosh_index
+    from whoosh.filedb.filestore import FileStorage
+
+    if not (path.is_dir() and whoosh_index.exists_in(str(path))):
+        raise IndexingError(f"no search index at {path}")
+    try:
+        return FileStorage(str(path), supports_mmap=False, readonly=True).open_index()
+    except Exception as exc:  # Whoosh raises many kinds on a damaged index
+        raise IndexingError(f"the search index at {path} cannot be read ({exc})") from exc
 
 
 def _text(value: object) -> str:
