@@ -46,8 +46,8 @@ from whoosh.support.charset import accent_map
 ANALYSIS_VERSION = 2
 
 _PIECE = r"(?:\d+(?:[.,]\d+)*(?:%|[^\W\d_]+(?![\w]))?|\w+(?:['\u2019\u02bc]\w+)*)"
-#: A number (``3.4``, ``1,000``, ``5%``, ``80m``, ``1990s``) or a word with inner apostrophes, possibly
-#: several of them joined by hyphens (``post-ceasefire``, ``well-to-do``).
+#: A number (``3.4``, ``1,000``, ``5%``, ``80m``, ``1990s``) or a word with inner
+#: apostrophes, possibly several joined by hyphens (``post-ceasefire``, ``well-to-do``).
 TOKEN_PATTERN = rf"{_PIECE}(?:[-\u2010\u2011]{_PIECE})*"
 _HYPHEN = re.compile("[-\u2010\u2011]")
 
