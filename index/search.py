@@ -51,6 +51,9 @@ PROXIMITY_WEIGHT = 2.0
 COVERAGE_WEIGHT = 1.5
 #: Words this far apart (beyond adjacent) halve the proximity signal.
 PROXIMITY_SLACK = 8.0
+#: A query of this many required words or more is widened to most-words matching when
+#: fewer than a page of articles have every word (with fewer words: only when none has).
+FILL_MIN_WORDS = 3
 #: Below this many hits a spelling suggestion is looked for.
 FEW_HITS = 3
 #: BM25F parameters: B (length normalisation) and K1 (term frequency saturation).
@@ -158,9 +161,11 @@ def search(
     with ix.searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1)) as searcher:
         run = _Runner(searcher, dates, limit, offset, sort, facets)
         page = run(q)
-        if page.total < limit + offset and rescue and sort == "relevance":
-            # Too few articles have every word (a pasted sentence, one word too many):
-            # rank by how many of the words an article has; those with all come first.
+        thin = page.total < limit + offset and sort == "relevance"
+        if rescue and (page.total == 0 or thin and _required(q) >= FILL_MIN_WORDS):
+            # No or too few articles have every word of a longer query (a pasted sentence,
+            # one word too many): rank by how many of the words an article has, IDF-weighted;
+            # those with every word come first.
             loose = _most_words(q)
             if loose is not None:
                 wider = run(loose, coverage=True)
@@ -450,17 +455,19 @@ def _rerank(
     docnums = [d for d, _, _, _ in head]
     body = _positions(searcher, "body", all_terms, docnums)
     title = _positions(searcher, "title", all_terms, docnums)
+    # A rare word found counts for more than a common one (IDF), as in BM25.
+    weights = [max(searcher.idf("body", t) for t in g) for g in groups]
+    whole = sum(weights) or 1.0
     rescored = []
     for d, score, doc_id, terms in head:
         present, span = _min_window(groups, body[d])
-        in_title, _ = _min_window(groups, title[d])
         prox = 0.0
         if present >= 2:
             slack = max(0, span - (present - 1))
             window = 1.0 / (1.0 + slack / PROXIMITY_SLACK)
             prox = (window + _pair_proximity(groups, body[d])) / 2
-        words = max(present, in_title)
-        cover = words / len(groups)
+        has = [any(t in body[d] or t in title[d] for t in g) for g in groups]
+        cover = sum(w for w, h in zip(weights, has, strict=True) if h) / whole
         value = score / top + PROXIMITY_WEIGHT * prox * cover
         if coverage:
             value += COVERAGE_WEIGHT * cover  # articles with more of the words first
@@ -470,6 +477,15 @@ def _rerank(
 
 
 # --- rescue -------------------------------------------------------------------------------
+
+
+def _required(q: wq.Query) -> int:
+    """How many parts of *q* are required (an AND's children that are not exclusions)."""
+    if isinstance(q, wq.AndNot):
+        return _required(q.a)
+    if isinstance(q, wq.And):
+        return sum(1 for c in q.children() if not isinstance(c, wq.Not))
+    return 1
 
 
 def _most_words(q: wq.Query) -> wq.Query | None:

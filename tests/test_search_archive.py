@@ -119,7 +119,8 @@ def test_suggestion_and_fuzzy_retry(home: Path) -> None:
     assert "did you mean: harbour" in r.notices
     assert any("fuzzy matches" in n for n in r.notices)
     assert [h.id for h in r.hits] == [1]
-    assert "harbour" in r.hits[0].passages[0].text.lower()
+    p = r.hits[0].passages[0]
+    assert [p.text[s:e] for s, e in p.highlights] == ["harbour"]  # the fuzzy match
 
 
 def test_fuzzy_option(home: Path) -> None:
@@ -145,3 +146,18 @@ def test_offsets_against_body(home: Path) -> None:
             body = archive.get(hit.id).body
             for p in hit.passages:
                 assert body[p.start : p.end] == p.text
+
+
+def test_two_word_query_keeps_every_word_required(home: Path) -> None:
+    r = search(home, "ferry crane")
+    assert r.total == 2 and r.notices == ()
+
+
+def test_few_full_matches_are_followed_by_most_words(home: Path) -> None:
+    r = search(home, "ferry crane broke")
+    assert [h.id for h in r.hits][:2] == [2, 1]  # every word, the close ones first
+    assert 4 in [h.id for h in r.hits]  # "crane" only, after them
+    assert r.total == 3
+    assert r.notices == (
+        "only 2 articles have every word; also showing those that match the most of them",
+    )
