@@ -450,12 +450,18 @@ def similar(state: State, article_id: int, limit: int, passages: int, fmt: str, 
     if fmt == "json":
         click.echo(json.dumps(found.to_json(), ensure_ascii=False, indent=2))
         return
+    if fmt == "text":
+        lines = [f"Articles like {article_id}: {found.title}"]
+        for hit in found.hits:
+            lines.append("")
+            lines.extend(render_hit(hit, use_color(color)))
+        if not found.hits:
+            lines.append("No other article shares its key words.")
+        click.echo("\n".join(lines))
+        return
     as_results = SearchResults(
         query=f"like {article_id}: {found.title}", total=len(found.hits), hits=found.hits
     )
-    if fmt == "text" and not found.hits:
-        click.echo(f"No other article is like {article_id}.")
-        return
     click.echo(render(as_results, fmt, use_color(color)))
 
 

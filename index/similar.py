@@ -16,10 +16,21 @@ from whoosh import query as wq
 from whoosh.index import FileIndex
 from whoosh.scoring import BM25F
 
-from index.analysis import terms_with_offsets, text_analyzer
+from index.analysis import stem, terms_with_offsets, text_analyzer
 
 #: Key terms taken from the article.
 KEY_TERMS = 25
+#: Words too common in news to say what an article is about (as analysed terms).
+_COMMON = frozenset(
+    stem(w)
+    for w in (
+        "also after again against all any been before being but can could did does during "
+        "each had have her him his how i if into just may might more most much must new not "
+        "now one only other our out over said say says she should since so some such than "
+        "their them then there these they this those through two under until up very we "
+        "what when where which while who why would year years you your"
+    ).split()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +61,11 @@ def similar(
     with ix.searcher(weighting=BM25F()) as searcher:
         keys = [
             (term, weight)
-            for term, weight in searcher.key_terms_from_text("body", text, numterms=KEY_TERMS)
-            if not term[:1].isdigit()
-        ]
+            for term, weight in searcher.key_terms_from_text(
+                "body", text, numterms=KEY_TERMS + len(_COMMON)
+            )
+            if not term[:1].isdigit() and term not in _COMMON
+        ][:KEY_TERMS]
         if not keys:
             return []
         rank = {term: n for n, (term, _) in enumerate(keys)}
