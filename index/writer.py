@@ -87,8 +87,11 @@ def apply(writer: IndexWriter, upserts: Iterable[IndexDoc], deletes: Iterable[in
     """Add or replace *upserts* and remove *deletes*; idempotent."""
     for article_id in deletes:
         writer.delete_by_term("id", str(article_id))
+    names = set(writer.schema.names())
     for doc in upserts:
-        writer.update_document(**doc.fields())
+        # An index made before a schema change lacks newer fields: write what it has
+        # (search asks for 'archive reindex' when it needs the rest).
+        writer.update_document(**{k: v for k, v in doc.fields().items() if k in names})
 
 
 def indexed_versions(ix: FileIndex) -> dict[int, str]:

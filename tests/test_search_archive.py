@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from archive import Archive, ArticleDraft, QueryError
+from archive import Archive, ArchiveError, ArticleDraft, QueryError
 from archive.searching import date_bound, search
 
 FILLER = "Officials met again on Tuesday to talk about the weather and the harvest."
@@ -161,3 +161,33 @@ def test_few_full_matches_are_followed_by_most_words(home: Path) -> None:
     assert r.notices == (
         "only 2 articles have every word; also showing those that match the most of them",
     )
+
+
+def test_an_index_from_before_the_new_fields_asks_for_reindex(archive_home: Path) -> None:
+    from whoosh.fields import DATETIME, ID, KEYWORD, TEXT, Schema
+    from whoosh.filedb.filestore import FileStorage
+
+    with Archive.open(archive_home) as archive:
+        archive.ingest([draft(1, "Old", "An old article.")])
+    index_dir = archive_home / "index"
+    for f in index_dir.iterdir():
+        f.unlink()
+    old = Schema(
+        id=ID(stored=True, unique=True),
+        version=ID(stored=True),
+        title=TEXT(),
+        body=TEXT(),
+        author=TEXT(),
+        source=TEXT(),
+        tags=KEYWORD(commas=True),
+        url=ID(),
+        published=DATETIME(sortable=True),
+    )
+    FileStorage(str(index_dir)).create_index(old).close()
+    with Archive.open(archive_home) as archive:  # writing into the old index still works
+        archive.ingest([draft(2, "Newer", "A newer article.")])
+    with pytest.raises(ArchiveError, match="run 'archive reindex'"):
+        search(archive_home, "article")
+    with Archive.open(archive_home) as archive:
+        archive.reindex()
+    assert search(archive_home, "article").total == 2
