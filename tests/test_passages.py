@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from index.analysis import text_analyzer
 from index.passages import MAX_CHARS, Matches, passages, sentence_spans
@@ -107,3 +109,26 @@ def test_long_sentence_is_cut_at_word_boundaries() -> None:
 @pytest.mark.parametrize("limit", [0, 1, 3])
 def test_limit(sample_text: str, limit: int) -> None:
     assert len(passages(sample_text, stems("nato"), limit=limit)) <= limit
+
+
+WORDS = ["troops", "deploy", "defence", "post-ceasefire", "Zürich", "alliance’s", "5%", "the"]
+
+
+@given(
+    st.lists(st.sampled_from([*WORDS, "Mr.", "end.", "\n\n", "x" * 30, "3.4", "a"]), max_size=120),
+    st.sets(st.sampled_from(WORDS), min_size=1, max_size=3),
+    st.integers(min_value=1, max_value=4),
+)
+@settings(max_examples=60, deadline=None)
+def test_passages_offsets_and_word_boundaries(
+    words: list[str], query: set[str], limit: int
+) -> None:
+    text = " ".join(words)
+    ps = passages(text, stems(*query), limit=limit)
+    assert len(ps) <= limit
+    for p in ps:
+        assert text[p.start : p.end] == p.text
+        assert p.start == 0 or not text[p.start - 1].isalnum() or not text[p.start].isalnum()
+        assert p.end == len(text) or not text[p.end].isalnum() or not text[p.end - 1].isalnum()
+        for s, e in p.highlights:
+            assert 0 <= s < e <= len(p.text)
