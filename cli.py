@@ -296,7 +296,8 @@ def render_results(results: SearchResults, color: bool, *, explain: bool = False
     lines = [f"Understood as: {results.understood}"] if explain else []
     if not results.hits:
         if results.total:
-            lines.append(f"No more hits: {results.total} articles match {results.query!r}.")
+            noun = "article matches" if results.total == 1 else "articles match"
+            lines.append(f"No more hits: {results.total} {noun} {results.query!r}.")
         else:
             lines.append(f"No articles match {results.query!r}.")
     else:
@@ -383,7 +384,8 @@ def render_csv(hits: list[SearchHit]) -> str:
 
 
 def render_markdown(results: SearchResults) -> str:
-    lines = [f"## Search: {results.query}", "", f"{results.total} matching articles."]
+    noun = "article" if results.total == 1 else "articles"
+    lines = [f"## Search: {results.query}", "", f"{results.total} matching {noun}."]
     for h in results.hits:
         title = f"[{h.title}]({h.url})" if h.url else h.title
         lines.extend(["", f"### {h.rank}. {title}", ""])

@@ -80,7 +80,7 @@ def test_jsonl_csv_markdown(runner: CliRunner, sample_home: Path) -> None:
 
 def test_page_option(runner: CliRunner, sample_home: Path) -> None:
     out = run(runner, sample_home, "search", "nato", "--page", "2", "--color", "never").stdout
-    assert out.startswith("No more hits: 1 articles match 'nato'.")
+    assert out.startswith("No more hits: 1 article matches 'nato'.")
     bad = run(runner, sample_home, "search", "nato", "--page", "2", "--offset", "1")
     assert bad.exit_code == 2
 
