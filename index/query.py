@@ -34,6 +34,9 @@ from whoosh.qparser.taggers import RegexTagger
 from index.errors import QuerySyntaxError
 from index.schema import DEFAULT_FIELDS, EXACT_FIELDS, FIELD_ALIASES
 
+#: Query-time weight of a title match, on top of the title's index-time boost.
+TITLE_QUERY_BOOST = 1.0
+
 _FIELD_PREFIX = re.compile(r"(?<![\w:])([A-Za-z_]+):(?=[^\s/])")
 _OPERATOR = re.compile(r"^(AND|OR|NOT|ANDNOT|ANDMAYBE)$")
 # "-word" at the start of a word excludes it (Whoosh itself has no such syntax by default).
@@ -82,7 +85,12 @@ class ParsedQuery:
 
 
 def make_parser(schema: Schema) -> MultifieldParser:
-    parser = MultifieldParser(list(DEFAULT_FIELDS), schema, group=AndGroup)
+    parser = MultifieldParser(
+        list(DEFAULT_FIELDS),
+        schema,
+        group=AndGroup,
+        fieldboosts={"title": TITLE_QUERY_BOOST},
+    )
     aliases: dict[str, list[str]] = {}
     for alias, name in FIELD_ALIASES.items():
         if alias != name:
