@@ -175,9 +175,10 @@ def search(
                             "no article has every word; showing those that match the most of them"
                         )
                     else:
+                        have = "article has" if page.total == 1 else "articles have"
                         notices.append(
-                            f"only {page.total} article{'s' if page.total != 1 else ''} "
-                            "have every word; also showing those that match the most of them"
+                            f"only {page.total} {have} every word; "
+                            "also showing those that match the most of them"
                         )
                     page, q = wider, loose
         suggestion = None
