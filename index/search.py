@@ -190,9 +190,9 @@ def search(
             fq = _fuzzy_query(ix, parsed)
             if fq is not None:
                 page = run(fq)
-                if page.total == 0:
-                    loose = _most_words(fq)
-                    page = run(loose, coverage=True) if loose is not None else page
+                if page.total == 0 and (loose := _most_words(fq)) is not None:
+                    page = run(loose, coverage=True)
+                    fq = loose
                 if page.total:
                     q = fq
                     notices.append(
