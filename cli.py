@@ -236,8 +236,10 @@ def search(
     five words), "word" or =word (exact form), word* (prefix), word~
     (fuzzy), and field:value for title, body, author, source, tag, url and
     published (published:2025-01..2025-06). Broken syntax is searched as
-    plain words, with a note. If no article has every word, those with the
-    most of them are shown; a spelling suggestion and fuzzy retry follow.
+    plain words, with a note. If no article has every word (or, for three
+    words or more, fewer than a page), those with the most of the words
+    follow; when little or nothing is found, a spelling is suggested and the
+    words retried fuzzily.
 
     \b
     Example:
