@@ -110,3 +110,23 @@ def test_search_leaves_sqlalchemy_unimported(sample_home: Path) -> None:
     ).stdout
     assert "1 article matches 'deploy'" in out
     assert out.strip().endswith("SQLALCHEMY False False")
+
+
+def test_suggestion_fuzzy_and_explain_in_json(runner: CliRunner, sample_home: Path) -> None:
+    result = run(runner, sample_home, "search", "jeopardyse", "--format", "json", "--explain")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["suggestion"] == "jeopardise"
+    assert data["total"] == 1
+    assert "(fuzzy)" in data["understood"]
+    assert "note: did you mean: jeopardise" in result.stderr
+    assert "showing fuzzy matches" in result.stderr
+    (p,) = data["hits"][0]["passages"][:1]
+    assert [p["text"][s:e] for s, e in p["highlights"]] == ["jeopardise"]
+
+
+def test_color_always_styles_matches(runner: CliRunner, sample_home: Path) -> None:
+    args = ["--home", str(sample_home), "search", "deploy", "--color", "always", "--passages", "1"]
+    out = runner.invoke(cli, args, color=True)
+    assert "\x1b[33m\x1b[1mdeploy\x1b[0m" in out.stdout
+    assert "**" not in out.stdout
