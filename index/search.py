@@ -161,6 +161,7 @@ def search(
     with ix.searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1)) as searcher:
         run = _Runner(searcher, dates, limit, offset, sort, facets)
         page = run(q)
+        strict_total = page.total
         thin = page.total < limit + offset and sort == "relevance"
         if rescue and (page.total == 0 or thin and _required(q) >= FILL_MIN_WORDS):
             # No or too few articles have every word of a longer query (a pasted sentence,
@@ -182,8 +183,8 @@ def search(
                         )
                     page, q = wider, loose
         suggestion = None
-        if page.total < FEW_HITS and rescue:
-            suggestion = _suggest(searcher, parsed, dates, page.total)
+        if strict_total < FEW_HITS and rescue:
+            suggestion = _suggest(searcher, parsed, dates, strict_total)
             if suggestion:
                 notices.append(f"did you mean: {suggestion}")
         if page.total == 0 and rescue and not fuzzy:
@@ -535,7 +536,10 @@ def _exclusions(q: wq.Query) -> list[wq.Query]:
 def _suggest(
     searcher: Searcher, parsed: ParsedQuery, dates: wq.Query | None, total: int
 ) -> str | None:
-    """A corrected query built from words in the index, if it finds more than *total*."""
+    """A corrected query built from words in the index, if it finds more than *total*.
+
+    :param total: how many articles have every word of the query as typed.
+    """
     from index.analysis import exact_analyzer
 
     analyzer = exact_analyzer()
@@ -566,9 +570,6 @@ def _suggest(
     except QuerySyntaxError:
         return None
     full = wq.And([corrected, dates]) if dates is not None else corrected
-    n = len(searcher.search(full, limit=1))
-    if n <= total:
-        loose = _most_words(corrected)
-        if loose is None or len(searcher.search(loose, limit=1)) <= total:
-            return None
+    if len(searcher.search(full, limit=1)) <= total:
+        return None
     return text

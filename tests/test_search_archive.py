@@ -191,3 +191,10 @@ def test_an_index_from_before_the_new_fields_asks_for_reindex(archive_home: Path
     with Archive.open(archive_home) as archive:
         archive.reindex()
     assert search(archive_home, "article").total == 2
+
+
+def test_suggestion_when_most_words_rescue_found_something(home: Path) -> None:
+    r = search(home, "harbuor crane")
+    assert {h.id for h in r.hits} >= {1}
+    assert r.notices[0].startswith("no article has every word")
+    assert r.suggestion == "harbour crane"
