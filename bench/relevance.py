@@ -111,12 +111,16 @@ def build_ours(articles: list[tuple[str, str, str]], reuse: bool) -> tuple[Path,
 
 def build_baseline(articles: list[tuple[str, str, str]], home: Path) -> object:
     from whoosh.fields import ID, TEXT, Schema
-    from whoosh.filedb.filestore import RamStorage
+    from whoosh.filedb.filestore import FileStorage
 
     from archive import Archive
 
     schema = Schema(id=ID(stored=True, unique=True), title=TEXT(), body=TEXT())
-    ix = RamStorage().create_index(schema)
+    # On disk: RamStorage's temporary files go to a <tempdir>/MAIN.tmp every process shares.
+    path = WORK / "relevance-baseline"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    ix = FileStorage(str(path)).create_index(schema)
     with Archive.open(home) as archive:
         records = archive.list(limit=None)
     writer = ix.writer()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -17,22 +18,26 @@ SAO = "The bank in Zürich and São Paulo reported growth; the alliance’s plan
 
 
 @pytest.fixture(scope="module")
-def ix() -> Iterator[object]:
-    ix = RamStorage().create_index(make_schema())
-    w = ix.writer()
-    w.add_document(
-        **IndexDoc(
-            1,
-            "v",
-            "NATO and troops",
-            SAMPLE.read_text(encoding="utf-8"),
-            published=datetime(2025, 3, 13),
-        ).fields()
-    )
-    w.add_document(**IndexDoc(2, "v", "Banks", SAO).fields())
-    w.add_document(**IndexDoc(3, "v", "Ceasefire", "After the post ceasefire talks.").fields())
-    w.add_document(**IndexDoc(4, "v", "Defense", "The defense budget grew.").fields())
-    w.commit()
+def ix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    # Whoosh's RamStorage writes sortable columns through <tempdir>/MAIN.tmp, shared by every
+    # process on the machine: give it a private temp dir so parallel runs cannot collide.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(tempfile, "tempdir", str(tmp_path_factory.mktemp("whoosh-tmp")))
+        ix = RamStorage().create_index(make_schema())
+        w = ix.writer()
+        w.add_document(
+            **IndexDoc(
+                1,
+                "v",
+                "NATO and troops",
+                SAMPLE.read_text(encoding="utf-8"),
+                published=datetime(2025, 3, 13),
+            ).fields()
+        )
+        w.add_document(**IndexDoc(2, "v", "Banks", SAO).fields())
+        w.add_document(**IndexDoc(3, "v", "Ceasefire", "After the post ceasefire talks.").fields())
+        w.add_document(**IndexDoc(4, "v", "Defense", "The defense budget grew.").fields())
+        w.commit()
     yield ix
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -54,12 +55,16 @@ DOCS = [
 
 
 @pytest.fixture(scope="module")
-def ix() -> Iterator[object]:
-    ix = RamStorage().create_index(make_schema())
-    w = ix.writer()
-    for d in DOCS:
-        w.add_document(**d.fields())
-    w.commit()
+def ix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    # Whoosh's RamStorage writes sortable columns through <tempdir>/MAIN.tmp, shared by every
+    # process on the machine: give it a private temp dir so parallel runs cannot collide.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(tempfile, "tempdir", str(tmp_path_factory.mktemp("whoosh-tmp")))
+        ix = RamStorage().create_index(make_schema())
+        w = ix.writer()
+        for d in DOCS:
+            w.add_document(**d.fields())
+        w.commit()
     yield ix
 
 
