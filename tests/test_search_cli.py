@@ -102,6 +102,10 @@ def test_search_leaves_sqlalchemy_unimported(sample_home: Path) -> None:
         f"    cli(['--home', {str(sample_home)!r}, 'search', 'deploy', '--facet', 'tag'])\n"
         "except SystemExit:\n"
         "    pass\n"
+        "try:\n"
+        f"    cli(['--home', {str(sample_home)!r}, 'similar', '1'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
         "print('SQLALCHEMY', 'sqlalchemy' in sys.modules, 'alembic' in sys.modules)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -109,6 +113,7 @@ def test_search_leaves_sqlalchemy_unimported(sample_home: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     ).stdout
     assert "1 article matches 'deploy'" in out
+    assert "Articles like 1:" in out
     assert out.strip().endswith("SQLALCHEMY False False")
 
 
