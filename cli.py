@@ -259,6 +259,9 @@ def progress_bar(paths: tuple[Path, ...], globs: tuple[str, ...], fmt: str | Non
     )
 
 
+FORMATS = ["text", "json", "jsonl", "csv", "markdown"]
+
+
 @cli.command()
 @click.argument("query")
 @click.option(
@@ -271,6 +274,9 @@ def progress_bar(paths: tuple[Path, ...], globs: tuple[str, ...], fmt: str | Non
 )
 @click.option("--offset", default=0, type=click.IntRange(0), help="Hits to skip (paging).")
 @click.option(
+    "--page", type=click.IntRange(1), help="Page of --limit hits to show (instead of --offset)."
+)
+@click.option(
     "--passages", default=3, show_default=True, type=click.IntRange(0, 50), help="Passages per hit."
 )
 @click.option(
@@ -278,15 +284,35 @@ def progress_bar(paths: tuple[Path, ...], globs: tuple[str, ...], fmt: str | Non
     type=click.Choice(["relevance", "newest", "oldest"]),
     default="relevance",
     show_default=True,
-    help="Order of the hits.",
+    help="Order of the hits (newest/oldest: by publication date).",
 )
+@click.option(
+    "--since", metavar="DATE", help="Published on or after DATE: 2025-09-03, 2025-09, 'last month'."
+)
+@click.option(
+    "--until", metavar="DATE", help="Published on or before DATE (2025-09 includes all September)."
+)
+@click.option(
+    "--facet",
+    "facets",
+    multiple=True,
+    type=click.Choice(["source", "author", "tag", "year", "month"]),
+    help="Count matching articles per value of this field (repeatable).",
+)
+@click.option("--fuzzy", is_flag=True, help="Let each word match words a letter or two different.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Only articles matching the query as written: no most-words or fuzzy rescue.",
+)
+@click.option("--explain", is_flag=True, help="Show how the query was understood.")
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(FORMATS),
     default="text",
     show_default=True,
-    help="Output format.",
+    help="text; json (one object); jsonl (one hit a line); csv; markdown (notes with citations).",
 )
 @click.option(
     "--color",
@@ -301,62 +327,135 @@ def search(
     query: str,
     limit: int,
     offset: int,
+    page: int | None,
     passages: int,
     sort: str,
+    since: str | None,
+    until: str | None,
+    facets: tuple[str, ...],
+    fuzzy: bool,
+    strict: bool,
+    explain: bool,
     fmt: str,
     color: str,
 ) -> None:
     """Search titles and bodies; print each hit with its highlighted passages.
 
-    QUERY uses Whoosh's syntax: every word is required; OR, NOT, (brackets),
-    "quoted phrases", word* (prefix), field:value with fields title, body,
-    author, source, tag, url and published (e.g. published:2025 or
-    published:[2025-01 to 2025-06]). Words match their other forms
-    (deploy finds deployment) and British/American spellings.
+    Every word is required; words match their other forms (deploy finds
+    deployment), accents, apostrophes and British/American spellings.
+    QUERY may use OR, NOT, -word, (brackets), "a phrase", "a b"~5 (within
+    five words), "word" or =word (exact form), word* (prefix), word~
+    (fuzzy), and field:value for title, body, author, source, tag, url and
+    published (published:2025-01..2025-06). Broken syntax is searched as
+    plain words, with a note. If no article has every word (or, for three
+    words or more, fewer than a page), those with the most of the words
+    follow; when little or nothing is found, a spelling is suggested and the
+    words retried fuzzily.
 
     \b
     Example:
         archive search 'deploy troops'
-        archive search '"reassurance force" AND source:euronews' --format json
+        archive search '"reassurance force" -russia' --since 2025-01 --facet source
+        archive search 'nato' --sort newest --page 2 --format markdown
     """
     from archive import ArchiveError
     from archive.searching import search as run
 
+    if page is not None:
+        if offset:
+            raise click.UsageError("give --page or --offset, not both")
+        offset = (page - 1) * limit
     try:
-        results = run(state.home, query, limit=limit, offset=offset, passages=passages, sort=sort)
+        results = run(
+            state.home,
+            query,
+            limit=limit,
+            offset=offset,
+            passages=passages,
+            sort=sort,
+            since=since,
+            until=until,
+            facets=facets,
+            fuzzy=fuzzy,
+            rescue=not strict,
+        )
     except ArchiveError as exc:
         fail(exc)
     for notice in results.notices:
         click.echo(f"note: {notice}", err=True)
-    if fmt == "json":
-        click.echo(json.dumps(results.to_json(), ensure_ascii=False, indent=2))
-        return
+    if explain and fmt != "text" and fmt != "json":
+        click.echo(f"understood as: {results.understood}", err=True)
     colored = use_color(color)
-    click.echo(render_results(results, colored), color=colored)
+    click.echo(render(results, fmt, colored, explain=explain), color=colored)
 
 
-def render_results(results: SearchResults, color: bool) -> str:
+def render(results: SearchResults, fmt: str, color: bool, *, explain: bool = False) -> str:
+    """*results* in the output format *fmt*."""
+    if fmt == "json":
+        data = results.to_json()
+        if explain:
+            data["understood"] = results.understood
+        return json.dumps(data, ensure_ascii=False, indent=2)
+    if fmt == "jsonl":
+        return "\n".join(
+            json.dumps({"rank": h.rank, **h.to_json()}, ensure_ascii=False) for h in results.hits
+        )
+    if fmt == "csv":
+        return render_csv(results.hits)
+    if fmt == "markdown":
+        return render_markdown(results)
+    return render_results(results, color, explain=explain)
+
+
+def render_results(results: SearchResults, color: bool, *, explain: bool = False) -> str:
+    lines = [f"Understood as: {results.understood}"] if explain else []
     if not results.hits:
         if results.total:
-            return f"No more hits: {results.total} articles match {results.query!r}."
-        return f"No articles match {results.query!r}."
-    lines = []
-    first, last = results.hits[0].rank, results.hits[-1].rank
-    noun = "article matches" if results.total == 1 else "articles match"
-    lines.append(f"{results.total} {noun} {results.query!r} (showing {first}–{last})")
-    for hit in results.hits:
-        lines.append("")
-        lines.extend(render_hit(hit, color))
+            noun = "article matches" if results.total == 1 else "articles match"
+            lines.append(f"No more hits: {results.total} {noun} {results.query!r}.")
+        else:
+            lines.append(f"No articles match {results.query!r}.")
+    else:
+        first, last = results.hits[0].rank, results.hits[-1].rank
+        noun = "article matches" if results.total == 1 else "articles match"
+        lines.append(f"{results.total} {noun} {results.query!r} (showing {first}–{last})")
+        for hit in results.hits:
+            lines.append("")
+            lines.extend(render_hit(hit, color))
+    lines.extend(render_facets(results.facets))
     return "\n".join(lines)
+
+
+def render_facets(facets: dict[str, list[tuple[str, int]]]) -> list[str]:
+    lines = []
+    for name, pairs in facets.items():
+        values = ", ".join(f"{v} ({n})" for v, n in pairs) or "-"
+        lines.extend(["", f"{name}: {values}"])
+    return lines
 
 
 def render_hit(hit: SearchHit, color: bool) -> list[str]:
     title = click.style(hit.title, bold=True) if color else hit.title
     meta = " · ".join(x for x in (hit.source, hit.published and hit.published[:10]) if x)
     lines = [f"{hit.rank}. {title}", f"   {meta + ' · ' if meta else ''}id {hit.id}"]
-    for p in hit.passages:
-        lines.append("   " + mark(p.text, p.highlights, color))
+    if hit.shared:
+        lines.append("   shares: " + ", ".join(hit.shared))
+    for text in passage_texts(hit, lambda t, h: mark(t, h, color)):
+        lines.append("   " + text)
     return lines
+
+
+def passage_texts(hit: SearchHit, show: Any) -> list[str]:
+    """Each passage through *show*, with "…" where the article's text was skipped."""
+    out = []
+    for p in hit.passages:
+        text = show(p.text, p.highlights)
+        if p.start > 0:
+            text = "… " + text
+        if p.end < hit.body_length:
+            text += " …"
+        out.append(text)
+    return out
 
 
 def mark(text: str, highlights: list[tuple[int, int]], color: bool) -> str:
@@ -370,6 +469,117 @@ def mark(text: str, highlights: list[tuple[int, int]], color: bool) -> str:
         pos = e
     out.append(text[pos:])
     return re.sub(r"\s+", " ", "".join(out)).strip()
+
+
+def render_csv(hits: list[SearchHit]) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(
+        ["rank", "id", "title", "source", "author", "published", "url", "score", "passages"]
+    )
+    for h in hits:
+        plain = passage_texts(h, lambda t, _h: re.sub(r"\s+", " ", t).strip())
+        writer.writerow(
+            [
+                h.rank,
+                h.id,
+                h.title,
+                h.source or "",
+                h.author or "",
+                h.published or "",
+                h.url or "",
+                round(h.score, 4),
+                " ".join(plain),
+            ]
+        )
+    return buf.getvalue().rstrip("\n")
+
+
+def render_markdown(results: SearchResults) -> str:
+    noun = "article" if results.total == 1 else "articles"
+    lines = [f"## Search: {results.query}", "", f"{results.total} matching {noun}."]
+    for h in results.hits:
+        title = f"[{h.title}]({h.url})" if h.url else h.title
+        lines.extend(["", f"### {h.rank}. {title}", ""])
+        cite = ", ".join(x for x in (h.author, h.source, h.published and h.published[:10]) if x)
+        for text in passage_texts(h, lambda t, hl: mark(t, hl, False)):
+            lines.append(f"> {text}")
+            lines.append(">")
+        if h.passages:
+            lines.pop()
+        lines.append("")
+        lines.append(
+            f"— {cite + ', ' if cite else ''}archive id {h.id}" + (f", <{h.url}>" if h.url else "")
+        )
+    for name, pairs in results.facets.items():
+        lines.extend(["", f"**{name}:** " + (", ".join(f"{v} ({n})" for v, n in pairs) or "-")])
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("article_id", type=int)
+@click.option(
+    "-n",
+    "--limit",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Most articles to show.",
+)
+@click.option(
+    "--passages", default=1, show_default=True, type=click.IntRange(0, 50), help="Passages per hit."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Output format (as for search).",
+)
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour shared words (auto: on a terminal, unless NO_COLOR).",
+)
+@pass_state
+def similar(state: State, article_id: int, limit: int, passages: int, fmt: str, color: str) -> None:
+    """List the articles most like article ARTICLE_ID, with the words they share.
+
+    \b
+    Example:
+        archive similar 12
+        archive similar 12 --limit 5 --format json
+    """
+    from archive import ArchiveError
+    from archive.records import SearchResults
+    from archive.searching import similar as run
+
+    try:
+        found = run(state.home, article_id, limit=limit, passages=passages)
+    except ArchiveError as exc:
+        fail(exc)
+    if fmt == "json":
+        click.echo(json.dumps(found.to_json(), ensure_ascii=False, indent=2))
+        return
+    if fmt == "text":
+        lines = [f"Articles like {article_id}: {found.title}"]
+        for hit in found.hits:
+            lines.append("")
+            lines.extend(render_hit(hit, use_color(color)))
+        if not found.hits:
+            lines.append("No other article shares its key words.")
+        click.echo("\n".join(lines))
+        return
+    as_results = SearchResults(
+        query=f"like {article_id}: {found.title}", total=len(found.hits), hits=found.hits
+    )
+    click.echo(render(as_results, fmt, use_color(color)))
 
 
 @cli.command()

@@ -169,6 +169,15 @@ class Archive:
                     self._create_or_rebuild()
                     return
         self._open_index()
+        if self._ix is not None and iw.outdated(self._ix):
+            with self._locked():
+                reason = iw.outdated(self._ix) if self._ix is not None else None
+                if reason:  # another process may have rebuilt it meanwhile
+                    count = self._rebuild_locked()
+                    self.notices.append(
+                        f"{reason}; rebuilt it from the database "
+                        f"({count} article{'s' if count != 1 else ''})"
+                    )
 
     def _open_index(self) -> None:
         from index import writer as iw

@@ -177,6 +177,10 @@ class SearchHit:
     url: str | None
     score: float
     passages: list[PassageResult]
+    #: Length of the article's body: text output marks skipped text with "…" from it.
+    body_length: int = 0
+    #: For ``similar``: the words this article shares with the one it is like.
+    shared: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -187,6 +191,7 @@ class SearchHit:
             "published": self.published,
             "url": self.url,
             "score": round(self.score, 4),
+            **({"shared_terms": self.shared} if self.shared else {}),
             "passages": [
                 {
                     "text": p.text,
@@ -206,9 +211,39 @@ class SearchResults:
     hits: list[SearchHit]
     understood: str = ""
     notices: tuple[str, ...] = ()
+    #: Per facet asked for: [(value, matching articles), ...], most first.
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    suggestion: str | None = None
+    offset: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"query": self.query, "total": self.total, "hits": [h.to_json() for h in self.hits]}
+        """DESIGN.md's contract (query, total, hits), plus notices, facets and a suggestion."""
+        data: dict[str, Any] = {
+            "query": self.query,
+            "total": self.total,
+            "hits": [h.to_json() for h in self.hits],
+            "notices": list(self.notices),
+        }
+        if self.facets:
+            data["facets"] = {
+                name: [{"value": v, "count": n} for v, n in pairs]
+                for name, pairs in self.facets.items()
+            }
+        if self.suggestion:
+            data["suggestion"] = self.suggestion
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarResults:
+    """Articles like one article, each with the words they share with it."""
+
+    id: int
+    title: str
+    hits: list[SearchHit]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "hits": [h.to_json() for h in self.hits]}
 
 
 @dataclass(frozen=True, slots=True)

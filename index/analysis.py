@@ -4,6 +4,10 @@ Indexing, query parsing and passage highlighting all call :func:`text_analyzer`,
 so a word is matched the same way everywhere:
 
 * words and numbers are tokens (``3.4``, ``5%`` and ``2022`` stay whole);
+* a hyphenated word is indexed as its parts and, at the last part's position,
+  as the parts joined (``post-ceasefire`` -> ``post``, ``ceasefire``,
+  ``postceasefire``), so ``post-ceasefire``, ``post ceasefire`` and
+  ``postceasefire`` all find it; a query keeps only the parts (searched as a phrase);
 * case is folded, and accents are folded (``Zürich`` -> ``zurich``);
 * curly and straight apostrophes are the same, and a possessive ``'s`` is
   dropped (``alliance’s`` -> ``alliance``);
@@ -39,10 +43,13 @@ from whoosh.analysis import (
 from whoosh.support.charset import accent_map
 
 #: Bumped whenever the terms produced for a text change.
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 
-#: A number (``3.4``, ``1,000``, ``5%``) or a word with inner apostrophes.
-TOKEN_PATTERN = r"\d+(?:[.,]\d+)*%?|\w+(?:['\u2019\u02bc]\w+)*"
+_PIECE = r"(?:\d+(?:[.,]\d+)*(?:%|[^\W\d_]+(?![\w]))?|\w+(?:['\u2019\u02bc]\w+)*)"
+#: A number (``3.4``, ``1,000``, ``5%``, ``80m``, ``1990s``) or a word with inner
+#: apostrophes, possibly several joined by hyphens (``post-ceasefire``, ``well-to-do``).
+TOKEN_PATTERN = rf"{_PIECE}(?:[-\u2010\u2011]{_PIECE})*"
+_HYPHEN = re.compile("[-\u2010\u2011]")
 
 #: Deliberately short: news searches often hinge on small words ("no", "not").
 STOP_WORDS = frozenset(
@@ -88,6 +95,46 @@ class ApostropheFilter(Filter):
             yield t
 
 
+class CompoundFilter(Filter):
+    """Split hyphenated words into their parts; when indexing, add the parts joined.
+
+    Positions are renumbered so the parts are consecutive; the joined form
+    shares the last part's position, so phrases work across all forms.
+    Stop words are dropped from the parts but kept in the joined form.
+    """
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        shift = 0
+        for t in tokens:
+            if t.positions:
+                t.pos += shift
+            if not _HYPHEN.search(t.text):
+                yield t
+                continue
+            parts = [
+                (m.group(), m.start(), m.end()) for m in re.finditer(r"[^-\u2010\u2011]+", t.text)
+            ]
+            kept = [p for p in parts if p[0] not in STOP_WORDS] or parts[-1:]
+            joined = "".join(p[0] for p in parts)
+            base = t.pos if t.positions else 0
+            start = t.startchar if t.chars else 0
+            for n, (text, s, e) in enumerate(kept):
+                part = t.copy()
+                part.text = text
+                if t.positions:
+                    part.pos = base + n
+                if t.chars:
+                    part.startchar, part.endchar = start + s, start + e
+                yield part
+            if t.mode != "query":
+                whole = t.copy()
+                whole.text = joined
+                if t.positions:
+                    whole.pos = base + len(kept) - 1
+                yield whole
+            shift += len(kept) - 1
+
+
 class SpellingFilter(Filter):
     """Map British spellings to American ones, so either finds both."""
 
@@ -105,9 +152,21 @@ def text_analyzer() -> Analyzer:
         | ApostropheFilter()
         | LowercaseFilter()
         | CharsetFilter(accent_map)
-        | SpellingFilter()
         | StopFilter(stoplist=STOP_WORDS, minsize=1)
+        | CompoundFilter()
+        | SpellingFilter()
         | StemFilter(stemfn=stem, cachesize=-1)
+    )
+
+
+def exact_analyzer() -> Analyzer:
+    """The analyzer for exact forms (``"word"``, ``=word``): folded, not stemmed or respelt."""
+    return (
+        RegexTokenizer(TOKEN_PATTERN)
+        | ApostropheFilter()
+        | LowercaseFilter()
+        | CharsetFilter(accent_map)
+        | CompoundFilter()
     )
 
 

@@ -13,3 +13,7 @@ class IndexLockedError(IndexingError):
 
 class QuerySyntaxError(ValueError):
     """A query string could not be parsed."""
+
+
+class IndexOutdatedError(IndexingError):
+    """The index was built by an older version of the analysis or schema."""

@@ -1,22 +1,30 @@
 """Highlighted passages: sentence-aligned excerpts of a text with match offsets.
 
-Pure functions over a text and a set of matched terms (as the analyzer makes
-them), so the same analysis that indexed the text decides what is highlighted:
-``deployment`` is highlighted for the query ``deploy`` because both become the
-term ``deploy``. Offsets are character offsets into the text given, so
+Pure functions over a text and what matched (:class:`Matches`: analysed terms,
+exact forms and phrases), so the same analysis that indexed the text decides
+what is highlighted: ``deployment`` is highlighted for the query ``deploy``
+because both become the term ``deploy``; ``defense`` for ``defence``; a
+phrase as one whole; wildcard and fuzzy expansions because the index reports
+the terms they matched. Offsets are character offsets into the text given, so
 ``text[p.start:p.end] == p.text`` and each highlight ``(s, e)`` is relative
 to the passage.
+
+Passages are whole sentences (or groups of neighbouring sentences in one
+paragraph), chosen by how many distinct query words and phrases they hold,
+merged when they touch, and returned in the text's order. Only a sentence too
+long to show whole is cut, and then at spaces, never inside a word. When
+nothing in the text matches (the title matched), the opening is returned.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 
 from whoosh.analysis import Analyzer
 
-from index.analysis import terms_with_offsets, text_analyzer
+from index.analysis import exact_analyzer, text_analyzer
 
 #: A passage grows by neighbouring sentences while it stays under this many characters.
 TARGET_CHARS = 320
@@ -34,7 +42,7 @@ _ABBREVIATIONS = frozenset(
     "u.s u.k u.n e.g i.e etc vs no inc ltd co corp jan feb mar apr jun jul aug sep sept "
     "oct nov dec".split()
 )
-_analyzer: Analyzer | None = None
+_analyzers: dict[str, Analyzer] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +53,18 @@ class Passage:
     start: int
     end: int
     highlights: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Matches:
+    """What to find in a text: analysed terms, exact forms, and phrases (analysed words)."""
+
+    terms: frozenset[str] = frozenset()
+    exact: frozenset[str] = frozenset()
+    phrases: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
+
+    def __bool__(self) -> bool:
+        return bool(self.terms or self.exact or self.phrases)
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -77,75 +97,190 @@ def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> 
         spans.append((start, end))
 
 
-def default_analyzer() -> Analyzer:
-    global _analyzer
-    if _analyzer is None:
-        _analyzer = text_analyzer()
-    return _analyzer
+def _analyzer(kind: str) -> Analyzer:
+    if kind not in _analyzers:
+        _analyzers[kind] = text_analyzer() if kind == "text" else exact_analyzer()
+    return _analyzers[kind]
+
+
+def _prefilter(matches: Matches) -> re.Pattern[str]:
+    """A cheap pattern that every sentence holding a match contains (on folded text).
+
+    Analysing a whole article costs more than the rest of a search, so only
+    sentences that contain the first three letters of some term are analysed.
+    (Spelling variants differ later in the word: defence/defense, centre/center.)
+    """
+    words = set(matches.terms) | set(matches.exact) | {w for p in matches.phrases for w in p}
+    heads = sorted({re.escape(w[:3]) for w in words if w})
+    return re.compile("|".join(heads) or "(?!)")
+
+
+def _fold(text: str) -> str:
+    from whoosh.support.charset import accent_map
+
+    return text.lower().translate(accent_map)
 
 
 def match_spans(
-    text: str, terms: Collection[str], analyzer: Analyzer | None = None
+    text: str,
+    matches: Matches | Collection[str],
+    spans: Sequence[tuple[int, int]] | None = None,
 ) -> list[tuple[str, int, int]]:
-    """Every occurrence in *text* of a term in *terms*: (term, start, end)."""
-    if not terms:
+    """Every match in *text*: (unit, start, end), in text order, overlaps merged.
+
+    A unit names what matched: a term, ``=form`` for an exact form, or the
+    phrase's words joined by spaces for a whole phrase.
+
+    :param spans: the sentence spans of *text*: only sentences that may match are
+        analysed (a phrase never spans two sentences).
+    """
+    if not isinstance(matches, Matches):
+        matches = Matches(terms=frozenset(matches))
+    if not matches:
         return []
-    return [
-        (term, s, e)
-        for term, s, e in terms_with_offsets(analyzer or default_analyzer(), text)
-        if term in terms
-    ]
+    if spans is not None:
+        pattern = _prefilter(matches)
+        found = []
+        for s, e in spans:
+            if pattern.search(_fold(text[s:e])):
+                found.extend((u, s + a, s + b) for u, a, b in _match_spans(text[s:e], matches))
+        return found
+    return _match_spans(text, matches)
+
+
+def _match_spans(text: str, matches: Matches) -> list[tuple[str, int, int]]:
+    found: list[tuple[str, int, int]] = []
+    if matches.terms or matches.phrases:
+        tokens = [
+            (t.text, t.pos, t.startchar, t.endchar)
+            for t in _analyzer("text")(text, positions=True, chars=True, mode="index")
+        ]
+        found.extend((term, s, e) for term, _, s, e in tokens if term in matches.terms)
+        if matches.phrases:
+            found.extend(_phrase_spans(tokens, matches.phrases))
+    if matches.exact:
+        found.extend(
+            ("=" + t.text, t.startchar, t.endchar)
+            for t in _analyzer("exact")(text, chars=True, mode="index")
+            if t.text in matches.exact
+        )
+    return _merge(found)
+
+
+def _phrase_spans(
+    tokens: list[tuple[str, int, int, int]], phrases: Sequence[tuple[str, ...]]
+) -> list[tuple[str, int, int]]:
+    by_pos: dict[int, list[tuple[str, int, int]]] = {}
+    for term, pos, s, e in tokens:
+        by_pos.setdefault(pos, []).append((term, s, e))
+    out = []
+    for phrase in phrases:
+        if not phrase:
+            continue
+        for pos, here in by_pos.items():
+            starts = [(s, e) for term, s, e in here if term == phrase[0]]
+            if not starts:
+                continue
+            end = None
+            for k, word in enumerate(phrase[1:], 1):
+                nxt = [e for term, _, e in by_pos.get(pos + k, ()) if term == word]
+                if not nxt:
+                    end = None
+                    break
+                end = max(nxt)
+            if len(phrase) == 1:
+                end = starts[0][1]
+            if end is not None:
+                out.append((" ".join(phrase), min(s for s, _ in starts), end))
+    return out
+
+
+def _merge(found: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Sort spans and merge overlapping ones; a merged span keeps the longest span's unit."""
+    found.sort(key=lambda m: (m[1], -m[2]))
+    merged: list[tuple[str, int, int]] = []
+    for unit, s, e in found:
+        if merged and s < merged[-1][2]:
+            prev = merged[-1]
+            longer = unit if e - s > prev[2] - prev[1] else prev[0]
+            merged[-1] = (longer, prev[1], max(prev[2], e))
+        else:
+            merged.append((unit, s, e))
+    return merged
 
 
 def passages(
     text: str,
-    terms: Collection[str],
+    matches: Matches | Collection[str],
     *,
     limit: int = 3,
-    analyzer: Analyzer | None = None,
+    lede: bool = True,
 ) -> list[Passage]:
-    """The best passages of *text* for the matched *terms*, best first.
+    """The best passages of *text* for *matches*, in the text's order.
 
-    A passage is one to three whole sentences around the sentence holding the
-    most distinct matched terms (ties: more matches, then earlier). Passages
-    never overlap. When nothing in the text matches, returns no passage.
+    Sentences are ranked by the number of distinct units (terms, exact forms,
+    phrases) they hold, then by units not already shown, then by matches, then
+    by position. Each chosen sentence grows by neighbours in its paragraph up
+    to about :data:`TARGET_CHARS`; chosen groups that touch are merged.
 
-    :param terms: analysed terms to highlight (as :mod:`index.analysis` makes them).
-    :param limit: the most passages to return.
+    :param matches: what to highlight (a plain collection is taken as analysed terms).
+    :param limit: the most passages to choose (merging can leave fewer).
+    :param lede: when nothing matches, return the text's opening instead of nothing.
     """
-    if limit <= 0:
-        return []
-    matches = match_spans(text, terms, analyzer)
-    if not matches:
+    if limit <= 0 or not text:
         return []
     spans = sentence_spans(text)
+    if not spans:
+        return []
+    found = match_spans(text, matches, spans)
+    if not found:
+        return [_lede(text, spans)] if lede else []
     paragraphs = _paragraph_numbers(text, spans)
     per_sentence: list[list[tuple[str, int, int]]] = [[] for _ in spans]
     i = 0
-    for m in matches:
+    for m in found:
         while i < len(spans) and spans[i][1] <= m[1]:
             i += 1
         if i < len(spans):
             per_sentence[i].append(m)
-    ranked = sorted(
-        (k for k in range(len(spans)) if per_sentence[k]),
-        key=lambda k: (-len({t for t, _, _ in per_sentence[k]}), -len(per_sentence[k]), k),
-    )
+    candidates = [k for k in range(len(spans)) if per_sentence[k]]
     used: set[int] = set()
+    shown: set[str] = set()
     chosen: list[tuple[int, int]] = []
-    for k in ranked:
-        if len(chosen) >= limit:
-            break
+    while candidates and len(chosen) < limit:
+
+        def rank(k: int) -> tuple[int, int, int, int]:
+            units = {_weight_key(u) for u, _, _ in per_sentence[k]}
+            weight = sum(_unit_weight(u) for u in units)
+            fresh = sum(_unit_weight(u) for u in units - shown)
+            return (-weight, -fresh, -len(per_sentence[k]), k)
+
+        k = min(candidates, key=rank)
+        candidates = [c for c in candidates if c != k]
         if k in used:
             continue
         first, last = _grow(spans, paragraphs, k, used)
         used.update(range(first, last + 1))
+        shown.update(_weight_key(u) for u, _, _ in per_sentence[k])
         chosen.append((first, last))
-    result = []
+    chosen.sort()
+    groups: list[list[int]] = []
     for first, last in chosen:
+        # Touching groups merge, unless that makes a passage too long to read at a glance
+        # (then they stay two passages, each whole sentences).
+        if (
+            groups
+            and first <= groups[-1][1] + 1
+            and spans[max(groups[-1][1], last)][1] - spans[groups[-1][0]][0] <= MAX_CHARS * 2
+        ):
+            groups[-1][1] = max(groups[-1][1], last)
+        else:
+            groups.append([first, last])
+    result = []
+    for first, last in groups:
         start, end = spans[first][0], spans[last][1]
-        inside = [m for m in matches if start <= m[1] and m[2] <= end]
-        if end - start > MAX_CHARS:
+        inside = [m for m in found if start <= m[1] and m[2] <= end]
+        if first == last and end - start > MAX_CHARS:  # one very long sentence
             start, end = _trim(text, start, end, inside)
             inside = [m for m in inside if start <= m[1] and m[2] <= end]
         result.append(
@@ -157,6 +292,26 @@ def passages(
             )
         )
     return result
+
+
+def _weight_key(unit: str) -> str:
+    return unit.lstrip("=")
+
+
+def _unit_weight(unit: str) -> int:
+    """A phrase counts for each of its words: it is stronger evidence than scattered words."""
+    return unit.count(" ") + 1
+
+
+def _lede(text: str, spans: list[tuple[int, int]]) -> Passage:
+    """The opening sentences of *text*, up to about :data:`TARGET_CHARS`."""
+    first, last = 0, 0
+    while last + 1 < len(spans) and spans[last + 1][1] - spans[0][0] <= TARGET_CHARS:
+        last += 1
+    start, end = spans[first][0], spans[last][1]
+    if end - start > MAX_CHARS:
+        start, end = _trim(text, start, end, [])
+    return Passage(text=text[start:end], start=start, end=end, highlights=())
 
 
 def _paragraph_numbers(text: str, spans: list[tuple[int, int]]) -> list[int]:

@@ -12,10 +12,23 @@ from datetime import datetime
 
 from whoosh.fields import DATETIME, ID, KEYWORD, TEXT, Schema
 
-from index.analysis import name_analyzer, text_analyzer
+from index.analysis import exact_analyzer, name_analyzer, text_analyzer
 
 #: BM25F weight of a title match relative to a body match.
 TITLE_BOOST = 2.5
+
+#: The unstemmed twin of each stemmed field, for exact forms (``"word"``, ``=word``)
+#: and for "did you mean" suggestions (which must be real words, not stems).
+EXACT_FIELDS = {"title": "title_exact", "body": "body_exact"}
+
+#: Facet names a user may ask for, and the (unanalysed, sortable) field holding each.
+FACET_FIELDS = {
+    "source": "facet_source",
+    "author": "facet_author",
+    "tag": "facet_tag",
+    "year": "year",
+    "month": "month",
+}
 
 #: Fields a query searches when no field is named.
 DEFAULT_FIELDS = ("title", "body")
@@ -38,17 +51,31 @@ def make_schema() -> Schema:
     """A fresh schema object (analyzers are per-schema, so never share one)."""
     prose = text_analyzer()
     names = name_analyzer()
-    return Schema(
+    exact = exact_analyzer()
+    schema = Schema(
         id=ID(stored=True, unique=True),
         version=ID(stored=True),
         title=TEXT(analyzer=prose, field_boost=TITLE_BOOST, phrase=True),
         body=TEXT(analyzer=prose, phrase=True),
+        title_exact=TEXT(analyzer=exact, field_boost=TITLE_BOOST, phrase=False),
+        body_exact=TEXT(analyzer=exact, phrase=False),
         author=TEXT(analyzer=names, phrase=True),
         source=TEXT(analyzer=names, phrase=True),
         tags=KEYWORD(lowercase=True, commas=True, scorable=True),
         url=ID(),
         published=DATETIME(sortable=True),
+        facet_source=ID(sortable=True),
+        facet_author=ID(sortable=True),
+        facet_tag=KEYWORD(commas=True, sortable=True),
+        year=ID(sortable=True),
+        month=ID(sortable=True),
     )
+    # A word the analyzer splits (post-ceasefire) is searched as a phrase of its parts.
+    for name in ("title", "body", "author", "source"):
+        schema[name].multitoken_query = "phrase"
+    for name in EXACT_FIELDS.values():
+        schema[name].multitoken_query = "and"
+    return schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,15 +99,22 @@ class IndexDoc:
             "version": self.version,
             "title": self.title,
             "body": self.body,
+            "title_exact": self.title,
+            "body_exact": self.body,
         }
         if self.author:
             doc["author"] = self.author
+            doc["facet_author"] = self.author
         if self.source:
             doc["source"] = self.source
+            doc["facet_source"] = self.source
         if self.tags:
             doc["tags"] = ",".join(t.replace(",", " ") for t in self.tags)
+            doc["facet_tag"] = ",".join(t.replace(",", " ") for t in self.tags)
         if self.url:
             doc["url"] = self.url
         if self.published is not None:
             doc["published"] = self.published
+            doc["year"] = f"{self.published.year:04d}"
+            doc["month"] = f"{self.published.year:04d}-{self.published.month:02d}"
         return doc

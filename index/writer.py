@@ -22,6 +22,7 @@ from whoosh.index import FileIndex
 from whoosh.util.filelock import FileLock
 from whoosh.writing import IndexWriter, LockError
 
+from index.analysis import ANALYSIS_VERSION
 from index.errors import IndexingError, IndexLockedError
 from index.schema import IndexDoc, make_schema
 
@@ -30,6 +31,9 @@ LOCK_TIMEOUT = 60.0
 
 #: Memory (MB) one writer may use before flushing a segment; DESIGN.md: >256 does not help.
 WRITER_LIMIT_MB = 256
+
+#: The file in the index directory recording the analysis version it was built with.
+ANALYSIS_FILE = "ANALYSIS_VERSION"
 
 #: Whoosh's table-of-contents files: an index exists once one of these does.
 _TOC = re.compile(r"_MAIN_\d+\.toc")
@@ -84,9 +88,31 @@ def create(path: Path) -> FileIndex:
     Whoosh deletes any index already there: callers hold the archive's write lock.
     """
     try:
-        return PrivateStorage(str(path)).create().create_index(make_schema())
+        ix = PrivateStorage(str(path)).create().create_index(make_schema())
+        fd = os.open(path / ANALYSIS_FILE, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(f"{ANALYSIS_VERSION}\n")
+        return ix
     except OSError as exc:
         raise IndexingError(f"cannot create the search index at {path} ({exc})") from exc
+
+
+def outdated(ix: FileIndex) -> str | None:
+    """Why the index must be rebuilt for this version of the tool, or None.
+
+    It must when its fields differ from :func:`index.schema.make_schema`'s, or
+    when it was built with another :data:`index.analysis.ANALYSIS_VERSION`
+    (recorded in the file ``ANALYSIS_VERSION`` inside the index directory).
+    """
+    if set(ix.schema.names()) != set(make_schema().names()):
+        return "the search index was built by an older version of the tool (other fields)"
+    try:
+        recorded = (Path(ix.storage.folder) / ANALYSIS_FILE).read_text().strip()
+    except OSError:
+        recorded = ""
+    if recorded != str(ANALYSIS_VERSION):
+        return "the search index was built with another version of the text analysis"
+    return None
 
 
 def open_index(path: Path, *, create_missing: bool = False) -> FileIndex:
@@ -180,8 +206,11 @@ def apply(writer: IndexWriter, upserts: Iterable[IndexDoc], deletes: Iterable[in
     """Add or replace *upserts* and remove *deletes*; idempotent."""
     for article_id in deletes:
         writer.delete_by_term("id", str(article_id))
+    names = set(writer.schema.names())
     for doc in upserts:
-        writer.update_document(**doc.fields())
+        # An index made before a schema change lacks newer fields: write what it has
+        # (search asks for 'archive reindex' when it needs the rest).
+        writer.update_document(**{k: v for k, v in doc.fields().items() if k in names})
 
 
 def indexed_versions(ix: FileIndex) -> dict[int, str]:

@@ -77,4 +77,6 @@ def test_passages_from_text_and_terms() -> None:
     (p,) = passages(text, {"deploy"})
     assert p.text == text[p.start : p.end]
     assert [p.text[s:e] for s, e in p.highlights] == ["deployment"]
-    assert passages(text, set()) == []
+    # Nothing matched in the text (e.g. a title-only hit): the opening is shown instead.
+    (lede,) = passages(text, set())
+    assert lede.start == 0 and lede.highlights == ()

@@ -1,0 +1,304 @@
+"""The query language: a query string becomes a Whoosh query, and never an error.
+
+What a person can write (see docs/search.md):
+
+* words (all required), ``OR``, ``AND``, ``NOT``, ``(brackets)``, ``-word`` (exclude);
+* ``"a phrase"``, ``"a b"~5`` (the words within five positions of each other);
+* ``"word"`` or ``=word``: the exact form, not stemmed nor respelt;
+* ``word*`` (prefix), ``word~`` / ``word~2`` (fuzzy: one or two edits);
+* ``field:value`` for ``title``, ``body``, ``author``, ``source``, ``tag``, ``url``
+  and ``published`` (``published:2025``, ``published:2025-01..2025-06``).
+
+Input that is not valid syntax (a stray quote, a lone ``AND``, an unbalanced
+bracket, an unknown field) is searched as plain words, with a notice saying so.
+:func:`explain` renders a parsed query the way a person reads it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from whoosh import query as wq
+from whoosh.fields import Schema
+from whoosh.qparser import (
+    AndGroup,
+    FieldAliasPlugin,
+    FuzzyTermPlugin,
+    MultifieldParser,
+    syntax,
+)
+from whoosh.qparser.plugins import Plugin, SingleQuotePlugin
+from whoosh.qparser.taggers import RegexTagger
+
+from index.errors import QuerySyntaxError
+from index.schema import DEFAULT_FIELDS, EXACT_FIELDS, FIELD_ALIASES
+
+#: Query-time weight of a title match, on top of the title's index-time boost.
+TITLE_QUERY_BOOST = 1.0
+
+_FIELD_PREFIX = re.compile(r"(?<![\w:])([A-Za-z_]+):(?=[^\s/])")
+_OPERATOR = re.compile(r"^(AND|OR|NOT|ANDNOT|ANDMAYBE)$")
+# "-word" at the start of a word excludes it (Whoosh itself has no such syntax by default).
+_MINUS = re.compile(r"(?:(?<=^)|(?<=[\s(]))-(?=[\w\"(=])")
+# published:2025-01..2025-06 (either end may be left open: 2025-01.. or ..2025-06).
+_DATE_RANGE = re.compile(r"\b(published|date):([\w-]*)\.\.([\w-]*)")
+
+
+class _ExactNode(syntax.TextNode):
+    """One word to match in its exact form (the field's unstemmed twin)."""
+
+    tokenize = True
+    removestops = False
+
+    def query(self, parser: MultifieldParser) -> wq.Query:
+        name = self.fieldname or parser.fieldname
+        name = EXACT_FIELDS.get(name, name)
+        q = parser.term_query(name, self.text, parser.termclass, boost=self.boost)
+        return q if q is not None else wq.NullQuery
+
+
+class _ExactTagger(RegexTagger):
+    def create(self, parser: MultifieldParser, match: re.Match[str]) -> syntax.SyntaxNode:
+        return _ExactNode(match.group("text") or match.group("quoted"))
+
+
+class ExactPlugin(Plugin):
+    """``=word`` and ``"word"`` (one word in quotes) search the word's exact form."""
+
+    expr = r'=(?P<text>[^\s()"=]+)|"(?P<quoted>[^\s"]+)"(?!~)'
+
+    def taggers(self, parser: MultifieldParser) -> list[tuple[RegexTagger, int]]:
+        # Priority -1: before the phrase plugin, which would read "word" as a phrase.
+        return [(_ExactTagger(self.expr), -1)]
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedQuery:
+    """A query ready to run, and what a person should be told about how it was read."""
+
+    text: str
+    query: wq.Query
+    notices: tuple[str, ...] = ()
+    #: Plain words of the query (for the most-words rescue, suggestions and fuzzy retry).
+    words: tuple[str, ...] = field(default_factory=tuple)
+
+
+def make_parser(schema: Schema) -> MultifieldParser:
+    parser = MultifieldParser(
+        list(DEFAULT_FIELDS),
+        schema,
+        group=AndGroup,
+        fieldboosts={"title": TITLE_QUERY_BOOST},
+    )
+    aliases: dict[str, list[str]] = {}
+    for alias, name in FIELD_ALIASES.items():
+        if alias != name:
+            aliases.setdefault(name, []).append(alias)
+    # Single quotes are apostrophes and quotation marks in headlines, not query syntax.
+    parser.remove_plugin_class(SingleQuotePlugin)
+    parser.add_plugin(FieldAliasPlugin(aliases))
+    parser.add_plugin(FuzzyTermPlugin())
+    parser.add_plugin(ExactPlugin())
+    return parser
+
+
+def syntax_problems(text: str) -> list[str]:
+    """What is wrong with the syntax of *text*, in words (empty when nothing is)."""
+    problems = []
+    if text.count('"') % 2:
+        problems.append("an unclosed quote")
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            break
+    if depth:
+        problems.append("unbalanced brackets")
+    if text.count("[") != text.count("]") or text.count("{") != text.count("}"):
+        problems.append("unbalanced brackets" if "unbalanced brackets" not in problems else "")
+    words = text.split()
+    dangling = any(
+        _OPERATOR.match(w)
+        and (
+            i == len(words) - 1
+            or (i == 0 and w != "NOT")
+            or _OPERATOR.match(words[i + 1])
+            and words[i + 1] != "NOT"
+        )
+        for i, w in enumerate(words)
+    )
+    if dangling:
+        problems.append("an operator with nothing on one side")
+    unknown = sorted({m.group(1) for m in _FIELD_PREFIX.finditer(text)} - set(FIELD_ALIASES))
+    if unknown:
+        problems.append("unknown field " + ", ".join(f"'{u}'" for u in unknown))
+    return [p for p in problems if p]
+
+
+def plain_words(text: str) -> str:
+    """*text* with query syntax removed, so each word is searched as itself."""
+    text = re.sub(r"(?<!\w)[A-Za-z_]+:(?=\S)", " ", text)
+    words = re.sub(r"[\"()\[\]{}^~*?:+=]|(?:(?<=^)|(?<=\s))-", " ", text).split()
+    return " ".join(w.lower() if _OPERATOR.match(w) else w for w in words)
+
+
+def words_of(text: str) -> tuple[str, ...]:
+    """The plain words of a query: no operators, field names or excluded words."""
+    text = _MINUS.sub("NOT ", text)
+    text = re.sub(r"\bNOT\s+(\"[^\"]*\"|\([^)]*\)|\S+)", " ", text)
+    text = re.sub(r"(?<!\w)[A-Za-z_]+:(\"[^\"]*\"|\[[^\]]*\]|\S+)", " ", text)
+    text = re.sub(r"~\d*", " ", text)
+    words = re.sub(r"[\"()\[\]{}^*?+=]|(?:(?<=^)|(?<=\s))-", " ", text).split()
+    return tuple(w for w in words if not _OPERATOR.match(w))
+
+
+def _rewrite(text: str) -> str:
+    text = _MINUS.sub("NOT ", text)
+    return _DATE_RANGE.sub(
+        lambda m: f"{m.group(1)}:[{' '.join(x for x in (m.group(2), 'TO', m.group(3)) if x)}]",
+        text,
+    )
+
+
+def _walk(q: wq.Query) -> list[wq.Query]:
+    out = [q]
+    if q.is_leaf():
+        return out
+    for child in q.children():
+        out.extend(_walk(child))
+    return out
+
+
+def parse(schema: Schema, text: str) -> ParsedQuery:
+    """Parse *text*, rescuing broken syntax as plain words.
+
+    :raises QuerySyntaxError: nothing in *text* can be searched for.
+    """
+    notices: list[str] = []
+    problems = syntax_problems(text)
+    source = _rewrite(text)
+    parser = make_parser(schema)
+    q: wq.Query | None = None
+    if not problems:
+        try:
+            q = parser.parse(source)
+        except Exception:  # Whoosh raises assorted errors on odd input
+            q = None
+        if q is not None and any(getattr(x, "error", None) for x in _walk(q)):
+            problems.append("a value that cannot be read (e.g. a date)")
+            q = None
+    if problems or q is None:
+        source = plain_words(text)
+        if not problems:
+            problems.append("syntax that cannot be read")
+        notices.append(f"query has {' and '.join(problems)}; searched for the words: {source}")
+        q = parser.parse(source) if source else wq.NullQuery
+    q = q.normalize()
+    if (q is wq.NullQuery or not list(q.leaves())) and not notices:
+        source = plain_words(text)
+        if source:
+            notices.append(f"nothing to search for as written; searched for the words: {source}")
+            q = parser.parse(source).normalize()
+    if q is wq.NullQuery or not list(q.leaves()):
+        shown = text.strip() or text
+        raise QuerySyntaxError(f"query {shown!r} has no words to search for")
+    return ParsedQuery(text=text, query=q, notices=tuple(notices), words=words_of(text))
+
+
+def positive_leaves(q: wq.Query) -> list[wq.Query]:
+    """The leaves of *q* that a match must or may contain (not under a NOT)."""
+    if isinstance(q, wq.Not):
+        return []
+    if isinstance(q, wq.AndNot):
+        return positive_leaves(q.a)
+    if q.is_leaf():
+        return [q]
+    out: list[wq.Query] = []
+    for child in q.children():
+        out.extend(positive_leaves(child))
+    return out
+
+
+def phrases(q: wq.Query, fieldname: str = "body") -> list[tuple[str, ...]]:
+    """The (analysed) word sequences of the strict phrases in *q* on *fieldname*."""
+    return [
+        tuple(leaf.words)
+        for leaf in positive_leaves(q)
+        if isinstance(leaf, wq.Phrase) and leaf.fieldname == fieldname and leaf.slop <= 1
+    ]
+
+
+def explain(q: wq.Query) -> str:
+    """*q* the way a person reads it: ``(deploy in title or body) AND NOT ...``."""
+    return _explain(q)
+
+
+_SHOWN_FIELDS = {exact: name for name, exact in EXACT_FIELDS.items()} | {"tags": "tag"}
+
+
+def _text(value: object) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def _fields_or(q: wq.Or) -> str | None:
+    """``word in title, body`` when an Or is one term searched in several fields."""
+    kids = q.children()
+    shapes = set()
+    names = []
+    for k in kids:
+        if not k.is_leaf() or getattr(k, "fieldname", None) is None:
+            return None
+        shapes.add(_leaf(k, with_field=False))
+        names.append(_SHOWN_FIELDS.get(k.fieldname, k.fieldname))
+    if len(shapes) == 1:
+        return f"{shapes.pop()} in {', '.join(dict.fromkeys(names))}"
+    return None
+
+
+def _leaf(q: wq.Query, *, with_field: bool = True) -> str:
+    name = getattr(q, "fieldname", "") or ""
+    exact = name in EXACT_FIELDS.values()
+    name = _SHOWN_FIELDS.get(name, name)
+    where = f" in {name}" if with_field and name else ""
+    if isinstance(q, wq.Phrase):
+        words = " ".join(_text(w) for w in q.words)
+        near = f" (within {q.slop} words)" if q.slop > 1 else " (phrase)"
+        return f'"{words}"{near}{where}'
+    if isinstance(q, wq.FuzzyTerm):
+        return f"{_text(q.text)}~{q.maxdist} (fuzzy){where}"
+    if isinstance(q, wq.Prefix):
+        return f"{_text(q.text)}* (prefix){where}"
+    if isinstance(q, wq.Wildcard):
+        return f"{_text(q.text)} (wildcard){where}"
+    if isinstance(q, wq.NumericRange):
+        from whoosh.util.times import long_to_datetime
+
+        start = "any time" if q.start is None else f"{long_to_datetime(q.start):%Y-%m-%d %H:%M}"
+        end = "any time" if q.end is None else f"{long_to_datetime(q.end):%Y-%m-%d %H:%M}"
+        return f"{name} from {start} to {end}"
+    if isinstance(q, wq.Term):
+        form = f"={_text(q.text)} (exact form)" if exact else _text(q.text)
+        if name == "published":
+            return str(q)
+        return f"{form}{where}"
+    if isinstance(q, wq.Every):
+        return "every article"
+    return str(q)
+
+
+def _explain(q: wq.Query) -> str:
+    if isinstance(q, wq.Not):
+        return f"NOT {_explain(q.query)}"
+    if isinstance(q, wq.AndNot):
+        return f"{_explain(q.a)} AND NOT {_explain(q.b)}"
+    if q.is_leaf():
+        return _leaf(q)
+    if isinstance(q, wq.Or):
+        merged = _fields_or(q)
+        if merged:
+            return f"({merged})"
+        return "(" + " OR ".join(_explain(k) for k in q.children()) + ")"
+    if isinstance(q, wq.And):
+        return " AND ".join(_explain(k) for k in q.children())
+    return str(q)

@@ -1,0 +1,92 @@
+"""More like this: the articles most like one article, with the words they share.
+
+The body is not stored in the index, so the caller passes the article's text
+(from the database). Its key terms are chosen with Whoosh's Bo1 model
+(:meth:`whoosh.searching.Searcher.key_terms_from_text`), searched as one OR
+query weighted by each term's key-ness, and each hit reports which of those
+terms it holds, shown as the word the article itself uses most for that term.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from whoosh import query as wq
+from whoosh.index import FileIndex
+from whoosh.scoring import BM25F
+
+from index.analysis import stem, terms_with_offsets, text_analyzer
+
+#: Key terms taken from the article.
+KEY_TERMS = 25
+#: Words too common in news to say what an article is about (as analysed terms).
+_COMMON = frozenset(
+    stem(w)
+    for w in (
+        "also after again against all any been before being but can could did does during "
+        "each had have her him his how i if into just may might more most much must new not "
+        "now one only other our out over said say says she should since so some such than "
+        "their them then there these they this those through two under until up very we "
+        "what when where which while who why would year years you your"
+    ).split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarHit:
+    id: int
+    score: float
+    #: Shared words, most characteristic of the source article first.
+    shared: tuple[str, ...]
+
+
+def surface_forms(text: str) -> dict[str, str]:
+    """For each analysed term of *text*, the word form that stands for it most often."""
+    counts: dict[str, Counter[str]] = {}
+    for term, s, e in terms_with_offsets(text_analyzer(), text):
+        counts.setdefault(term, Counter())[text[s:e].lower()] += 1
+    return {term: c.most_common(1)[0][0] for term, c in counts.items()}
+
+
+def similar(
+    ix: FileIndex, article_id: int, title: str, body: str, *, limit: int = 10
+) -> list[SimilarHit]:
+    """The articles most like the article *article_id* (whose *title* and *body* are given).
+
+    :param limit: the most articles to return.
+    """
+    text = f"{title}\n{body}"
+    forms = surface_forms(text)
+    with ix.searcher(weighting=BM25F()) as searcher:
+        keys = [
+            (term, weight)
+            for term, weight in searcher.key_terms_from_text(
+                "body", text, numterms=KEY_TERMS + len(_COMMON)
+            )
+            if not term[:1].isdigit() and term not in _COMMON
+        ][:KEY_TERMS]
+        if not keys:
+            return []
+        rank = {term: n for n, (term, _) in enumerate(keys)}
+        q = wq.Or(
+            [wq.Term("body", t, boost=w) for t, w in keys]
+            + [wq.Term("title", t, boost=w) for t, w in keys]
+        )
+        own = wq.Term("id", str(article_id))
+        results = searcher.search(q, limit=limit, mask=own, terms=True)
+        hits = []
+        for hit in results:
+            terms = {
+                t.decode("utf-8") if isinstance(t, bytes) else str(t)
+                for _, t in hit.matched_terms() or ()
+            }
+            shared = sorted((t for t in terms if t in rank), key=rank.__getitem__)
+            hits.append(
+                SimilarHit(
+                    id=int(hit["id"]),
+                    score=float(hit.score or 0.0),
+                    shared=tuple(forms.get(t, t) for t in shared),
+                )
+            )
+    return hits

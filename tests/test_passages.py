@@ -1,0 +1,134 @@
+"""Passages: whole sentences, chosen by distinct matches, merged, in order, highlighted."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from index.analysis import text_analyzer
+from index.passages import MAX_CHARS, Matches, passages, sentence_spans
+
+
+def stems(*words: str) -> frozenset[str]:
+    return frozenset(t.text for w in words for t in text_analyzer()(w))
+
+
+def marked(text: str, ps: list) -> list[str]:
+    out = []
+    for p in ps:
+        assert text[p.start : p.end] == p.text  # offsets exactly as in DESIGN.md
+        s = p.text
+        for a, b in reversed(p.highlights):
+            s = s[:a] + "[" + s[a:b] + "]" + s[b:]
+        out.append(s)
+    return out
+
+
+def test_passages_are_whole_sentences_with_offsets(sample_text: str) -> None:
+    ps = passages(sample_text, stems("deploy", "troops"))
+    spans = sentence_spans(sample_text)
+    starts = {s for s, _ in spans}
+    ends = {e for _, e in spans}
+    for p in ps:
+        assert p.start in starts and p.end in ends
+    assert (
+        "Concretely, this means there are no [troops] available to [deploy] to Ukraine "
+        "without changing NATO or domestic strategies." in marked(sample_text, ps)
+    )
+
+
+def test_best_sentence_has_most_distinct_terms(sample_text: str) -> None:
+    ps = passages(sample_text, stems("deploy", "troops"), limit=1)
+    assert marked(sample_text, ps) == [
+        "Concretely, this means there are no [troops] available to [deploy] to Ukraine "
+        "without changing NATO or domestic strategies."
+    ]
+
+
+def test_passages_come_in_article_order_and_do_not_overlap(sample_text: str) -> None:
+    ps = passages(sample_text, stems("nato", "defence", "troops"), limit=5)
+    assert [p.start for p in ps] == sorted(p.start for p in ps)
+    for a, b in zip(ps, ps[1:], strict=False):
+        assert a.end < b.start
+
+
+def test_adjacent_choices_merge_into_one_passage() -> None:
+    filler = " ".join(["Nothing to see in this long filler sentence."] * 12)
+    text = f"Alpha beta one. Gamma delta two. {filler}\n\nMore alpha text at the end."
+    ps = passages(text, stems("alpha", "gamma"), limit=3)
+    # Three sentences chosen; the first two touch, so they are one passage.
+    shown = marked(text, ps)
+    assert len(shown) == 2
+    assert shown[0].startswith("[Alpha] beta one. [Gamma] delta two.")
+    assert shown[1] == "More [alpha] text at the end."
+
+
+def test_every_form_is_highlighted(sample_text: str) -> None:
+    # Spelling variants: "defence" finds and highlights "defense" too.
+    joined = " ".join(marked(sample_text, passages(sample_text, stems("defence"), limit=10)))
+    assert "[defense]" in joined and "[defence]" in joined
+    # A stem highlights the word as written.
+    assert "[deployment]" in " ".join(marked(sample_text, passages(sample_text, stems("deploy"))))
+    # A phrase is highlighted as one whole.
+    m = Matches(terms=stems("reassurance", "force"), phrases=(("reassur", "forc"),))
+    assert "[reassurance force]" in " ".join(marked(sample_text, passages(sample_text, m)))
+    # Exact forms.
+    exact = " ".join(
+        marked(sample_text, passages(sample_text, Matches(exact=frozenset({"defense"}))))
+    )
+    assert "[defense]" in exact and "[defence]" not in exact
+    # Hyphenated words, curly apostrophes, numbers.
+    assert "[post-ceasefire]" in " ".join(
+        marked(sample_text, passages(sample_text, stems("postceasefire")))
+    )
+    assert "[alliance’s]" in " ".join(
+        marked(sample_text, passages(sample_text, stems("alliance's")))
+    )
+    assert "[5%]" in " ".join(marked(sample_text, passages(sample_text, stems("5%"))))
+
+
+def test_title_only_match_shows_the_lede(sample_text: str) -> None:
+    ps = passages(sample_text, stems("zebra-free"))
+    assert len(ps) == 1 and ps[0].start == 0 and ps[0].highlights == ()
+    assert ps[0].text.startswith("Plans to send European troops")
+    assert passages(sample_text, stems("zebra"), lede=False) == []
+
+
+def test_long_sentence_is_cut_at_word_boundaries() -> None:
+    words = [f"word{i}" for i in range(400)]
+    words[300] = "needle"
+    text = " ".join(words) + "."
+    (p,) = passages(text, stems("needle"))
+    assert len(p.text) <= MAX_CHARS * 2
+    assert p.start == 0 or text[p.start - 1] == " "
+    assert p.end == len(text) or text[p.end] == " "
+    assert "[needle]" in marked(text, [p])[0]
+
+
+@pytest.mark.parametrize("limit", [0, 1, 3])
+def test_limit(sample_text: str, limit: int) -> None:
+    assert len(passages(sample_text, stems("nato"), limit=limit)) <= limit
+
+
+WORDS = ["troops", "deploy", "defence", "post-ceasefire", "Zürich", "alliance’s", "5%", "the"]
+
+
+@given(
+    st.lists(st.sampled_from([*WORDS, "Mr.", "end.", "\n\n", "x" * 30, "3.4", "a"]), max_size=120),
+    st.sets(st.sampled_from(WORDS), min_size=1, max_size=3),
+    st.integers(min_value=1, max_value=4),
+)
+@settings(max_examples=60, deadline=None)
+def test_passages_offsets_and_word_boundaries(
+    words: list[str], query: set[str], limit: int
+) -> None:
+    text = " ".join(words)
+    ps = passages(text, stems(*query), limit=limit)
+    assert len(ps) <= limit
+    for p in ps:
+        assert text[p.start : p.end] == p.text
+        assert p.start == 0 or not text[p.start - 1].isalnum() or not text[p.start].isalnum()
+        assert p.end == len(text) or not text[p.end].isalnum() or not text[p.end - 1].isalnum()
+        for s, e in p.highlights:
+            assert 0 <= s < e <= len(p.text)

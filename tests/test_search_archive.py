@@ -1,0 +1,205 @@
+"""Search through the archive: ranking, sorting, paging, facets, rescue, suggestions, passages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from archive import Archive, ArticleDraft, QueryError
+from archive.searching import date_bound, search
+
+FILLER = "Officials met again on Tuesday to talk about the weather and the harvest."
+
+
+def draft(n: int, title: str, body: str, **kw: object) -> ArticleDraft:
+    return ArticleDraft(title=title, body=body, origin=f"t{n}", **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def home(archive_home: Path) -> Path:
+    docs = [
+        draft(
+            1,
+            "Harbour report",
+            f"{FILLER} The harbour crane broke. {FILLER} Workers said the ferry was late.",
+            source="Daily Post",
+            author="Ann Lee",
+            published="2025-01-10",
+            tags=("port",),
+        ),
+        draft(
+            2,
+            "Ferry crane news",
+            f"The ferry crane broke down at dawn. {FILLER}",
+            source="Evening Star",
+            published="2025-03-02",
+            tags=("port", "transport"),
+        ),
+        draft(3, "Weather", f"{FILLER} {FILLER}", source="Daily Post", published="2024-12-24"),
+        draft(
+            4,
+            "Crane",
+            "Another story about a crane in the city.",
+            source="Evening Star",
+            author="Bo Chan",
+            published="2025-03-20",
+        ),
+        draft(5, "City budget", "The mayor presented the budget.", source="Daily Post"),
+    ]
+    with Archive.open(archive_home) as archive:
+        assert archive.ingest(docs).count("added") == 5
+    return archive_home
+
+
+def test_close_words_rank_first(home: Path) -> None:
+    # Both have "ferry" and "crane"; in 2 they are next to each other.
+    r = search(home, "ferry crane")
+    assert [h.id for h in r.hits][:2] == [2, 1]
+
+
+def test_title_weighs_more_than_body(home: Path) -> None:
+    r = search(home, "crane")
+    assert r.hits[0].id in (2, 4)  # "crane" in the title
+
+
+def test_sort_newest_and_oldest(home: Path) -> None:
+    assert [h.id for h in search(home, "crane", sort="newest").hits] == [4, 2, 1]
+    assert [h.id for h in search(home, "crane", sort="oldest").hits] == [1, 2, 4]
+
+
+def test_total_always_reported_and_paging(home: Path) -> None:
+    page1 = search(home, "crane", sort="oldest", limit=2)
+    page2 = search(home, "crane", sort="oldest", limit=2, offset=2)
+    assert page1.total == page2.total == 3
+    assert [h.id for h in page1.hits] == [1, 2]
+    assert [h.id for h in page2.hits] == [4]
+    assert [h.rank for h in page2.hits] == [3]
+
+
+def test_facets(home: Path) -> None:
+    r = search(home, "crane", facets=("source", "author", "tag", "year", "month"))
+    assert r.facets["source"] == [("Evening Star", 2), ("Daily Post", 1)]
+    assert r.facets["author"] == [("Ann Lee", 1), ("Bo Chan", 1)]
+    assert r.facets["tag"] == [("port", 2), ("transport", 1)]
+    assert r.facets["year"] == [("2025", 3)]
+    assert r.facets["month"] == [("2025-03", 2), ("2025-01", 1)]
+    with pytest.raises(QueryError):
+        search(home, "crane", facets=("colour",))
+
+
+def test_since_until(home: Path) -> None:
+    assert {h.id for h in search(home, "crane", since="2025-03").hits} == {2, 4}
+    assert {h.id for h in search(home, "crane", until="2025-03-02").hits} == {1, 2}
+    assert {h.id for h in search(home, "crane", since="2025-01", until="2025-01").hits} == {1}
+    with pytest.raises(QueryError, match="cannot read"):
+        search(home, "crane", since="someday maybe")
+
+
+def test_date_bounds() -> None:
+    assert date_bound("2025-09").isoformat() == "2025-09-01T00:00:00"
+    assert date_bound("2025-09", end=True).isoformat() == "2025-09-30T23:59:59.999999"
+    assert date_bound("2025-09-03", end=True).isoformat() == "2025-09-03T23:59:59.999999"
+    assert date_bound("2025", end=True).isoformat() == "2025-12-31T23:59:59.999999"
+    last_month = date_bound("last month")
+    from datetime import datetime, timedelta
+
+    assert timedelta(days=27) < datetime.now() - last_month < timedelta(days=32)
+
+
+def test_most_words_rescue(home: Path) -> None:
+    r = search(home, "ferry crane zeppelin")
+    assert r.total >= 2 and {h.id for h in r.hits[:2]} == {1, 2}
+    assert r.notices == ("no article has every word; showing those that match the most of them",)
+
+
+def test_suggestion_and_fuzzy_retry(home: Path) -> None:
+    r = search(home, "harbuor")
+    assert r.suggestion == "harbour"
+    assert "did you mean: harbour" in r.notices
+    assert any("fuzzy matches" in n for n in r.notices)
+    assert [h.id for h in r.hits] == [1]
+    p = r.hits[0].passages[0]
+    assert [p.text[s:e] for s, e in p.highlights] == ["harbour"]  # the fuzzy match
+
+
+def test_fuzzy_option(home: Path) -> None:
+    r = search(home, "fery", fuzzy=True)
+    assert {h.id for h in r.hits} == {1, 2}
+    assert "fuzzy matching" in r.notices[0]
+
+
+def test_title_only_match_shows_the_lede(home: Path) -> None:
+    (hit,) = search(home, "title:city").hits
+    assert hit.passages[0].start == 0 and hit.passages[0].highlights == []
+
+
+def test_wildcard_highlights_the_expansion(home: Path) -> None:
+    (hit,) = search(home, "harb*").hits
+    p = hit.passages[0]
+    assert [p.text[s:e] for s, e in p.highlights] == ["harbour"]
+
+
+def test_offsets_against_body(home: Path) -> None:
+    with Archive.open(home) as archive:
+        for hit in search(home, "ferry OR crane OR weather").hits:
+            body = archive.get(hit.id).body
+            for p in hit.passages:
+                assert body[p.start : p.end] == p.text
+
+
+def test_two_word_query_keeps_every_word_required(home: Path) -> None:
+    r = search(home, "ferry crane")
+    assert r.total == 2 and r.notices == ()
+
+
+def test_few_full_matches_are_followed_by_most_words(home: Path) -> None:
+    r = search(home, "ferry crane broke")
+    assert [h.id for h in r.hits][:2] == [2, 1]  # every word, the close ones first
+    assert 4 in [h.id for h in r.hits]  # "crane" only, after them
+    assert r.total == 3
+    assert r.notices == (
+        "only 2 articles have every word; also showing those that match the most of them",
+    )
+
+
+def test_an_index_from_before_the_new_fields_is_rebuilt_saying_so(archive_home: Path) -> None:
+    from whoosh.fields import DATETIME, ID, KEYWORD, TEXT, Schema
+    from whoosh.filedb.filestore import FileStorage
+
+    with Archive.open(archive_home) as archive:
+        archive.ingest([draft(1, "Old", "An old article.")])
+    index_dir = archive_home / "index"
+    for f in index_dir.iterdir():
+        f.unlink()
+    old = Schema(
+        id=ID(stored=True, unique=True),
+        version=ID(stored=True),
+        title=TEXT(),
+        body=TEXT(),
+        author=TEXT(),
+        source=TEXT(),
+        tags=KEYWORD(commas=True),
+        url=ID(),
+        published=DATETIME(sortable=True),
+    )
+    FileStorage(str(index_dir)).create_index(old).close()
+    # Searching notices the old index and rebuilds it from the database, saying so.
+    result = search(archive_home, "article")
+    assert result.total == 1
+    assert result.notices[0].startswith("the search index was built by an older version")
+    assert "rebuilt it from the database (1 article)" in result.notices[0]
+    # Opening for writing does the same.
+    FileStorage(str(index_dir)).create_index(old).close()
+    with Archive.open(archive_home) as archive:
+        assert "rebuilt it from the database" in archive.notices[0]
+        archive.ingest([draft(2, "Newer", "A newer article.")])
+    assert search(archive_home, "article").total == 2
+    assert search(archive_home, "article").notices == ()
+
+
+def test_suggestion_when_most_words_rescue_found_something(home: Path) -> None:
+    r = search(home, "harbuor crane")
+    assert {h.id for h in r.hits} >= {1}
+    assert r.notices[0].startswith("no article has every word")
+    assert r.suggestion == "harbour crane"
