@@ -27,6 +27,13 @@ class State:
 
 
 pass_state = click.make_pass_decorator(State)
+color_option = click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour matched words (auto: on a terminal, unless NO_COLOR).",
+)
 
 
 def fail(exc: Exception) -> NoReturn:
@@ -314,13 +321,7 @@ FORMATS = ["text", "json", "jsonl", "csv", "markdown"]
     show_default=True,
     help="text; json (one object); jsonl (one hit a line); csv; markdown (notes with citations).",
 )
-@click.option(
-    "--color",
-    type=click.Choice(["auto", "always", "never"]),
-    default="auto",
-    show_default=True,
-    help="Colour matched words (auto: on a terminal, unless NO_COLOR).",
-)
+@color_option
 @pass_state
 def search(
     state: State,
@@ -540,13 +541,7 @@ def render_markdown(results: SearchResults) -> str:
     show_default=True,
     help="Output format (as for search).",
 )
-@click.option(
-    "--color",
-    type=click.Choice(["auto", "always", "never"]),
-    default="auto",
-    show_default=True,
-    help="Colour shared words (auto: on a terminal, unless NO_COLOR).",
-)
+@color_option
 @pass_state
 def similar(state: State, article_id: int, limit: int, passages: int, fmt: str, color: str) -> None:
     """List the articles most like article ARTICLE_ID, with the words they share.
