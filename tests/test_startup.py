@@ -90,11 +90,23 @@ def test_help_imports_neither_sqlalchemy_nor_whoosh(args: list[str], archive_hom
         assert heavy not in modules, f"archive {' '.join(args)} imported {heavy}"
 
 
-def test_ingest_does_import_the_database_layer(archive_home: Path, tmp_path: Path) -> None:
-    """The probe itself can see SQLAlchemy when a command really uses it."""
+def test_ingest_into_an_archive_at_the_schema_head_skips_alembic(
+    sample_home: Path, tmp_path: Path
+) -> None:
+    """Alembic is imported only when the schema needs upgrading (a new or old database)."""
+    story = tmp_path / "story.txt"
+    story.write_text("Ships dock\n\nThe ships docked at dawn.\n", encoding="utf-8")
+    output, code, modules = run_cli(["ingest", str(story)], sample_home)
+    assert code == 0
+    assert "added 2: Ships dock" in output
+    assert "sqlalchemy" in modules
+    assert "alembic" not in modules
+
+
+def test_a_new_archive_is_created_through_alembic(archive_home: Path, tmp_path: Path) -> None:
     story = tmp_path / "story.txt"
     story.write_text("Ships dock\n\nThe ships docked at dawn.\n", encoding="utf-8")
     output, code, modules = run_cli(["ingest", str(story)], archive_home)
     assert code == 0
-    assert "added 1" in output
-    assert "sqlalchemy" in modules
+    assert "added 1: Ships dock" in output
+    assert "alembic" in modules
