@@ -30,6 +30,12 @@ test-fast: $(BIN)/archive
 test-slow: $(BIN)/archive
 	$(BIN)/python -m pytest -q -m slow
 
+## bench: performance benchmark on the BBC News corpus (bench/README.md); BENCH_ARGS=--quick for a short run
+bench: $(BIN)/archive
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@command -v rg >/dev/null || { echo "bench needs ripgrep (rg): apt-get install ripgrep"; exit 1; }
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 lint: $(BIN)/archive
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
