@@ -27,6 +27,16 @@ LOCK_TIMEOUT = 60.0
 #: Memory (MB) one writer may use before flushing a segment; DESIGN.md: >256 does not help.
 WRITER_LIMIT_MB = 256
 
+#: Whoosh maps each segment file with mmap and then copies every sub-file it opens
+#: (``BytesIO(memoryview)`` in ``whoosh.filedb.structfile.BufferFile``): the whole
+#: term dictionary of every segment, for every searcher. Plain file reads skip that
+#: copy; measured in bench/README.md ("Performance").
+USE_MMAP = False
+
+
+def _storage(path: Path) -> FileStorage:
+    return FileStorage(str(path), supports_mmap=USE_MMAP)
+
 
 def exists(path: Path) -> bool:
     """Whether *path* holds a Whoosh index."""
@@ -36,7 +46,7 @@ def exists(path: Path) -> bool:
 def create(path: Path) -> FileIndex:
     """Create an empty index at *path* (the directory is made 0700)."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return FileStorage(str(path)).create_index(make_schema())
+    return _storage(path).create_index(make_schema())
 
 
 def open_index(path: Path, *, create_missing: bool = False) -> FileIndex:
@@ -50,7 +60,7 @@ def open_index(path: Path, *, create_missing: bool = False) -> FileIndex:
             return create(path)
         raise IndexingError(f"no search index at {path}")
     try:
-        return whoosh_index.open_dir(str(path))
+        return _storage(path).open_index()
     except Exception as exc:  # Whoosh raises many kinds on a damaged index
         raise IndexingError(f"the search index at {path} cannot be read ({exc})") from exc
 
