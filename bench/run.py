@@ -105,15 +105,18 @@ def _mp_writers() -> None:
     FileIndex.writer = writer  # type: ignore[method-assign]
 
 
-def w_ingest_archive(jsonl: str, home: str, mp: bool = False) -> dict[str, Any]:
+def w_ingest_archive(
+    jsonl: str, home: str, mp: bool = False, batch_size: int | None = None
+) -> dict[str, Any]:
     """The archive end to end through its Python API: JSONL -> drafts -> SQLite + index."""
     if mp:
         _mp_writers()
     t = time.perf_counter()
     from archive import Archive
 
+    options = {"batch_size": batch_size} if batch_size else {}
     with Archive.open(Path(home)) as a:
-        report = a.ingest(corpus.drafts(corpus.read_jsonl(Path(jsonl))))
+        report = a.ingest(corpus.drafts(corpus.read_jsonl(Path(jsonl))), **options)
     secs = time.perf_counter() - t
     return {
         "secs": secs,
@@ -290,7 +293,9 @@ def _version(cmd: list[str]) -> str:
         return "missing"
 
 
-def bench_ingest(n: int, repeat: int, mp: bool, log: Callable[[str], None]) -> dict[str, Any]:
+def bench_ingest(
+    n: int, repeat: int, mp: bool, batch_sizes: Sequence[int], log: Callable[[str], None]
+) -> dict[str, Any]:
     """Ingest N articles: archive vs bare Whoosh vs FTS5, interleaved, *repeat* times each."""
     jsonl = corpus.write_jsonl(corpus.DATA / f"bbc-{n}.jsonl", n)
     raw = corpus.raw_bytes(corpus.read_jsonl(jsonl))
@@ -304,6 +309,10 @@ def bench_ingest(n: int, repeat: int, mp: bool, log: Callable[[str], None]) -> d
         )
         kinds["bare Whoosh (procs=2)"] = lambda h: worker(
             "ingest_whoosh", jsonl=str(jsonl), home=str(h), procs=2
+        )
+    for b in batch_sizes:
+        kinds[f"archive (1 core, batch_size={b})"] = lambda h, b=b: worker(
+            "ingest_archive", jsonl=str(jsonl), home=str(h), batch_size=b
         )
     kinds["sqlite-utils FTS5"] = lambda h: worker("ingest_fts5", jsonl=str(jsonl), db=str(h))
     runs: dict[str, list[dict[str, Any]]] = {k: [] for k in kinds}
@@ -624,6 +633,12 @@ def main() -> None:
         help="sections to run (comma-separated): ingest,add,segments,search,startup,profile",
     )
     ap.add_argument("--no-mp", action="store_true", help="skip the two-process Whoosh writers")
+    ap.add_argument("--ingest-repeat", type=int, help="runs per ingest figure (default: --repeat)")
+    ap.add_argument(
+        "--batch-sizes",
+        default="",
+        help="also ingest with Archive.ingest(batch_size=B) for each B (comma-separated)",
+    )
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("args", nargs="?", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -649,7 +664,10 @@ def main() -> None:
         size: dict[str, Any] = {"n": n}
         res["sizes"].append(size)
         if "ingest" in only or not (WORK / f"home-{n}").exists():
-            size["ingest"] = bench_ingest(n, repeat, not a.no_mp, log)
+            batch_sizes = [int(b) for b in a.batch_sizes.split(",") if b]
+            size["ingest"] = bench_ingest(
+                n, a.ingest_repeat or repeat, not a.no_mp, batch_sizes, log
+            )
         if "search" in only:
             size["search"] = bench_search(n, repeat, log)
         if "segments" in only:
