@@ -221,6 +221,33 @@ def w_search_inproc(home: str, queries: list[str], repeat: int) -> dict[str, Any
     }
 
 
+def w_search_parts(home: str, queries: list[str], repeat: int) -> dict[str, Any]:
+    """Where one in-process search spends its time: index, SQLite read, passages."""
+    from archive.store import read_for_search
+    from index import search as isearch
+    from index import writer as iw
+    from index.passages import passages
+
+    home_p = Path(home)
+    parts: dict[str, list[float]] = {"open index + search": [], "sqlite3 read": [], "passages": []}
+    for r in range(repeat + 1):
+        for q in queries:
+            t0 = time.perf_counter()
+            ix = iw.open_index(home_p / "index")
+            hits = isearch.search(ix, q, limit=10).hits
+            ix.close()
+            t1 = time.perf_counter()
+            rows = read_for_search(home_p / "archive.sqlite3", [h.id for h in hits])
+            t2 = time.perf_counter()
+            for h in hits:
+                passages(rows[h.id]["body"], h.terms, limit=3)
+            t3 = time.perf_counter()
+            if r:  # the first round warms up
+                for name, secs in zip(parts, (t1 - t0, t2 - t1, t3 - t2), strict=True):
+                    parts[name].append(secs)
+    return {name: median(xs) for name, xs in parts.items()}
+
+
 def w_profile(kind: str, out: str, jsonl: str = "", home: str = "", query: str = "") -> dict:
     """cProfile one bulk ingest or one search; writes the top functions to *out*."""
     import cProfile
@@ -257,6 +284,7 @@ WORKERS: dict[str, Callable[..., dict[str, Any]]] = {
     "ingest_fts5": w_ingest_fts5,
     "add_batches": w_add_batches,
     "search_inproc": w_search_inproc,
+    "search_parts": w_search_parts,
     "profile": w_profile,
 }
 
@@ -433,6 +461,7 @@ def bench_search(n: int, repeat: int, log: Callable[[str], None]) -> dict[str, A
                 subprocess.run(make(q), stdout=subprocess.DEVNULL)
                 times[tool].append(time.perf_counter() - t)
     inproc = worker("search_inproc", home=str(home), queries=list(QUERIES), repeat=repeat)
+    inproc["parts"] = worker("search_parts", home=str(home), queries=list(QUERIES), repeat=repeat)
     out = {t: median(xs) for t, xs in times.items()}
     log(
         "  search end to end: "
@@ -599,7 +628,11 @@ def markdown(res: dict[str, Any]) -> str:
             lines += [
                 "",
                 f"`archive search` in-process (`archive.searching.search`, passages included): "
-                f"median {se['in_process']['median'] * 1000:.1f} ms.",
+                f"median {se['in_process']['median'] * 1000:.1f} ms; of which (medians): "
+                + ", ".join(
+                    f"{k} {v * 1000:.1f} ms" for k, v in se["in_process"].get("parts", {}).items()
+                )
+                + ".",
                 "",
             ]
     if "startup" in res:
