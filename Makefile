@@ -34,6 +34,12 @@ test-slow: $(BIN)/archive
 bench-ingest: $(BIN)/archive
 	$(BIN)/python bench/ingest_bench.py
 
+## bench: performance benchmark on the BBC News corpus (bench/README.md); BENCH_ARGS=--quick for a short run
+bench: $(BIN)/archive
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@command -v rg >/dev/null || { echo "bench needs ripgrep (rg): apt-get install ripgrep"; exit 1; }
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 lint: $(BIN)/archive
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -32,6 +32,17 @@ LOCK_TIMEOUT = 60.0
 #: Memory (MB) one writer may use before flushing a segment; DESIGN.md: >256 does not help.
 WRITER_LIMIT_MB = 256
 
+#: Whoosh maps each segment file with mmap and then copies every sub-file it opens
+#: (``BytesIO(memoryview)`` in ``whoosh.filedb.structfile.BufferFile``): the whole
+#: term dictionary of every segment, for every searcher. Plain file reads skip that
+#: copy; measured in bench/README.md ("Performance").
+USE_MMAP = False
+
+
+def _storage(path: Path) -> PrivateStorage:
+    return PrivateStorage(str(path), supports_mmap=USE_MMAP)
+
+
 #: The file in the index directory recording the analysis version it was built with.
 ANALYSIS_FILE = "ANALYSIS_VERSION"
 
@@ -88,7 +99,7 @@ def create(path: Path) -> FileIndex:
     Whoosh deletes any index already there: callers hold the archive's write lock.
     """
     try:
-        ix = PrivateStorage(str(path)).create().create_index(make_schema())
+        ix = _storage(path).create().create_index(make_schema())
         fd = os.open(path / ANALYSIS_FILE, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(f"{ANALYSIS_VERSION}\n")
@@ -126,7 +137,7 @@ def open_index(path: Path, *, create_missing: bool = False) -> FileIndex:
             return create(path)
         raise IndexingError(f"no search index at {path}")
     try:
-        return PrivateStorage(str(path)).open_index()
+        return _storage(path).open_index()
     except Exception as exc:  # Whoosh raises many kinds on a damaged index
         raise IndexingError(
             f"the search index at {path} cannot be read ({_describe(exc)})"
@@ -203,14 +214,25 @@ def open_writer(
 
 
 def apply(writer: IndexWriter, upserts: Iterable[IndexDoc], deletes: Iterable[int]) -> None:
-    """Add or replace *upserts* and remove *deletes*; idempotent."""
-    for article_id in deletes:
-        writer.delete_by_term("id", str(article_id))
+    """Add or replace *upserts* and remove *deletes*; idempotent.
+
+    Old versions are deleted through one searcher for the whole batch, then the
+    documents are added: ``update_document`` opened a fresh reader of every
+    segment for each document, which was half the archive's ingest time at
+    2,000 articles and grows with the index (see bench/README.md, "Performance").
+    An id given twice is indexed once, with its last version.
+    """
+    docs = {str(doc.id): doc for doc in upserts}
+    gone = [str(article_id) for article_id in deletes]
+    stale = [*gone, *docs]
+    if stale:
+        with writer.searcher() as searcher:
+            for article_id in stale:
+                writer.delete_by_term("id", article_id, searcher=searcher)
     names = set(writer.schema.names())
-    for doc in upserts:
-        # An index made before a schema change lacks newer fields: write what it has
-        # (search asks for 'archive reindex' when it needs the rest).
-        writer.update_document(**{k: v for k, v in doc.fields().items() if k in names})
+    for doc in docs.values():
+        # Only the fields this index has (an index from an older version is rebuilt on open).
+        writer.add_document(**{k: v for k, v in doc.fields().items() if k in names})
 
 
 def indexed_versions(ix: FileIndex) -> dict[int, str]:
