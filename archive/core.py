@@ -39,11 +39,11 @@ if TYPE_CHECKING:
     from index.schema import IndexDoc
 
 INDEX_DIR = "index"
-#: Articles written per transaction and per index commit. Each index commit writes a
-#: segment with its own copy of the batch's terms, so larger batches ingest faster and
-#: keep the index smaller: 10,000 articles at 163/s with 500, 328/s with 5,000, peak
-#: memory 400 vs 360 MiB (bench/README.md, "Performance").
-BATCH_SIZE = 5000
+#: Articles written per transaction and per index commit. Larger batches ingest much
+#: faster (10,000 articles: 163/s with 500, 328/s with 5,000), but with Whoosh's
+#: default merge policy 20 equal segments of 5,000 are merged all at once by the next
+#: small ingest (minutes at 100,000 articles): see bench/README.md, "Batch size".
+BATCH_SIZE = 500
 
 
 def _now() -> datetime:
