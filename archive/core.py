@@ -39,10 +39,7 @@ if TYPE_CHECKING:
     from index.schema import IndexDoc
 
 INDEX_DIR = "index"
-#: Articles written per transaction and per index commit. Larger batches ingest much
-#: faster (10,000 articles: 163/s with 500, 328/s with 5,000), but with Whoosh's
-#: default merge policy 20 equal segments of 5,000 are merged all at once by the next
-#: small ingest (minutes at 100,000 articles): see bench/README.md, "Batch size".
+#: Articles written per transaction and per index commit.
 BATCH_SIZE = 500
 
 
