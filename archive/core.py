@@ -46,11 +46,8 @@ if TYPE_CHECKING:
     from index.schema import IndexDoc
 
 INDEX_DIR = "index"
-#: Articles written per transaction and per index commit. Each index commit writes a
-#: segment with its own copy of the batch's terms, so larger batches ingest faster and
-#: keep the index smaller: 10,000 articles at 163/s with 500, 328/s with 5,000, peak
-#: memory 400 vs 360 MiB (bench/README.md, "Performance").
-BATCH_SIZE = 5000
+#: Articles written per transaction and per index commit.
+BATCH_SIZE = 500
 
 
 def _now() -> datetime:
