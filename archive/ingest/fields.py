@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from archive.ingest.draft import ArticleDraft
+
 #: Draft field -> accepted key names (normalised: lower case, no ``_`` or ``-``), in order.
 ALIASES: dict[str, tuple[str, ...]] = {
     "title": ("title", "headline"),
@@ -139,3 +141,27 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, list | tuple | set):
         return [json_safe(v) for v in value]
     return str(value)
+
+
+def draft_from_fields(
+    fields: dict[str, Any],
+    extra: dict[str, Any],
+    *,
+    title: str,
+    body: str,
+    origin: str,
+    **more: Any,
+) -> ArticleDraft:
+    """An :class:`ArticleDraft` from metadata read by :func:`from_mapping`."""
+    return ArticleDraft(
+        title=title,
+        body=body,
+        origin=origin,
+        author=fields.get("author"),
+        source=fields.get("source"),
+        url=fields.get("url"),
+        published=fields.get("published"),
+        tags=fields.get("tags", ()),
+        extra=extra or None,
+        **more,
+    )

@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from archive.errors import InputError
 from archive.ingest.draft import ArticleDraft
-from archive.ingest.fields import from_mapping
+from archive.ingest.fields import draft_from_fields, from_mapping
 from archive.ingest.text import _title
 from archive.text import normalize_text
 
@@ -41,16 +41,12 @@ def record(obj: Any, origin: str) -> ArticleDraft:
     body = normalize_text(fields.get("body") or "")
     if not body:
         raise InputError(origin, "no article text (expected a body, text or content key)")
-    return ArticleDraft(
+    return draft_from_fields(
+        fields,
+        extra,
         title=_title(fields.get("title") or body.split("\n", 1)[0]),
         body=body,
         origin=origin,
-        author=fields.get("author"),
-        source=fields.get("source"),
-        url=fields.get("url"),
-        published=fields.get("published"),
-        tags=fields.get("tags", ()),
-        extra=extra or None,
     )
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from archive.errors import InputError
 from archive.ingest.draft import ArticleDraft
-from archive.ingest.fields import from_mapping
+from archive.ingest.fields import draft_from_fields, from_mapping
 from archive.ingest.text import _title
 from archive.text import normalize_line, normalize_text
 
@@ -46,16 +46,12 @@ def parse(text: str, origin: str, origin_key: str | None = None) -> Iterator[Art
     if not body:
         raise InputError(origin, "the Markdown document has no text")
     title = fields.get("title") or heading or body.split("\n", 1)[0]
-    yield ArticleDraft(
+    yield draft_from_fields(
+        fields,
+        extra,
         title=_title(title),
         body=body,
         origin=origin,
-        author=fields.get("author"),
-        source=fields.get("source"),
-        url=fields.get("url"),
-        published=fields.get("published"),
-        tags=fields.get("tags", ()),
-        extra=extra or None,
         warnings=tuple(warnings),
         origin_key=origin_key,
     )
