@@ -242,7 +242,10 @@ class _Runner:
     def __call__(self, q: wq.Query, *, coverage: bool = False) -> _Page:
         full = wq.And([q, self.dates]) if self.dates is not None else q
         want = self.offset + self.limit
-        kwargs: dict[str, object] = {"terms": True}
+        # optimize=False: the collector then counts every match in its one pass. With
+        # Whoosh's block skipping, len(results) runs the query a second time to count
+        # (measured at 100,000 articles: 155 -> 100 ms a query in-process).
+        kwargs: dict[str, object] = {"terms": True, "optimize": False}
         if self.sort != "relevance":
             kwargs["sortedby"] = "published"
             kwargs["reverse"] = self.sort == "newest"

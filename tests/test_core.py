@@ -238,3 +238,15 @@ def test_list_is_newest_first(archive: Archive) -> None:
     assert [a.title for a in archive.list()][:1] == ["New"]
     assert archive.list()[-1].title == "Old"
     assert len(archive.list(limit=2)) == 2
+
+
+def test_total_counts_only_live_articles(archive_home: Path) -> None:
+    with Archive.open(archive_home) as archive:
+        for n in range(4):
+            archive.add(
+                ArticleDraft(title=f"T{n}", body=f"Harbour cranes, report {n}.", origin=f"{n}")
+            )
+        archive.delete([2])
+        results = archive.search("harbour cranes", limit=1, rescue=False)
+        assert results.total == 3
+        assert len(results.hits) == 1
