@@ -267,6 +267,14 @@ def progress_bar(paths: tuple[Path, ...], globs: tuple[str, ...], fmt: str | Non
 
 
 FORMATS = ["text", "json", "jsonl", "csv", "markdown"]
+hits_format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text; json (one object); jsonl (one hit a line); csv; markdown (notes with citations).",
+)
 
 
 @cli.command()
@@ -313,14 +321,7 @@ FORMATS = ["text", "json", "jsonl", "csv", "markdown"]
     help="Only articles matching the query as written: no most-words or fuzzy rescue.",
 )
 @click.option("--explain", is_flag=True, help="Show how the query was understood.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="text; json (one object); jsonl (one hit a line); csv; markdown (notes with citations).",
-)
+@hits_format_option
 @color_option
 @pass_state
 def search(
@@ -533,14 +534,7 @@ def render_markdown(results: SearchResults) -> str:
 @click.option(
     "--passages", default=1, show_default=True, type=click.IntRange(0, 50), help="Passages per hit."
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="Output format (as for search).",
-)
+@hits_format_option
 @color_option
 @pass_state
 def similar(state: State, article_id: int, limit: int, passages: int, fmt: str, color: str) -> None:
