@@ -137,6 +137,13 @@ class SizeParam(click.ParamType):
 @click.option(
     "--force", is_flag=True, help="Read files even if unchanged since they were ingested."
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Processes indexing a large ingest (default: one per core, up to 4; "
+    "1 leaves the other cores free).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or per-article lines.")
 @click.option("-v", "--verbose", is_flag=True, help="A line per article even on a terminal.")
 @pass_state
@@ -154,6 +161,7 @@ def ingest(
     max_size: int,
     dry_run: bool,
     force: bool,
+    jobs: int | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -231,6 +239,7 @@ def ingest(
             progress=show,
             keep_outcomes=False,
             on_read=None if bar is None else bar.update,
+            jobs=jobs,
         )
     except Exception as exc:
         from archive import ArchiveError
@@ -253,6 +262,10 @@ def progress_bar(paths: tuple[Path, ...], globs: tuple[str, ...], fmt: str | Non
     from tqdm import tqdm
 
     from archive.ingest import estimate
+
+    # No monitor thread: a large ingest forks indexing workers, and forking a
+    # process that runs other threads can deadlock the child.
+    tqdm.monitor_interval = 0
 
     total = None if any(str(p) == "-" for p in paths) else estimate(paths, globs, fmt)
     return tqdm(

@@ -25,7 +25,7 @@ import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,8 +46,16 @@ if TYPE_CHECKING:
     from index.schema import IndexDoc
 
 INDEX_DIR = "index"
-#: Articles written per transaction and per index commit.
+#: Articles written per database transaction.
 BATCH_SIZE = 500
+#: Articles one index writer takes in an ingest run before it commits them (a
+#: segment); a crash leaves at most this many for the next open to index again.
+INDEX_CHECKPOINT = 50_000
+#: From this many articles in one run on, the rest is indexed by worker
+#: processes, one per core (when the machine has two or more and can fork).
+PARALLEL_FROM = 5_000
+#: Worker processes at most.
+MAX_PROCS = 4
 
 
 def _now() -> datetime:
@@ -244,6 +252,7 @@ class Archive:
         dry_run: bool = False,
         keep_outcomes: bool = True,
         on_read: Callable[[int], object] | None = None,
+        jobs: int | None = None,
     ) -> IngestReport:
         """Store and index articles in batches: one transaction and one index commit each.
 
@@ -261,17 +270,51 @@ class Archive:
             failures only, so memory stays flat however many articles come in).
         :param on_read: called with how many articles each item taken from *items*
             stands for, as it is taken (outcomes are decided a batch later).
+        :param jobs: processes indexing a large run (default: one per core, up to
+            :data:`MAX_PROCS`; 1: this process alone). See :class:`_IndexRun`.
         """
         report = IngestReport(dry_run=dry_run, keep_outcomes=keep_outcomes)
         if on_read is not None:
             items = _counted(items, on_read)
-        with self._dry_session() if dry_run else nullcontext(None) as dry:
+        with (
+            self._dry_session() if dry_run else nullcontext(None) as dry,
+            nullcontext(None) if dry_run else self._index_run(jobs) as run,
+        ):
             for batch in _batches(items, batch_size):
-                for outcome in self._ingest_batch(batch, dry):
+                for outcome in self._ingest_batch(batch, dry, run):
                     report.record(outcome)
                     if progress is not None:
                         progress(outcome)
         return report
+
+    @contextmanager
+    def _index_run(self, jobs: int | None = None) -> Iterator[_IndexRun]:
+        """The write lock and one index writer for a whole ingest run; see :class:`_IndexRun`."""
+        from index.errors import IndexingError, IndexLockedError
+
+        with self._locked():
+            self._settle_locked()
+            run = _IndexRun(self, jobs)
+            try:
+                yield run
+                run.finish()
+            except BaseException as exc:
+                if run.between_batches and not isinstance(exc, IndexingError):
+                    # Interrupted (Ctrl-C) or failed outside a batch: the writer holds
+                    # only stored batches, so keep them rather than index them again.
+                    with suppress(Exception):
+                        run.finish()
+                run.abandon()
+                if isinstance(exc, IndexLockedError):
+                    raise IndexUnavailable(str(exc)) from exc
+                if isinstance(exc, IndexingError):
+                    self._fresh_ix()
+                    raise IndexUnavailable(
+                        f"{exc}; the articles stored before this are kept in the database "
+                        "and the index will catch up the next time the archive is opened "
+                        "(or run 'archive check --repair')"
+                    ) from exc
+                raise
 
     def ingest_paths(
         self,
@@ -383,6 +426,7 @@ class Archive:
         self,
         batch: Sequence[ArticleDraft | InputError | IngestOutcome | SourceFileSeen],
         dry: Session | None = None,
+        run: _IndexRun | None = None,
     ) -> list[IngestOutcome]:
         from archive.models import IndexOutbox
 
@@ -407,15 +451,19 @@ class Archive:
                 dry.flush()
                 dry.expunge_all()
         elif prepared:
-            with self._writing() as (session, writer):
+            assert run is not None
+            with self.store.session(write=True) as session:
                 changed, added = self._decide(session, prepared, outcomes)
                 _remember_files(session, files)
                 owed = [IndexOutbox(article_id=a.id, op="upsert") for a in changed]
                 session.add_all(owed)
                 session.flush()
-                writer.add_new(_index_doc(a) for a in changed if id(a) in added)
-                writer.apply([_index_doc(a) for a in changed if id(a) not in added], [])
-            self._clear_outbox([o.seq for o in owed])
+                run.add(
+                    session,
+                    [_index_doc(a) for a in changed if id(a) in added],
+                    [_index_doc(a) for a in changed if id(a) not in added],
+                )
+            run.owe([o.seq for o in owed])
         elif files:
             with self.store.session(write=True) as session:
                 _remember_files(session, files)
@@ -570,15 +618,10 @@ class Archive:
 
     def _clear_outbox(self, seqs: Sequence[int]) -> None:
         """Forget outbox rows whose changes the index has committed."""
-        from sqlalchemy import delete
-
-        from archive.models import IndexOutbox
-
         if not seqs:
             return
         with self.store.session(write=True) as session:
-            for chunk in _chunks(list(seqs), 500):
-                session.execute(delete(IndexOutbox).where(IndexOutbox.seq.in_(chunk)))
+            _delete_outbox(session, seqs)
 
     def settle(self, *, wait: bool = True) -> int:
         """Apply index work a crash left owed (outbox rows); returns how many articles.
@@ -828,6 +871,116 @@ class Archive:
         )
 
 
+class _IndexRun:
+    """One index writer held across the database batches of an ingest run.
+
+    Each batch is one SQLite transaction, with an outbox row per changed
+    article, and its documents go to the run's index writer before that
+    transaction commits. The writer commits (a Whoosh segment) every
+    :data:`INDEX_CHECKPOINT` articles and at the end of the run; only then are
+    the outbox rows it covers cleared. So a bulk ingest writes one segment, not
+    one per batch (Whoosh merges segments by re-indexing them: per-batch commits
+    cost a bulk ingest half its speed, bench/README.md), and a crash or a failure
+    leaves the outbox rows of the uncommitted batches for the next open to replay.
+
+    From :data:`PARALLEL_FROM` articles on, the rest of the run is indexed by
+    worker processes, one per core (Whoosh's ``MpWriter``).
+    """
+
+    def __init__(self, archive: Archive, jobs: int | None = None) -> None:
+        self.archive = archive
+        self.writer: Any = None
+        self.procs = min(os.cpu_count() or 1, MAX_PROCS) if jobs is None else max(jobs, 1)
+        self.parallel = False
+        #: Outbox rows of the batches the open writer holds.
+        self.owed: list[int] = []
+        #: Ids of the articles the open writer holds (not yet in the index).
+        self.pending: set[int] = set()
+        #: Articles given to the open writer, and to the run's writers in all.
+        self.docs = 0
+        self.total = 0
+        #: False while a batch's documents are going to the writer (its transaction open).
+        self.between_batches = True
+
+    def add(self, session: Session, new: list[IndexDoc], changed: list[IndexDoc]) -> None:
+        """Give one batch's documents to the writer (inside the batch's transaction)."""
+        from index import writer as iw
+
+        self.between_batches = False
+        if self.pending and any(doc.id in self.pending for doc in changed):
+            # An update of an article the open writer holds: Whoosh can only
+            # replace committed documents, so commit the writer first.
+            self.commit(session=session)
+        if self.writer is None:
+            self._start()
+        if new:
+            for doc in new:
+                self.writer.add_document(**doc.fields())
+        if changed:
+            iw.apply(self.writer, changed, [])
+        self.pending.update(doc.id for doc in new)
+        self.pending.update(doc.id for doc in changed)
+        self.docs += len(new) + len(changed)
+        self.total += len(new) + len(changed)
+
+    def owe(self, seqs: list[int]) -> None:
+        """Note a committed batch's outbox rows; commit the writer at a checkpoint."""
+        from index import writer as iw
+
+        self.owed.extend(seqs)
+        self.between_batches = True
+        if self.docs >= INDEX_CHECKPOINT:
+            self.commit(merge=False)
+        elif (
+            not self.parallel
+            and self.procs > 1
+            and self.total >= PARALLEL_FROM
+            and self.docs >= PARALLEL_FROM
+            and iw.parallel_supported()
+        ):
+            self.commit()  # the next writer uses every core
+            self.parallel = True
+
+    def _start(self) -> None:
+        from index import writer as iw
+
+        procs = self.procs if self.parallel else 1
+        self.writer = iw.start_writer(
+            self.archive.ix, timeout=self.archive.lock_timeout, procs=procs
+        )
+
+    def commit(self, *, merge: bool = True, session: Session | None = None) -> None:
+        """Commit the open writer, then clear the outbox rows it covered.
+
+        :param session: an open write transaction to clear them in (the caller's;
+            they are cleared when it commits).
+        """
+        from index import writer as iw
+
+        if self.writer is None:
+            return
+        writer, self.writer = self.writer, None
+        iw.finish(writer, new_docs=self.docs, merge=merge)
+        owed, self.owed = self.owed, []
+        self.pending.clear()
+        self.docs = 0
+        if session is not None:
+            _delete_outbox(session, owed)
+        else:
+            self.archive._clear_outbox(owed)
+
+    def finish(self) -> None:
+        self.commit()
+
+    def abandon(self) -> None:
+        """Drop the open writer; its batches stay owed in the outbox."""
+        from index import writer as iw
+
+        if self.writer is not None:
+            writer, self.writer = self.writer, None
+            iw.discard(writer)
+
+
 class _IndexChanges:
     """Changes for the index inside :meth:`Archive._writing` (committed after the database)."""
 
@@ -839,16 +992,14 @@ class _IndexChanges:
 
         iw.apply(self._writer, upserts, deletes)
 
-    def add_new(self, docs: Iterable[IndexDoc]) -> None:
-        """Add documents for ids the index cannot hold yet (articles inserted just now).
 
-        ``index.writer.apply`` replaces by id, and Whoosh's ``update_document`` opens
-        a reader on every segment for each document to find the one it replaces:
-        two thirds of a bulk ingest's time went there (cProfile, bench/README.md).
-        A new article has nothing to replace, so it is added directly.
-        """
-        for doc in docs:
-            self._writer.add_document(**doc.fields())
+def _delete_outbox(session: Session, seqs: Sequence[int]) -> None:
+    from sqlalchemy import delete
+
+    from archive.models import IndexOutbox
+
+    for chunk in _chunks(list(seqs), 500):
+        session.execute(delete(IndexOutbox).where(IndexOutbox.seq.in_(chunk)))
 
 
 def _counted(items: Iterable[Any], on_read: Callable[[int], object]) -> Iterator[Any]:

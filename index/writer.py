@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -178,6 +178,180 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+#: How many documents a commit may add to the index before it stops counting as
+#: small: a segment holding more than this is never merged automatically (only by
+#: ``archive optimize``), because Whoosh merges by re-adding every posting, which
+#: costs about as much as indexing the documents again (bench/README.md, "Merging").
+MERGE_MAX_DOCS = 25_000
+
+
+def tiered_merge(new_docs: int) -> Callable[[Any, list[Any]], list[Any]]:
+    """A Whoosh merge policy for a commit that adds *new_docs* documents.
+
+    Going from the smallest existing segment up, a segment is merged into the
+    new one while it holds no more documents than everything merged so far (the
+    new documents included) and no more than :data:`MERGE_MAX_DOCS`. Small
+    commits so merge like a binary counter: segments stay few (about log2 of the
+    documents added in small commits), each document is merged about log2 times
+    in its life, and a small commit never merges a large segment, which Whoosh's
+    own ``MERGE_SMALL`` did every ~20 commits (a 252 s commit after a bulk import).
+    """
+
+    def policy(writer: Any, segments: list[Any]) -> list[Any]:
+        from whoosh.reading import SegmentReader
+
+        group = max(new_docs, 1)
+        merged: list[Any] = []
+        kept: list[Any] = []
+        for seg in sorted(segments, key=lambda s: s.doc_count_all()):
+            size = seg.doc_count_all()
+            if not kept and size <= group and size <= MERGE_MAX_DOCS:
+                merged.append(seg)
+                group += size
+            else:
+                kept.append(seg)
+        if len(merged) + (new_docs > 0) < 2:
+            return segments  # nothing to merge with
+        for seg in merged:
+            reader = SegmentReader(writer.storage, writer.schema, seg)
+            try:
+                writer.add_reader(reader)
+            finally:
+                reader.close()
+        return kept
+
+    return policy
+
+
+def _no_merge(writer: Any, segments: list[Any]) -> list[Any]:
+    return segments
+
+
+#: Seconds the parent waits for a worker process's result after it has exited.
+RESULT_TIMEOUT = 30.0
+
+
+def parallel_supported() -> bool:
+    """Whether worker processes can index here (Whoosh's ``MpWriter`` needs ``fork``)."""
+    import multiprocessing
+
+    method = multiprocessing.get_start_method(allow_none=True) or (
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    )
+    return method == "fork" and (os.cpu_count() or 1) > 1
+
+
+class _Results:
+    """Whoosh's result queue, but a worker that died without a result is an error.
+
+    ``MpWriter._commit`` waits one second for each worker's result and silently
+    goes on without it (``queue.Empty``): that worker's documents would be lost
+    from a commit that reports success.
+    """
+
+    def __init__(self, queue: Any, tasks: list[Any]) -> None:
+        self._queue = queue
+        self._tasks = tasks
+
+    def put(self, *args: Any, **kwargs: Any) -> Any:
+        return self._queue.put(*args, **kwargs)
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        import queue
+
+        try:
+            return self._queue.get(timeout=RESULT_TIMEOUT)
+        except queue.Empty:
+            codes = ", ".join(str(task.exitcode) for task in self._tasks)
+            raise IndexingError(
+                f"an indexing worker process ended without its results (exit codes {codes})"
+            ) from None
+
+
+def _parallel_writer(ix: FileIndex, procs: int, **kwargs: Any) -> IndexWriter:
+    """Whoosh's ``MpWriter`` (one segment per worker), with two of its defects fixed."""
+    from whoosh.multiproc import MpWriter
+
+    class StrictMpWriter(MpWriter):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__(ix, procs=procs, multisegment=True, **kwargs)
+            self.resultqueue = _Results(self.resultqueue, self.tasks)
+
+        def cancel(self) -> None:
+            # MpWriter.cancel only sets a flag on its own copies of the worker
+            # objects: the workers stay blocked on the job queue, and Python
+            # waits for them at exit. End them.
+            for task in self.tasks:
+                if task.is_alive():
+                    task.terminate()
+            for task in self.tasks:
+                task.join(5)
+            SegmentWriter.cancel(self)
+
+    from whoosh.writing import SegmentWriter
+
+    return StrictMpWriter()
+
+
+def start_writer(ix: FileIndex, *, timeout: float = LOCK_TIMEOUT, procs: int = 1) -> IndexWriter:
+    """Take the index's write lock and return a writer; :func:`finish` or :func:`discard` it.
+
+    :param procs: with 2 or more, documents are analysed and indexed in that many
+        worker processes (Whoosh's ``MpWriter``), each writing a segment of its own.
+
+    :raises IndexLockedError: the write lock was not free within *timeout* seconds.
+    :raises IndexingError: the index could not be written.
+    """
+    try:
+        writer: IndexWriter
+        if procs > 1:
+            # Each worker has a pool of its own: together they keep to the one limit.
+            writer = _parallel_writer(
+                ix, procs, timeout=timeout, delay=0.05, limitmb=WRITER_LIMIT_MB // procs
+            )
+        else:
+            writer = ix.writer(timeout=timeout, delay=0.05, limitmb=WRITER_LIMIT_MB)
+    except LockError as exc:
+        raise IndexLockedError(
+            f"the search index is locked by another process "
+            f"(waited {timeout:g}s for {Path(ix.storage.folder) / 'MAIN_WRITELOCK'})"
+        ) from exc
+    except Exception as exc:
+        raise IndexingError(f"the search index cannot be written ({_describe(exc)})") from exc
+    return writer
+
+
+def finish(
+    writer: IndexWriter, *, new_docs: int = 1, merge: bool = True, optimize: bool = False
+) -> None:
+    """Commit *writer*, which added *new_docs* documents (releases the write lock).
+
+    :param merge: merge small segments (:func:`tiered_merge`); off for the
+        intermediate commits of a bulk run, whose segments are all large.
+    :param optimize: merge every segment into one.
+    :raises IndexingError: the commit failed (the writer is cancelled).
+    """
+    if optimize:
+        policy = None
+    elif merge:
+        policy = tiered_merge(new_docs)
+    else:
+        policy = _no_merge
+    try:
+        writer.commit(mergetype=policy, optimize=optimize)
+    except Exception as exc:
+        discard(writer)
+        raise IndexingError(f"the search index could not be written ({_describe(exc)})") from exc
+
+
+def discard(writer: IndexWriter) -> None:
+    """Cancel *writer*: nothing it was given reaches the index (releases the write lock)."""
+    try:
+        writer.cancel()
+    except Exception:  # the error that led here is the one worth reporting
+        pass
+
+
 @contextmanager
 def open_writer(
     ix: FileIndex, *, timeout: float = LOCK_TIMEOUT, optimize: bool = False
@@ -190,27 +364,13 @@ def open_writer(
     :raises IndexLockedError: the write lock was not free within *timeout* seconds.
     :raises IndexingError: the index could not be written.
     """
-    try:
-        writer = ix.writer(timeout=timeout, delay=0.05, limitmb=WRITER_LIMIT_MB)
-    except LockError as exc:
-        raise IndexLockedError(
-            f"the search index is locked by another process "
-            f"(waited {timeout:g}s for {Path(ix.storage.folder) / 'MAIN_WRITELOCK'})"
-        ) from exc
-    except Exception as exc:
-        raise IndexingError(f"the search index cannot be written ({_describe(exc)})") from exc
+    writer = start_writer(ix, timeout=timeout)
     try:
         yield writer
     except BaseException:
-        try:
-            writer.cancel()
-        except Exception:  # the original error is the one worth reporting
-            pass
+        discard(writer)
         raise
-    try:
-        writer.commit(optimize=optimize)
-    except Exception as exc:
-        raise IndexingError(f"the search index could not be written ({_describe(exc)})") from exc
+    finish(writer, new_docs=getattr(writer, "docnum", 1), optimize=optimize)
 
 
 def apply(writer: IndexWriter, upserts: Iterable[IndexDoc], deletes: Iterable[int]) -> None:

@@ -167,7 +167,7 @@ def test_an_index_failure_leaves_the_database_unchanged(
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(iw, "apply", broken)
+    monkeypatch.setattr(iw, "start_writer", broken)
     with pytest.raises(OSError, match="disk full"):
         archive.add(ArticleDraft(title="New", body="Entirely new text.", origin="n"))
     with pytest.raises(OSError, match="disk full"):

