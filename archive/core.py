@@ -17,6 +17,10 @@ archive, or the next writer, replays them (idempotently: documents are
 replaced by id). Because every writer holds the lock from before step 2 until
 after step 4, outbox rows seen while holding it are never a live writer's
 work in flight.
+
+An ingest run repeats steps 2 and 3 for each batch with one index writer, and
+commits the index (step 4's second half, then 5) every ``INDEX_CHECKPOINT``
+articles and at the end: see :class:`_IndexRun`.
 """
 
 from __future__ import annotations
@@ -703,11 +707,17 @@ class Archive:
         try:
             with self.store.session() as session:
                 top = session.scalar(select(func.max(IndexOutbox.seq)))
+                total = session.scalar(select(func.count()).select_from(Article)) or 0
+                procs = (
+                    min(os.cpu_count() or 1, MAX_PROCS)
+                    if total >= PARALLEL_FROM and iw.parallel_supported()
+                    else 1
+                )
                 docs = (
                     _index_doc(a)
                     for a in session.scalars(select(Article).execution_options(yield_per=500))
                 )
-                count = iw.rebuild(self.index_path, docs, timeout=self.lock_timeout)
+                count = iw.rebuild(self.index_path, docs, timeout=self.lock_timeout, procs=procs)
         except (IndexingError, OSError) as exc:
             raise IndexUnavailable(
                 f"could not rebuild the search index ({exc}); the old index, if any, is unchanged"

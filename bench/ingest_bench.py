@@ -157,7 +157,7 @@ def work_archive(args: list[str]) -> dict[str, object]:
     return {"seconds": time.perf_counter() - started}
 
 
-def work_whoosh(corpus: Path, index_dir: Path, every: int = 0) -> dict[str, object]:
+def work_whoosh(corpus: Path, index_dir: Path, procs: int = 1) -> dict[str, object]:
     from whoosh.filedb.filestore import FileStorage
 
     from index.schema import make_schema
@@ -166,7 +166,10 @@ def work_whoosh(corpus: Path, index_dir: Path, every: int = 0) -> dict[str, obje
     started = time.perf_counter()
     index_dir.mkdir(parents=True)
     ix = FileStorage(str(index_dir)).create_index(make_schema())
-    writer = ix.writer(limitmb=WRITER_LIMIT_MB)
+    options: dict[str, object] = {"limitmb": WRITER_LIMIT_MB}
+    if procs > 1:  # Whoosh's own multi-process writer, one segment per worker
+        options.update(procs=procs, multisegment=True)
+    writer = ix.writer(**options)
     n = 0
     with corpus.open("rb") as f:
         for line in f:
@@ -183,9 +186,6 @@ def work_whoosh(corpus: Path, index_dir: Path, every: int = 0) -> dict[str, obje
             if r["instant"]:
                 doc["published"] = datetime.fromisoformat(r["instant"])
             writer.add_document(**doc)
-            if every and n % every == 0:  # as the archive must: a commit per batch
-                writer.commit()
-                writer = ix.writer(limitmb=WRITER_LIMIT_MB)
     writer.commit()
     return {"seconds": time.perf_counter() - started, "articles": n}
 
@@ -194,8 +194,12 @@ def worker(mode: str, argv: list[str]) -> None:
     if mode == "archive":
         result = work_archive(argv)
     else:
-        result = work_whoosh(Path(argv[0]), Path(argv[1]), int(argv[2]) if argv[2:] else 0)
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result = work_whoosh(Path(argv[0]), Path(argv[1]), int(argv[2]) if argv[2:] else 1)
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # The largest indexing worker process, if any (they have all exited by now).
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    result["peak_rss_mb"] = own
+    result["peak_worker_mb"] = kids
     print("RESULT " + json.dumps(result))
 
 
@@ -208,59 +212,98 @@ def run(mode: str, *argv: str) -> dict[str, float]:
     return json.loads(line[7:])
 
 
+def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The run of median time, with the highest peak memory of all the runs."""
+    ordered = sorted(runs, key=lambda r: float(r["seconds"]))
+    chosen = dict(ordered[len(ordered) // 2])
+    chosen["peak_rss_mb"] = max(float(r["peak_rss_mb"]) for r in runs)
+    chosen["peak_worker_mb"] = max(float(r["peak_worker_mb"]) for r in runs)
+    chosen["runs"] = len(runs)
+    return chosen
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--small", type=int, default=5000, help="size of the smaller run")
     parser.add_argument(
-        "--quick", action="store_true", help="only the full corpus: archive, Whoosh, batched Whoosh"
+        "--quick", action="store_true", help="only the full corpus: the archive and bare Whoosh"
     )
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     opts, rest = parser.parse_known_args()
     if opts.worker:
         worker(opts.worker, rest)
         return
     WORK.mkdir(parents=True, exist_ok=True)
-    corpus, bare = WORK / "news.jsonl", WORK / "news-bare.jsonl"
-    total = build_corpus(corpus, bare)
-    small, small_bare = WORK / f"news-{opts.small}.jsonl", WORK / f"news-bare-{opts.small}.jsonl"
+    corpus, bare_corpus = WORK / "news.jsonl", WORK / "news-bare.jsonl"
+    total = build_corpus(corpus, bare_corpus)
+    small = WORK / f"news-{opts.small}.jsonl"
     head(corpus, small, opts.small)
-    head(bare, small_bare, opts.small)
-    rows = []
+    rows: list[tuple[str, int, dict[str, float]]] = []
+    full = f"{total:,}"
+    both = f"archive ingest, {full} articles (default: both cores)"
+    one = f"archive ingest --jobs 1, {full} articles (one core)"
+    bare = f"bare Whoosh writer, {full} articles (one core)"
+    bare2 = f"bare Whoosh writer procs=2, {full} articles (both cores)"
+    ingest = ("ingest", str(corpus), "-q")
+    kinds: dict[str, tuple[int, str, tuple[str, ...]]] = {
+        both: (total, "archive", ("--home", "{target}", *ingest)),
+        one: (total, "archive", ("--home", "{target}", *ingest, "--jobs", "1")),
+        bare: (total, "whoosh", (str(bare_corpus), "{target}")),
+        bare2: (total, "whoosh", (str(bare_corpus), "{target}", "2")),
+    }
+    if not opts.quick:
+        doubled = WORK / "news-doubled.jsonl"
+        double(corpus, doubled)
+        n = opts.small
+        kinds[f"archive ingest, first {n:,} articles"] = (
+            n,
+            "archive",
+            ("--home", "{target}", "ingest", str(small), "-q"),
+        )
+        kinds[f"archive ingest, {2 * total:,} articles (the corpus twice)"] = (
+            2 * total,
+            "archive",
+            ("--home", "{target}", "ingest", str(doubled), "-q"),
+        )
+    runs: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
     with tempfile.TemporaryDirectory(dir=WORK) as tmp:
         t = Path(tmp)
-        sizes = [("small", small, small_bare, opts.small), ("full", corpus, bare, total)]
-        for name, path, path_bare, n in sizes[1:] if opts.quick else sizes:
-            home = t / f"home-{name}"
-            a = run("archive", "--home", str(home), "ingest", str(path), "--quiet")
-            w = run("whoosh", str(path_bare), str(t / f"whoosh-{name}"))
-            rows.append((f"archive ingest, {n:,} articles (JSONL)", n, a))
-            rows.append((f"bare Whoosh writer, {n:,} articles", n, w))
-            if name == "full":
-                from archive.core import BATCH_SIZE
-
-                wb = run("whoosh", str(path_bare), str(t / "whoosh-batched"), str(BATCH_SIZE))
-                rows.append(
-                    (f"bare Whoosh writer, {n:,} articles, a commit every {BATCH_SIZE}", n, wb)
-                )
-                ratio = (n / a["seconds"]) / (n / w["seconds"])
-                if opts.quick:
-                    continue
-                r = run("archive", "--home", str(home), "ingest", str(path), "--quiet")
-                rows.append((f"archive ingest again, {n:,} unchanged (skipped unread)", n, r))
-                doubled = WORK / "news-doubled.jsonl"
-                double(corpus, doubled)
-                d = run("archive", "--home", str(t / "home-doubled"), "ingest", str(doubled), "-q")
-                rows.append((f"archive ingest, {2 * n:,} articles (corpus twice)", 2 * n, d))
+        kept = t / "kept-home"
+        for i in range(opts.repeat):  # interleaved, so that load hits every writer alike
+            for label, (n, mode, argv) in kinds.items():
+                target = t / "target"
+                runs[label].append(run(mode, *(a.replace("{target}", str(target)) for a in argv)))
+                print(f"{label}: {n / runs[label][-1]['seconds']:,.0f}/s", file=sys.stderr)
+                if label == both and i == 0:
+                    target.rename(kept)
+                shutil.rmtree(target, ignore_errors=True)
+        rows = [(label, kinds[label][0], median_run(rs)) for label, rs in runs.items()]
         if not opts.quick:
-            rows += folder_runs(t)
+            r = run("archive", "--home", str(kept), "ingest", str(corpus), "--quiet")
+            rows.append((f"archive ingest again, {full} unchanged (skipped unread)", total, r))
+            rows.extend(folder_runs(t))
+    rates = {label: n / float(r["seconds"]) for label, n, r in rows}
     print(f"corpus: {total:,} distinct real articles, {corpus.stat().st_size / 1e6:.1f} MB JSONL")
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}\n")
-    print("| run | articles | seconds | articles/s | peak RSS (MB) |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print(
+        f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, load {os.getloadavg()}"
+    )
+    print(f"medians of {opts.repeat} runs; peak memory: the highest of the runs\n")
+    print("| run | articles | seconds | articles/s | peak RSS (MB) | largest worker (MB) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for label, n, r in rows:
         s = float(r["seconds"])
-        print(f"| {label} | {n:,} | {s:.1f} | {n / s:,.0f} | {float(r['peak_rss_mb']):.0f} |")
-    print(f"\narchive end-to-end rate / bare Whoosh rate (full corpus): {ratio:.0%}")
+        kid = float(r.get("peak_worker_mb", 0))
+        print(
+            f"| {label} | {n:,} | {s:.1f} | {n / s:,.0f} | {float(r['peak_rss_mb']):.0f} "
+            f"| {f'{kid:.0f}' if kid > 1 else '-'} |"
+        )
+    print()
+    for a, b in ((both, bare), (one, bare), (both, bare2)):
+        print(
+            f"- {a.split(',')[0]} ({a.split('(')[-1]} / {b.split(',')[0]} ({b.split('(')[-1]}: "
+            f"{rates[a] / rates[b]:.0%}"
+        )
 
 
 if __name__ == "__main__":

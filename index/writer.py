@@ -416,22 +416,31 @@ def segment_names(ix: FileIndex) -> set[str]:
     return {seg.segment_id() for seg in ix._segments()}
 
 
-def rebuild(path: Path, docs: Iterable[IndexDoc], *, timeout: float = LOCK_TIMEOUT) -> int:
+def rebuild(
+    path: Path, docs: Iterable[IndexDoc], *, timeout: float = LOCK_TIMEOUT, procs: int = 1
+) -> int:
     """Build a complete new index from *docs* beside *path*, then swap it in.
 
     The old index keeps working until the new one is complete, so an
     interrupted rebuild loses nothing (its leftover ``.new`` directory is
     removed by the next rebuild). Returns the number of documents.
+
+    :param procs: worker processes indexing the documents (see :func:`start_writer`).
     """
     fresh = path.with_name(path.name + ".new")
     old = path.with_name(path.name + ".old")
     shutil.rmtree(fresh, ignore_errors=True)
     ix = create(fresh)
     count = 0
-    with open_writer(ix, timeout=timeout) as writer:
+    writer = start_writer(ix, timeout=timeout, procs=procs)
+    try:
         for doc in docs:
             writer.add_document(**doc.fields())
             count += 1
+    except BaseException:
+        discard(writer)
+        raise
+    finish(writer, new_docs=count)
     ix.close()
     shutil.rmtree(old, ignore_errors=True)
     if path.exists():

@@ -239,3 +239,26 @@ def test_a_run_interrupted_inside_a_batch_leaves_the_stored_batches_owed(
         assert len(archive.revisions(1)) == 1 and not archive.revisions(4)
         assert archive.check().ok
     assert outbox_rows(archive_home) == 0
+
+
+@pytest.mark.skipif(not iw.parallel_supported(), reason="needs fork and two or more cores")
+def test_reindex_of_a_large_archive_uses_worker_processes(
+    bbc_corpus: Path, archive_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Archive.open(archive_home) as archive:
+        archive.ingest(drafts(bbc_corpus, 40, "tech"), jobs=1)
+        serial = {q: ids(archive, q) for q in QUERIES}
+        monkeypatch.setattr(core, "PARALLEL_FROM", 10)
+        started: list[int] = []
+        real_start = iw.start_writer
+
+        def recording(ix: object, **kwargs: int) -> object:
+            started.append(kwargs.get("procs", 1))
+            return real_start(ix, **kwargs)
+
+        monkeypatch.setattr(iw, "start_writer", recording)
+        assert archive.reindex() == archive.count()
+        assert started and started[0] > 1
+        assert archive.check().ok
+        assert {q: ids(archive, q) for q in QUERIES} == serial
+    assert not multiprocessing.active_children()
