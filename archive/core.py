@@ -980,7 +980,10 @@ class _IndexRun:
             self.archive._clear_outbox(owed)
 
     def finish(self) -> None:
-        self.commit()
+        # A run that committed before (a checkpoint, or the switch to worker
+        # processes) is a bulk run: its own segments are large, and merging them
+        # would cost as much as indexing them again.
+        self.commit(merge=self.total == self.docs)
 
     def abandon(self) -> None:
         """Drop the open writer; its batches stay owed in the outbox."""

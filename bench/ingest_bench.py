@@ -160,7 +160,7 @@ def work_archive(args: list[str]) -> dict[str, object]:
 def work_whoosh(corpus: Path, index_dir: Path, procs: int = 1) -> dict[str, object]:
     from whoosh.filedb.filestore import FileStorage
 
-    from index.schema import make_schema
+    from index.schema import IndexDoc, make_schema
     from index.writer import WRITER_LIMIT_MB
 
     started = time.perf_counter()
@@ -175,17 +175,18 @@ def work_whoosh(corpus: Path, index_dir: Path, procs: int = 1) -> dict[str, obje
         for line in f:
             r = json.loads(line)
             n += 1
-            doc = {
-                "id": str(n),
-                "version": r["hash"],
-                "title": r["title"],
-                "body": r["body"],
-                "source": r["source"],
-                "tags": ",".join(r.get("tags") or []),
-            }
-            if r["instant"]:
-                doc["published"] = datetime.fromisoformat(r["instant"])
-            writer.add_document(**doc)
+            # The same fields the archive gives Whoosh (IndexDoc.fields(): title and
+            # body and their unstemmed twins, source, tags and their facets, date).
+            doc = IndexDoc(
+                id=n,
+                version=r["hash"],
+                title=r["title"],
+                body=r["body"],
+                source=r["source"],
+                tags=tuple(r.get("tags") or ()),
+                published=datetime.fromisoformat(r["instant"]) if r["instant"] else None,
+            )
+            writer.add_document(**doc.fields())
     writer.commit()
     return {"seconds": time.perf_counter() - started, "articles": n}
 

@@ -124,7 +124,7 @@ def w_ingest_whoosh(jsonl: str, home: str, procs: int = 1) -> dict[str, Any]:
 
     from whoosh.filedb.filestore import FileStorage
 
-    from index.schema import make_schema
+    from index.schema import IndexDoc, make_schema
 
     t = time.perf_counter()
     Path(home).mkdir(parents=True)
@@ -135,8 +135,10 @@ def w_ingest_whoosh(jsonl: str, home: str, procs: int = 1) -> dict[str, Any]:
     w = ix.writer(**kw)
     n = 0
     for n, a in enumerate(corpus.read_jsonl(Path(jsonl)), start=1):
-        w.add_document(
-            id=str(n),
+        # The same fields the archive gives Whoosh for an article (IndexDoc.fields():
+        # title and body, their unstemmed twins, source and its facet, url, date).
+        doc = IndexDoc(
+            id=n,
             version=a["id"],
             title=a["title"],
             body=a["body"],
@@ -144,6 +146,7 @@ def w_ingest_whoosh(jsonl: str, home: str, procs: int = 1) -> dict[str, Any]:
             url=a["url"],
             published=datetime.fromisoformat(a["published"]),
         )
+        w.add_document(**doc.fields())
     w.commit()
     secs = time.perf_counter() - t
     return {"secs": secs, "added": n, "rss": peak_rss_mb(), "index_bytes": dir_bytes(Path(home))}
@@ -318,7 +321,12 @@ ONE = "archive (1 core, --jobs 1)"
 
 
 def bench_ingest(
-    n: int, repeat: int, mp: bool, batch_sizes: Sequence[int], log: Callable[[str], None]
+    n: int,
+    repeat: int,
+    mp: bool,
+    batch_sizes: Sequence[int],
+    log: Callable[[str], None],
+    only: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Ingest N articles: archive vs bare Whoosh vs FTS5, interleaved, *repeat* times each."""
     jsonl = corpus.write_jsonl(corpus.DATA / f"bbc-{n}.jsonl", n)
@@ -340,6 +348,8 @@ def bench_ingest(
     for b in batch_sizes:
         kinds[f"archive (1 core, batch_size={b})"] = archive(1, batch_size=b)
     kinds["sqlite-utils FTS5"] = lambda h: worker("ingest_fts5", jsonl=str(jsonl), db=str(h))
+    if only:
+        kinds = {k: v for k, v in kinds.items() if any(o in k for o in only)}
     runs: dict[str, list[dict[str, Any]]] = {k: [] for k in kinds}
     for r in range(repeat):
         for kind, run in kinds.items():
@@ -671,10 +681,17 @@ def main() -> None:
     )
     ap.add_argument("--ingest-repeat", type=int, help="runs per ingest figure (default: --repeat)")
     ap.add_argument(
+        "--ingest-kinds",
+        default="",
+        help="only the ingest writers whose names contain one of these (comma-separated), "
+        "e.g. 'both cores,FTS5'",
+    )
+    ap.add_argument(
         "--batch-sizes",
         default="",
         help="also ingest with Archive.ingest(batch_size=B) for each B (comma-separated)",
     )
+    ap.add_argument("--tag", default="", help="suffix of the result files' names")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("args", nargs="?", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -686,7 +703,7 @@ def main() -> None:
     only = set(a.only.split(","))
     WORK.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(exist_ok=True)
-    tag = "-".join(map(str, sizes)) + ("-quick" if a.quick else "")
+    tag = "-".join(map(str, sizes)) + ("-quick" if a.quick else "") + (a.tag and f"-{a.tag}")
     out_json = RESULTS / f"perf-{tag}.json"
 
     def log(msg: str) -> None:
@@ -702,7 +719,12 @@ def main() -> None:
         if "ingest" in only or not (WORK / f"home-{n}").exists():
             batch_sizes = [int(b) for b in a.batch_sizes.split(",") if b]
             size["ingest"] = bench_ingest(
-                n, a.ingest_repeat or repeat, not a.no_mp, batch_sizes, log
+                n,
+                a.ingest_repeat or repeat,
+                not a.no_mp,
+                batch_sizes,
+                log,
+                [k for k in a.ingest_kinds.split(",") if k],
             )
         if "search" in only:
             size["search"] = bench_search(n, repeat, log)
