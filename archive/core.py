@@ -54,7 +54,7 @@ INDEX_DIR = "index"
 BATCH_SIZE = 500
 #: Articles one index writer takes in an ingest run before it commits them (a
 #: segment); a crash leaves at most this many for the next open to index again.
-INDEX_CHECKPOINT = 50_000
+INDEX_CHECKPOINT = 100_000
 #: From this many articles in one run on, the rest is indexed by worker
 #: processes, one per core (when the machine has two or more and can fork).
 PARALLEL_FROM = 5_000
