@@ -18,7 +18,14 @@ import pytest
 from click.testing import CliRunner
 
 from archive.errors import InputError
-from archive.ingest import ArticleDraft, is_json_array, jsonl, read_bytes, read_path
+from archive.ingest import (
+    ArticleDraft,
+    estimate,
+    is_json_array,
+    jsonl,
+    read_bytes,
+    read_path,
+)
 from cli import cli
 
 
@@ -85,6 +92,18 @@ def test_all_reuters_records_as_one_array_stream(reuters_corpus: Path, tmp_path:
     }
     no_body = [i for i, r in enumerate(records) if not has_body(r)]
     assert [e.origin for e in errors] == [f"{f.absolute()}[{i}]" for i in no_body]
+
+
+def test_progress_estimate_counts_array_elements(reuters_corpus: Path, tmp_path: Path) -> None:
+    one = reuters_corpus / "reuters-000.json"  # under 1 MB: counted exactly
+    assert one.stat().st_size < 1 << 20
+    assert estimate([one]) == len(json.loads(one.read_text(encoding="utf-8"))) == 1000
+    f = tmp_path / "reuters.json"
+    f.write_text(json.dumps(reuters(reuters_corpus), indent=1), encoding="utf-8")
+    assert 0.9 * 21_578 < estimate([f]) < 1.1 * 21_578  # from its first megabyte
+    obj = tmp_path / "one.json"
+    obj.write_text(json.dumps({"title": "T", "body": "B"}), encoding="utf-8")
+    assert estimate([obj, one]) == 1001
 
 
 def test_array_on_stdin_is_streamed_with_or_without_format(

@@ -374,21 +374,43 @@ def read_path(
 
 def estimate(paths: Iterable[Path], globs: Iterable[str] = (), fmt: str | None = None) -> int:
     """About how many articles *paths* hold (for a progress bar): JSONL lines count one
-    each, every other file one. Cheap: files are not parsed."""
+    each, the elements of a JSON array are counted in its first megabyte and the rest
+    estimated from their size, every other file counts one. Cheap: only JSON arrays
+    are parsed, and only their first megabyte."""
     total = 0
     for path in walk(paths, globs):
         if isinstance(path, InputError) or str(path) == "-":
             continue
         kind = fmt or EXTENSIONS.get(path.suffix.lower())
-        if kind != "jsonl":
+        if kind not in ("jsonl", "json"):
             total += 1
             continue
         try:
             with path.open("rb") as f:
+                if kind == "json":
+                    total += _estimate_array(f, path.stat().st_size)
+                    continue
                 total += sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
         except OSError:
             total += 1
     return total
+
+
+_ESTIMATE_SAMPLE = 1 << 20
+
+
+def _estimate_array(f: IO[bytes], size: int) -> int:
+    """About how many elements the JSON array in *f* (*size* bytes) holds; 1 for a
+    file that is not an array."""
+    sample = f.read(_ESTIMATE_SAMPLE)
+    if not is_json_array(sample[:_SNIFF_BYTES]):
+        return 1
+    from archive.ingest.jsonl import count_elements
+
+    counted = count_elements(sample)
+    if len(sample) >= size:
+        return max(1, counted)
+    return max(1, round(counted * size / len(sample)))
 
 
 def parse_size(text: str) -> int:

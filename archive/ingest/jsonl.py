@@ -186,6 +186,30 @@ def parse_json_array(
         pass  # the digest covers the whole input
 
 
+def count_elements(data: bytes) -> int:
+    """How many elements of the JSON array that *data* starts with are complete in it
+    (*data* may be cut off anywhere: the count stops there)."""
+    import io
+
+    import ijson
+
+    count = 0
+    depth = 0
+    try:
+        events = ijson.basic_parse(io.BytesIO(data.removeprefix(codecs.BOM_UTF8)))
+        for event, _ in events:
+            if event in ("start_map", "start_array"):
+                depth += 1
+            elif event in ("end_map", "end_array"):
+                depth -= 1
+                count += depth == 1
+            elif depth == 1:
+                count += 1  # a scalar element
+    except ijson.JSONError:
+        pass
+    return count
+
+
 class _Reader:
     """A byte stream as ijson reads it: counts (and hashes) every byte read."""
 
