@@ -7,6 +7,7 @@ elements before the break and reports the rest in one error naming the element.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -25,6 +26,7 @@ from archive.ingest import (
     jsonl,
     read_bytes,
     read_path,
+    read_stream,
 )
 from cli import cli
 
@@ -162,18 +164,58 @@ def test_syntax_error_mid_array_names_the_element_and_where(reuters_corpus: Path
     assert start <= at + 1 < end and end - start <= 1 << 14
 
 
+class Pipe(io.RawIOBase):
+    """Bytes that can be read once, in order, as from a pipe (not seekable)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        return self._data.readinto(buffer)
+
+
 def test_bytes_that_are_not_utf8_mid_array_are_pinpointed(reuters_corpus: Path) -> None:
     records = [r for r in reuters(reuters_corpus, 100) if has_body(r)]
     data = json.dumps(records).encode()
     ends = element_ends(data)
     at = data.index(b"the", ends[40])  # inside element 41's text, well past the first 8 KB
     broken = data[:at] + "é".encode("latin-1") + data[at:]
-    drafts, errors = split(read_bytes(broken, "feed.json", fmt="json"))
+    # From a pipe, which cannot be read again whole: the break is reported.
+    stream = io.BufferedReader(Pipe(broken))
+    drafts, errors = split(read_stream(stream, "feed.json", fmt="json"))
     assert len(drafts) == 41
     assert str(errors[-1]) == (
         f"feed.json[41]: invalid JSON: bytes that are not UTF-8, as JSON must be (at byte {at:,});"
         " this element and any after it were not read"
     )
+
+
+def test_latin1_array_past_its_first_8k_is_read_again_whole(
+    reuters_corpus: Path, tmp_path: Path
+) -> None:
+    records = [r for r in reuters(reuters_corpus, 200) if has_body(r)][:100]
+    records[50]["body"] = "Café society. " + records[50]["body"]
+    data = json.dumps(records, ensure_ascii=False).encode("latin-1")
+    at = data.index(b"\xe9")
+    assert at > 8192 and data[:at].isascii()  # the sniffed head is UTF-8: it is streamed
+    f = tmp_path / "export.json"
+    f.write_bytes(data)
+    digest = hashlib.sha256()
+    drafts, errors = split(read_path(f, digest=digest))
+    assert errors == [] and len(drafts) == 100
+    assert [d.origin for d in drafts] == [f"{f.absolute()}[{i}]" for i in range(100)]
+    assert drafts[50].body.startswith("Café society. Qtly div")
+    assert digest.hexdigest() == hashlib.sha256(data).hexdigest()  # each byte hashed once
+    # Too big to read whole: the elements before the bad byte, then where it is.
+    drafts, errors = split(read_path(f, max_bytes=len(data) - 1))
+    assert len(drafts) == 50
+    assert [str(e) for e in errors] == [
+        f"{f.absolute()}[50]: invalid JSON: bytes that are not UTF-8, as JSON must be"
+        f" (at byte {at:,}); this element and any after it were not read"
+    ]
 
 
 def test_element_size_limit_skips_only_the_big_elements(reuters_corpus: Path) -> None:

@@ -160,10 +160,18 @@ def parse_json_array(
                     yield InputError(where, problem or "skipped")
                 builder = None
     except ijson.JSONError as exc:
+        bad = _bad_utf8(reader.chunk)
+        if bad is not None and not ended:
+            # Not UTF-8 after all (a Latin-1 export whose first 8 KB are ASCII): a file
+            # small enough to read whole is read again, its character set detected, and
+            # its elements from this one on are taken from there.
+            rest = _reread_whole(stream, reader, origin, max_bytes, index)
+            if rest is not None:
+                yield from rest
+                return
         reason = _yajl_reason(exc)
         # yajl gives no offset: say where in the input the parser stopped, exactly
         # when we can tell (bad UTF-8, the end of the input), else which chunk.
-        bad = _bad_utf8(reader.chunk)
         if bad is not None:
             span = f"at byte {reader.pos - len(reader.chunk) + bad:,}"
         elif reader.chunk:
@@ -184,6 +192,31 @@ def parse_json_array(
         yield InputError(origin, "empty JSON array, nothing to ingest")
     while reader.read(_CHUNK):
         pass  # the digest covers the whole input
+
+
+def _reread_whole(
+    stream: IO[bytes], reader: _Reader, origin: str, max_bytes: int, first: int
+) -> list[ArticleDraft | InputError] | None:
+    """The outcomes of elements *first* and after of the JSON array in *stream*, read
+    whole and decoded with :func:`archive.ingest.decode`; ``None`` when the stream
+    cannot be read again (not seekable, over *max_bytes*) or is not such an array."""
+    from archive.ingest import decode
+
+    try:
+        if not stream.seekable():
+            return None
+        size = stream.seek(0, 2)
+        if size > max_bytes:
+            return None
+        stream.seek(0)
+        seen = stream.read(reader.pos)  # already hashed, as the parser read it
+        rest = b"".join(iter(lambda: reader.read(_CHUNK), b""))
+        items = json.loads(decode(seen + rest, origin))
+    except (OSError, ValueError, InputError, RecursionError):
+        return None
+    if not isinstance(items, list) or len(items) <= first:
+        return None
+    return [_safe(item, f"{origin}[{i}]") for i, item in enumerate(items) if i >= first]
 
 
 def count_elements(data: bytes) -> int:
