@@ -129,7 +129,7 @@ class SizeParam(click.ParamType):
     type=SizeParam(),
     default="50M",
     show_default=True,
-    help="Largest input to read (for JSONL: largest line), e.g. 200M.",
+    help="Largest input to read (for JSONL: largest line; JSON array: element), e.g. 200M.",
 )
 @click.option(
     "--dry-run", is_flag=True, help="Report what would be added or updated; write nothing."

@@ -558,10 +558,11 @@ class Archive:
         for i, status, article, message in decided:
             article_id: int | None = None if article.id in dry_new else article.id
             if status == "unchanged" and message:
+                # No id yet (a dry run's own additions): name the input it came from.
                 message = (
                     message.format(id=article_id)
                     if article_id is not None
-                    else "same text as an earlier input"
+                    else f"same text as {article.origin}, earlier in this run"
                 )
             outcomes[i] = IngestOutcome(status, origin_of[i], article_id, article.title, message)
         return list(changed.values()), added

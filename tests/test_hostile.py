@@ -286,7 +286,9 @@ def test_ingest_of_broken_inputs_reports_each_and_keeps_the_rest(tmp_path: Path,
         assert [h.id for h in archive.search("hugelinemarker").hits] != []
     # The bad JSONL line is reported by number (path:line:), its neighbours kept.
     assert f"error: {inputs['jsonl bad line']}:2: invalid JSON" in errors
-    assert f"error: {inputs['deep json']}: invalid JSON: nested too deeply" in errors
+    # The deep array is streamed: its one element is the one reported.
+    assert f"error: {inputs['deep json']}[0]: invalid JSON: nested too deeply" in errors
+    assert f"error: {inputs['deep json object']}: invalid JSON: nested too deeply" in errors
     with Archive.open(home) as archive:
         assert archive.search("goodjsonlmarker").total == 1
         assert archive.search("secondjsonlmarker").total == 1

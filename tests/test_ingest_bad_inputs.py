@@ -165,7 +165,7 @@ def test_dry_run_reports_and_writes_nothing(
     assert result.exit_code == 1
     assert result.stdout.splitlines()[:4] == [
         "would add: New",
-        "unchanged: New (same text as an earlier input)",
+        f"unchanged: New (same text as {f}:1, earlier in this run)",
         "would update 1: Changed",
         f"unchanged: {SAMPLE} (file not changed since it was ingested; not read)",
     ]

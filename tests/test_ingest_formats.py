@@ -176,7 +176,7 @@ def test_saved_news_page(trafilatura_pages: Path, archive_home: Path) -> None:
     # og:site_name, link rel=canonical).
     assert a.title == "Could Manchin Actually Leave The Democratic Party?"
     assert a.author == "Geoffrey Skelley"
-    assert a.published == "2021-10-25"
+    assert a.published == "2021-10-25T10:00:00+00:00"  # the time too, since it is there
     assert a.source == "FiveThirtyEight"
     assert a.url == (
         "https://fivethirtyeight.com/features/could-manchin-actually-leave-the-democratic-party/"

