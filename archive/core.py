@@ -341,7 +341,8 @@ class Archive:
 
         :param fmt: the format of every input (default: by extension, else sniffed).
         :param globs: inside directories, take the files matching these patterns.
-        :param max_bytes: the size limit of one input (a line, for JSONL).
+        :param max_bytes: the size limit of one input (for JSONL a line, for a JSON
+            array an element).
         :param force: read every file, changed or not.
         :param options: passed on to :meth:`ingest`.
         """

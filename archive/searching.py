@@ -157,6 +157,15 @@ def search(
             f"the query is {len(query):,} characters long, over the {MAX_QUERY_CHARS:,}-character "
             "limit; search for a few distinctive words instead"
         )
+    try:
+        query.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # A command-line argument that was not valid UTF-8 arrives with its bad
+        # bytes as lone surrogates, which can be neither searched nor printed.
+        raise QueryError(
+            f"the query is not valid text (character {exc.start + 1} is an undecodable "
+            "byte); check the terminal's encoding"
+        ) from None
     bad = [f for f in facets if f not in FACETS]
     if bad:
         raise QueryError(f"unknown facet {bad[0]!r}; choose from {', '.join(FACETS)}")

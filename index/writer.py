@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -109,6 +110,23 @@ def create(path: Path) -> FileIndex:
         raise IndexingError(f"cannot create the search index at {path} ({exc})") from exc
 
 
+def _schema(ix: FileIndex, attempts: int = 20) -> Any:
+    """The schema of the index's latest generation.
+
+    Whoosh reads it from the newest table of contents, which a writer in another
+    process may replace (and delete) between listing and opening it: try again,
+    as Whoosh's own ``reader()`` does.
+    """
+    for attempt in range(attempts):
+        try:
+            return ix.schema
+        except FileNotFoundError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
+    raise AssertionError("unreachable")
+
+
 def outdated(ix: FileIndex) -> str | None:
     """Why the index must be rebuilt for this version of the tool, or None.
 
@@ -116,7 +134,7 @@ def outdated(ix: FileIndex) -> str | None:
     when it was built with another :data:`index.analysis.ANALYSIS_VERSION`
     (recorded in the file ``ANALYSIS_VERSION`` inside the index directory).
     """
-    if set(ix.schema.names()) != set(make_schema().names()):
+    if set(_schema(ix).names()) != set(make_schema().names()):
         return "the search index was built by an older version of the tool (other fields)"
     try:
         recorded = (Path(ix.storage.folder) / ANALYSIS_FILE).read_text().strip()

@@ -350,3 +350,15 @@ def test_ingest_from_a_killed_pipe_is_not_half_stored(tmp_path: Path, runner) ->
     assert len(db_versions(home)) <= 1
     result = runner.invoke(cli, ["--home", str(home), "check"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_query_with_undecodable_bytes_is_refused_clearly(sample_home: Path, runner) -> None:
+    # What Python makes of a command-line argument that is not UTF-8 (surrogateescape).
+    query = b"nato \xff".decode("utf-8", "surrogateescape")
+    for fmt in ("text", "json"):
+        result = runner.invoke(cli, ["--home", str(sample_home), "search", query, "--format", fmt])
+        assert result.exit_code == 1
+        assert result.output == (
+            "Error: the query is not valid text (character 6 is an undecodable byte); "
+            "check the terminal's encoding\n"
+        )

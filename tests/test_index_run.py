@@ -316,3 +316,23 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return False
+
+
+def test_reading_the_schema_survives_a_commit_replacing_the_table_of_contents(
+    sample_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ix = iw.open_index(sample_home / "index")
+    real = type(ix)._current_schema
+    calls = 0
+
+    def racing(self: object) -> object:
+        nonlocal calls
+        calls += 1
+        if calls == 1:  # another process's commit deleted the file just listed
+            raise FileNotFoundError(2, "No such file or directory", "_MAIN_10.toc")
+        return real(self)
+
+    monkeypatch.setattr(type(ix), "_current_schema", racing)
+    assert iw.outdated(ix) is None
+    assert calls == 2
+    ix.close()
