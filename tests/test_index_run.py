@@ -125,6 +125,19 @@ def test_an_interrupted_run_keeps_what_was_stored_and_indexes_it(
     assert outbox_rows(archive_home) == 0
 
 
+def record_writers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of processes of each index writer started from now on."""
+    started: list[int] = []
+    real_start = iw.start_writer
+
+    def recording(ix: object, **kwargs: int) -> object:
+        started.append(kwargs.get("procs", 1))
+        return real_start(ix, **kwargs)
+
+    monkeypatch.setattr(iw, "start_writer", recording)
+    return started
+
+
 QUERIES = ("broadband", "profits rose", "mobile phone", '"interest rates"')
 
 
@@ -137,14 +150,7 @@ def test_large_runs_are_indexed_by_worker_processes(
     bbc_corpus: Path, archive_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(core, "PARALLEL_FROM", 20)
-    started: list[int] = []
-    real_start = iw.start_writer
-
-    def recording(ix: object, **kwargs: int) -> object:
-        started.append(kwargs.get("procs", 1))
-        return real_start(ix, **kwargs)
-
-    monkeypatch.setattr(iw, "start_writer", recording)
+    started = record_writers(monkeypatch)
     items = drafts(bbc_corpus, 60) + drafts(bbc_corpus, 60, "tech")
     with Archive.open(archive_home) as archive:
         report = archive.ingest(items, batch_size=10)
@@ -253,14 +259,7 @@ def test_reindex_of_a_large_archive_uses_worker_processes(
         archive.ingest(drafts(bbc_corpus, 40, "tech"), jobs=1)
         serial = {q: ids(archive, q) for q in QUERIES}
         monkeypatch.setattr(core, "PARALLEL_FROM", 10)
-        started: list[int] = []
-        real_start = iw.start_writer
-
-        def recording(ix: object, **kwargs: int) -> object:
-            started.append(kwargs.get("procs", 1))
-            return real_start(ix, **kwargs)
-
-        monkeypatch.setattr(iw, "start_writer", recording)
+        started = record_writers(monkeypatch)
         assert archive.reindex() == archive.count()
         assert started and started[0] > 1
         assert archive.check().ok
