@@ -553,8 +553,8 @@ def compile_sources(log: Callable[[str], None]) -> None:
     An installed package has its ``.pyc`` files (pip writes them); an editable
     checkout writes them on first import, unless ``PYTHONDONTWRITEBYTECODE`` is
     set, as it is on the benchmark machine: then every ``archive`` command
-    compiled ``cli.py``, ``archive/`` and ``index/`` from source again (about 30
-    ms of each search's start-up, measured). Python still reads ``.pyc`` files
+    compiled ``cli.py``, ``archive/`` and ``index/`` from source again (30-45 ms
+    of CPU for a search's own modules, measured). Python still reads ``.pyc`` files
     under that setting, and ``compileall`` writes them regardless.
     """
     import compileall
