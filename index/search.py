@@ -19,7 +19,7 @@ Each of these is reported as a notice.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +27,7 @@ from pathlib import Path
 from whoosh import query as wq
 from whoosh import sorting
 from whoosh.index import FileIndex
-from whoosh.scoring import BM25F
+from whoosh.scoring import BM25F, BM25FScorer
 from whoosh.searching import Searcher
 
 from index.errors import IndexingError, IndexOutdatedError, QuerySyntaxError
@@ -121,6 +121,66 @@ def _text(value: object) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
+class FastBM25F(BM25F):
+    """Whoosh's BM25F, scoring from field lengths read once per segment.
+
+    Whoosh's scorer reads a matching document's field length from the index
+    file for every (document, term) it scores: one seek and read each, a
+    seventh of a search's time at 100,000 articles. This one reads a
+    segment's length column (one byte per document) once and looks lengths up
+    in memory: the same numbers, so the same scores.
+    """
+
+    def scorer(self, searcher: Searcher, fieldname: str, text: bytes, qf: int = 1) -> object:
+        scorer = super().scorer(searcher, fieldname, text, qf=qf)
+        if isinstance(scorer, BM25FScorer):
+            lengths = _field_lengths(searcher, fieldname)
+            if lengths is not None:
+                scorer.dfl = lengths
+        return scorer
+
+
+def _field_lengths(searcher: Searcher, fieldname: str) -> Callable[[int], int | None] | None:
+    """``docnum -> searcher.doc_field_length(docnum, fieldname, 1)`` from memory, or None.
+
+    None when *searcher* spans several segments or its reader is not Whoosh
+    2.7's segment reader (then Whoosh's own per-document reads are used).
+    """
+    if not searcher.is_atomic():
+        return None
+    cache: dict[str, Callable[[int], int | None] | None] = searcher.__dict__.setdefault(
+        "_archive_lengths", {}
+    )
+    if fieldname in cache:
+        return cache[fieldname]
+    lengths = None
+    try:
+        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+        column = searcher.reader()._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        if column is not None and column._typecode == "B" and not column._reverse:
+            count = column._count
+            raw = column._dbfile.get(column._basepos, count)
+
+            def lengths(docnum: int) -> int | None:
+                return _BYTE_TO_LENGTH[raw[docnum]] if docnum < count else None
+
+    except (AttributeError, ImportError):  # not the Whoosh 2.7 codec: no shortcut
+        lengths = None
+    cache[fieldname] = lengths
+    return lengths
+
+
+def _byte_to_length() -> tuple[int | None, ...]:
+    from whoosh.util.numeric import byte_to_length
+
+    # Whoosh's doc_field_length gives None for a length byte of 0 (no such field).
+    return (None, *(byte_to_length(b) for b in range(1, 256)))
+
+
+_BYTE_TO_LENGTH = _byte_to_length()
+
+
 def search(
     ix: FileIndex,
     text: str,
@@ -159,7 +219,7 @@ def search(
         q = _fuzzy_query(ix, parsed) or q
         notices.append("fuzzy matching: words may differ by a letter or two")
     dates = _date_filter(since, until)
-    with ix.searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1)) as searcher:
+    with ix.searcher(weighting=FastBM25F(B=BM25_B, K1=BM25_K1)) as searcher:
         run = _Runner(searcher, dates, limit, offset, sort, facets)
         page = run(q)
         strict_total = page.total
@@ -213,6 +273,10 @@ def search(
     )
 
 
+#: A match before paging: (docnum, score, matched (field, term) pairs).
+_Found = tuple[int, float, Sequence[tuple[str, object]]]
+
+
 @dataclass(slots=True)
 class _Page:
     total: int
@@ -245,7 +309,12 @@ class _Runner:
         # optimize=False: the collector then counts every match in its one pass. With
         # Whoosh's block skipping, len(results) runs the query a second time to count
         # (measured at 100,000 articles: 155 -> 100 ms a query in-process).
-        kwargs: dict[str, object] = {"terms": True, "optimize": False}
+        # terms=True makes the collector note the matched terms of every match; when every
+        # word of the query is a plain term they are looked up for the page's hits only.
+        plain = _plain_terms(q)
+        if plain is not None:
+            _as_when_collecting_terms(full)
+        kwargs: dict[str, object] = {"terms": plain is None, "optimize": False}
         if self.sort != "relevance":
             kwargs["sortedby"] = "published"
             kwargs["reverse"] = self.sort == "newest"
@@ -263,25 +332,32 @@ class _Runner:
         total = len(results)
         # A sorted search's "score" is its sort key: report no score rather than that.
         scored = self.sort == "relevance"
-        found = [
+        found: list[_Found] = [
             (
                 hit.docnum,
                 float(hit.score or 0.0) if scored else 0.0,
-                int(hit["id"]),
-                [(f, t) for f, t in hit.matched_terms() or () if f in _TEXT_FIELDS],
+                ()
+                if plain is not None
+                else [(f, t) for f, t in hit.matched_terms() or () if f in _TEXT_FIELDS],
             )
             for hit in results
         ]
         if self.sort == "relevance" and found:
             found = _rerank(self.searcher, q, found, coverage=coverage)
+        page = found[self.offset : want]
+        if plain is not None:
+            present = _present(self.searcher, plain, [d for d, _, _ in page])
+            page = [(d, score, present[d]) for d, score, _ in page]
+        # The article id is a stored field: read for the page's hits only.
+        stored = self.searcher.stored_fields
         hits = [
             Hit(
-                id=doc_id,
+                id=int(stored(docnum)["id"]),
                 score=score,
                 terms=frozenset(_text(t) for f, t in matched if f in _HIGHLIGHT_FIELDS),
                 exact_terms=frozenset(_text(t) for f, t in matched if f in _EXACT_HIGHLIGHT_FIELDS),
             )
-            for _, score, doc_id, matched in found[self.offset : want]
+            for docnum, score, matched in page
         ]
         counts = {}
         for name in self.facets:
@@ -289,6 +365,67 @@ class _Runner:
             pairs = [(str(k), int(v)) for k, v in groups.items() if k not in (None, "")]
             counts[name] = sorted(pairs, key=lambda kv: (-kv[1], kv[0].lower()))
         return _Page(total, hits, counts)
+
+
+def _plain_terms(q: wq.Query) -> list[tuple[str, str]] | None:
+    """The (field, term) pairs of *q*'s positive words on the text fields, or None.
+
+    None when a positive leaf is anything but a plain term on a text field (a
+    phrase, a wildcard or fuzzy word, a range, another field): then the terms a
+    match matched are collected by Whoosh during the search.
+    """
+    pairs = []
+    for leaf in positive_leaves(q):
+        if type(leaf) is not wq.Term or leaf.fieldname not in _TEXT_FIELDS:
+            return None
+        pairs.append((leaf.fieldname, _text(leaf.text)))
+    return list(dict.fromkeys(pairs))
+
+
+def _as_when_collecting_terms(q: wq.Query) -> None:
+    """Make *q*'s ORs pick the matcher Whoosh picks when it collects terms.
+
+    Without the terms collector, Whoosh may run an OR of three or more parts on
+    a small index (5,000 documents or fewer) with a matcher that adds the
+    parts' scores in another order: the same scores but for the last bits,
+    which could swap two nearly tied hits. This keeps the order of the
+    additions, and so the scores, exactly as with the collector.
+    """
+    for node in _nodes(q):
+        if isinstance(node, wq.Or) and len(node.subqueries) < wq.Or.TOO_MANY_CLAUSES:
+            node.matcher_type = wq.Or.DEFAULT_MATCHER
+
+
+def _nodes(q: wq.Query) -> list[wq.Query]:
+    out = [q]
+    if not q.is_leaf():
+        for child in q.children():
+            out.extend(_nodes(child))
+    return out
+
+
+def _present(
+    searcher: Searcher, pairs: list[tuple[str, str]], docnums: list[int]
+) -> dict[int, list[tuple[str, str]]]:
+    """For each of *docnums*, which of the (field, term) *pairs* it contains."""
+    reader = searcher.reader()
+    wanted = sorted(docnums)
+    out: dict[int, list[tuple[str, str]]] = {d: [] for d in wanted}
+    for fieldname, term in pairs:
+        try:
+            m = reader.postings(fieldname, term)
+        except Exception:  # the term is not in this field
+            continue
+        for d in wanted:
+            if not m.is_active():
+                break
+            if m.id() < d:
+                m.skip_to(d)
+                if not m.is_active():
+                    break
+            if m.id() == d:
+                out[d].append((fieldname, term))
+    return out
 
 
 def _date_filter(since: datetime | None, until: datetime | None) -> wq.Query | None:
@@ -440,10 +577,10 @@ def _pair_proximity(groups: list[set[str]], positions: dict[str, list[int]]) -> 
 def _rerank(
     searcher: Searcher,
     q: wq.Query,
-    found: list[tuple[int, float, int, object]],
+    found: list[_Found],
     *,
     coverage: bool,
-) -> list[tuple[int, float, int, object]]:
+) -> list[_Found]:
     """Re-rank the first :data:`RERANK_DEPTH` hits by BM25F plus word proximity.
 
     :param coverage: rank first by how many of the query's words an article has
@@ -451,21 +588,21 @@ def _rerank(
     """
     head, tail = found[:RERANK_DEPTH], found[RERANK_DEPTH:]
     matched: set[tuple[str, str]] = set()
-    for _, _, _, terms in head:
-        matched.update((f, _text(t)) for f, t in terms)  # type: ignore[attr-defined]
+    for _, _, terms in head:
+        matched.update((f, _text(t)) for f, t in terms)
     groups = _groups(q, matched)
     if not groups:
         return found
-    top = max(s for _, s, _, _ in head) or 1.0
+    top = max(s for _, s, _ in head) or 1.0
     all_terms = set().union(*groups)
-    docnums = [d for d, _, _, _ in head]
+    docnums = [d for d, _, _ in head]
     body = _positions(searcher, "body", all_terms, docnums)
     title = _positions(searcher, "title", all_terms, docnums)
     # A rare word found counts for more than a common one (IDF), as in BM25.
     weights = [max(searcher.idf("body", t) for t in g) for g in groups]
     whole = sum(weights) or 1.0
     rescored = []
-    for d, score, doc_id, terms in head:
+    for d, score, terms in head:
         present, span = _min_window(groups, body[d])
         prox = 0.0
         if present >= 2:
@@ -477,7 +614,7 @@ def _rerank(
         value = score / top + PROXIMITY_WEIGHT * prox * cover
         if coverage:
             value += COVERAGE_WEIGHT * cover  # articles with more of the words first
-        rescored.append((d, value, doc_id, terms))
+        rescored.append((d, value, terms))
     rescored.sort(key=lambda r: -r[1])
     return rescored + tail
 

@@ -30,12 +30,26 @@ else:
     code = 0
 sys.stdout.flush()
 print()
-print(json.dumps({"exit": code, "modules": sorted({m.split(".")[0] for m in sys.modules})}))
+morph = sys.modules.get("whoosh.lang.morph_en")
+print(json.dumps({
+    "exit": code,
+    "modules": sorted({m.split(".")[0] for m in sys.modules}),
+    "all": sorted(sys.modules),
+    # whoosh.lang.morph_en really ran (it builds a large rule table at import)
+    "morph_en_built": morph is not None
+    and ("rules" in vars(morph) or vars(morph).get("_real") is not None),
+}))
 """
 
 
 def run_cli(args: list[str], home: Path) -> tuple[str, int, set[str]]:
     """Run ``archive ARGS`` in a fresh interpreter: its output, exit code and imported packages."""
+    output, probe = probe_cli(args, home)
+    return output, probe["exit"], set(probe["modules"])
+
+
+def probe_cli(args: list[str], home: Path) -> tuple[str, dict]:
+    """Run ``archive ARGS`` in a fresh interpreter: its output and what the probe saw."""
     env = {**os.environ, "ARCHIVE_HOME": str(home), "NO_COLOR": "1"}
     proc = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(args)],
@@ -47,8 +61,7 @@ def run_cli(args: list[str], home: Path) -> tuple[str, int, set[str]]:
         check=True,
     )
     output, _, last = proc.stdout.rstrip("\n").rpartition("\n")
-    probe = json.loads(last)
-    return output, probe["exit"], set(probe["modules"])
+    return output, json.loads(last)
 
 
 def test_search_imports_neither_sqlalchemy_nor_alembic(sample_home: Path) -> None:
@@ -70,6 +83,24 @@ def test_search_json_imports_neither_sqlalchemy_nor_alembic(sample_home: Path) -
     assert result["hits"][0]["passages"]
     assert "sqlalchemy" not in modules
     assert "alembic" not in modules
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["search", "deploy troops", "--color", "never"], ["search", "deploy", "--format", "json"]],
+)
+def test_search_skips_what_whoosh_imports_but_never_uses(
+    args: list[str], sample_home: Path
+) -> None:
+    """urllib.request (http.client, email...) and morph_en's rule table are deferred."""
+    output, probe = probe_cli(args, sample_home)
+    assert probe["exit"] == 0
+    assert "deploy" in output.lower()
+    loaded = set(probe["all"])
+    assert "whoosh.compat" in loaded and "whoosh.query.terms" in loaded
+    for module in ("urllib.request", "http.client", "email.parser", "ssl"):
+        assert module not in loaded, f"archive search imported {module}"
+    assert not probe["morph_en_built"]
 
 
 def test_search_of_an_empty_home_imports_no_database_layer(archive_home: Path) -> None:
