@@ -11,6 +11,7 @@ $(BIN)/archive: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m compileall -q archive index migrations cli.py
 	@touch $@
 
 ## demo: install, ingest the sample article, search it (the main job)
