@@ -478,17 +478,22 @@ def bench_segments(n: int, repeat: int, log: Callable[[str], None]) -> dict[str,
     }
 
 
-def bench_search(n: int, repeat: int, log: Callable[[str], None]) -> dict[str, Any]:
-    """Search end to end (process start to exit) vs rg and sqlite-utils; and in-process."""
+def bench_search(
+    n: int, repeat: int, log: Callable[[str], None], compare: bool = True
+) -> dict[str, Any]:
+    """Search end to end (process start to exit) vs rg and sqlite-utils; and in-process.
+
+    :param compare: run rg and sqlite-utils too (off: the archive alone).
+    """
     home = WORK / f"home-{n}"
     jsonl = corpus.DATA / f"bbc-{n}.jsonl"
     files = WORK / f"files-{n}"
-    if not (files / "done").exists():
+    if compare and not (files / "done").exists():
         _remove(files)
         corpus.write_files(files, corpus.read_jsonl(jsonl))
         (files / "done").write_text("")
     fts = WORK / f"fts-{n}.db"
-    if not fts.exists():
+    if compare and not fts.exists():
         worker("ingest_fts5", jsonl=str(jsonl), db=str(fts))
     tools: dict[str, Callable[[str], list[str]]] = {
         "archive search": lambda q: [ARCHIVE, "--home", str(home), "search", q, "--color", "never"],
@@ -510,6 +515,8 @@ def bench_search(n: int, repeat: int, log: Callable[[str], None]) -> dict[str, A
             "10",
         ],
     }
+    if not compare:
+        tools = {"archive search": tools["archive search"]}
     times: dict[str, list[float]] = {t: [] for t in tools}
     for q in QUERIES[:2]:  # warm-up: file cache
         for make in tools.values():
@@ -772,6 +779,12 @@ def main() -> None:
         help="also ingest with Archive.ingest(batch_size=B) for each B (comma-separated)",
     )
     ap.add_argument("--tag", default="", help="suffix of the result files' names")
+    ap.add_argument(
+        "--compare-max",
+        type=int,
+        default=10**9,
+        help="compare search with rg and sqlite-utils only up to this size",
+    )
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("args", nargs="?", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -808,7 +821,7 @@ def main() -> None:
                 [k for k in a.ingest_kinds.split(",") if k],
             )
         if "search" in only:
-            size["search"] = bench_search(n, repeat, log)
+            size["search"] = bench_search(n, repeat, log, compare=n <= a.compare_max)
         if "segments" in only:
             size["segments"] = bench_segments(n, repeat, log)
         if "add" in only:  # last: it adds articles to the archive
