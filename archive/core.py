@@ -303,12 +303,15 @@ class Archive:
                 yield run
                 run.finish()
             except BaseException as exc:
-                if run.between_batches and not isinstance(exc, IndexingError):
-                    # Interrupted (Ctrl-C) or failed outside a batch: the writer holds
-                    # only stored batches, so keep them rather than index them again.
-                    with suppress(Exception):
-                        run.finish()
-                run.abandon()
+                try:
+                    if run.between_batches and not isinstance(exc, IndexingError):
+                        # Interrupted (Ctrl-C) or failed outside a batch: the writer
+                        # holds only stored batches; keep them rather than index them
+                        # again. (A second Ctrl-C meanwhile still drops the writer.)
+                        with suppress(Exception):
+                            run.finish()
+                finally:
+                    run.abandon()
                 if isinstance(exc, IndexLockedError):
                     raise IndexUnavailable(str(exc)) from exc
                 if isinstance(exc, IndexingError):

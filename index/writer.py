@@ -314,7 +314,12 @@ def _parallel_writer(ix: FileIndex, procs: int, **kwargs: Any) -> IndexWriter:
 
     class Task(SubWriterTask):  # type: ignore[misc]
         def run(self) -> None:
+            import signal
+
             _die_with(parent)
+            # Ctrl-C reaches the whole process group: the parent decides (it
+            # commits what is stored, or cancels, which ends the workers).
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             super().run()
 
     class StrictMpWriter(MpWriter):  # type: ignore[misc]

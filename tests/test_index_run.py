@@ -335,3 +335,50 @@ def test_reading_the_schema_survives_a_commit_replacing_the_table_of_contents(
     assert iw.outdated(ix) is None
     assert calls == 2
     ix.close()
+
+
+INTERRUPTED_RUN = """
+import sys, time
+from pathlib import Path
+import archive.core as core
+from archive import Archive
+from archive.ingest import read_path
+core.PARALLEL_FROM = 20
+import multiprocessing
+files = sorted(Path(sys.argv[2]).glob("*.txt"))[:260]
+
+def items():
+    for f in files:
+        yield from read_path(f)
+    # The workers are indexing; wait for Ctrl-C.
+    print(len(multiprocessing.active_children()), flush=True)
+    time.sleep(60)
+
+with Archive.open(Path(sys.argv[1])) as archive:
+    archive.ingest(items(), batch_size=10)
+"""
+
+
+@pytest.mark.skipif(not iw.parallel_supported(), reason="needs fork and two or more cores")
+def test_ctrl_c_during_a_parallel_ingest_keeps_what_was_stored(
+    bbc_corpus: Path, archive_home: Path
+) -> None:
+    import signal
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_RUN, str(archive_home), str(bbc_corpus / "tech")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None and int(proc.stdout.readline()) == 2  # workers
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: the whole process group
+    _, err = proc.communicate(timeout=60)
+    assert "KeyboardInterrupt" in err
+    assert err.count("Traceback") == 1, err  # the parent's alone; the workers ignore it
+    assert outbox_rows(archive_home) == 0  # what was stored was indexed before exiting
+    with Archive.open(archive_home) as archive:
+        assert archive.count() >= 240
+        assert archive.check().ok
