@@ -19,10 +19,11 @@ Each of these is reported as a notice.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from whoosh import query as wq
 from whoosh import sorting
@@ -412,20 +413,28 @@ def _present(
     wanted = sorted(docnums)
     out: dict[int, list[tuple[str, str]]] = {d: [] for d in wanted}
     for fieldname, term in pairs:
-        try:
-            m = reader.postings(fieldname, term)
-        except Exception:  # the term is not in this field
-            continue
-        for d in wanted:
-            if not m.is_active():
-                break
-            if m.id() < d:
-                m.skip_to(d)
-                if not m.is_active():
-                    break
-            if m.id() == d:
-                out[d].append((fieldname, term))
+        for d, _ in _postings_at(reader, fieldname, term, wanted):
+            out[d].append((fieldname, term))
     return out
+
+
+def _postings_at(
+    reader: Any, fieldname: str, term: str, wanted: list[int]
+) -> Iterator[tuple[int, Any]]:
+    """(docnum, matcher on it) for each of the sorted *wanted* docnums holding *term*."""
+    try:
+        m = reader.postings(fieldname, term)
+    except Exception:  # the term is not in this field
+        return
+    for d in wanted:
+        if not m.is_active():
+            return
+        if m.id() < d:
+            m.skip_to(d)
+            if not m.is_active():
+                return
+        if m.id() == d:
+            yield d, m
 
 
 def _date_filter(since: datetime | None, until: datetime | None) -> wq.Query | None:
@@ -507,19 +516,8 @@ def _positions(
     wanted = sorted(docnums)
     out: dict[int, dict[str, list[int]]] = {d: {} for d in wanted}
     for term in terms:
-        try:
-            m = reader.postings(fieldname, term)
-        except Exception:  # the term is not in this field
-            continue
-        for d in wanted:
-            if not m.is_active():
-                break
-            if m.id() < d:
-                m.skip_to(d)
-                if not m.is_active():
-                    break
-            if m.id() == d:
-                out[d][term] = list(m.value_as("positions"))
+        for d, m in _postings_at(reader, fieldname, term, wanted):
+            out[d][term] = list(m.value_as("positions"))
     return out
 
 
