@@ -1,9 +1,11 @@
 """Opening, creating and writing the on-disk Whoosh index.
 
-Every write goes through :func:`open_writer`, which waits for Whoosh's write
-lock (Whoosh's own default is to fail at once) and turns lock and storage
-failures into :class:`~index.errors.IndexingError`. Files and directories the
-index creates are readable by their owner only (0600/0700).
+Every write goes through :func:`start_writer` (or :func:`open_writer`, a block
+around it), which waits for Whoosh's write lock (Whoosh's own default is to fail
+at once), can index in worker processes, and turns lock and storage failures
+into :class:`~index.errors.IndexingError`; :func:`finish` commits with the
+:func:`tiered_merge` policy. Files and directories the index creates are
+readable by their owner only (0600/0700).
 """
 
 from __future__ import annotations
