@@ -253,13 +253,15 @@ RESULT_TIMEOUT = 30.0
 
 
 def parallel_supported() -> bool:
-    """Whether worker processes can index here (Whoosh's ``MpWriter`` needs ``fork``)."""
+    """Whether worker processes can index here.
+
+    Whoosh's ``MpWriter`` starts its workers with the default start method, and
+    they (and our worker class) are only usable with ``fork``: the default on
+    Linux up to Python 3.13; macOS, Windows and Python 3.14 default to another.
+    """
     import multiprocessing
 
-    method = multiprocessing.get_start_method(allow_none=True) or (
-        "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    )
-    return method == "fork" and (os.cpu_count() or 1) > 1
+    return multiprocessing.get_start_method() == "fork" and (os.cpu_count() or 1) > 1
 
 
 class _Results:

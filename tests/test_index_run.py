@@ -382,3 +382,16 @@ def test_ctrl_c_during_a_parallel_ingest_keeps_what_was_stored(
     with Archive.open(archive_home) as archive:
         assert archive.count() >= 240
         assert archive.check().ok
+
+
+def test_without_fork_a_large_run_stays_in_one_process(
+    bbc_corpus: Path, archive_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Python 3.14 on Linux (and macOS, Windows) start processes another way.
+    monkeypatch.setattr(multiprocessing, "get_start_method", lambda *a, **k: "forkserver")
+    monkeypatch.setattr(core, "PARALLEL_FROM", 10)
+    started = record_writers(monkeypatch)
+    with Archive.open(archive_home) as archive:
+        archive.ingest(drafts(bbc_corpus, 30), batch_size=10)
+        assert started and set(started) == {1}
+        assert archive.check().ok
