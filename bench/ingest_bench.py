@@ -6,24 +6,29 @@ The corpus is real news, no article repeated: Reuters-21578 (npm
 written as one JSONL file of ``{title, body, date, source, tags}`` records,
 de-duplicated by normalised body.
 
-Each measurement runs in its own Python process, which reports its wall time and
-its peak resident memory (``resource.getrusage``, ``ru_maxrss``):
+Each measurement runs in its own Python process, which reports its wall time, its
+peak resident memory and that of its largest child process (``resource.getrusage``,
+``ru_maxrss`` of ``RUSAGE_SELF`` and ``RUSAGE_CHILDREN``). The writers run
+interleaved, ``--repeat`` times each; the table shows the median run:
 
 - ``archive``: ``archive ingest corpus.jsonl --quiet`` into a fresh archive home: the
-  whole command (start-up, parsing, dates, SQLite, index), as a user runs it;
+  whole command (start-up, parsing, dates, SQLite, index), as a user runs it, by
+  default (indexing worker processes on every core) and with ``--jobs 1``;
 - ``whoosh``: one bare Whoosh writer with the archive's own schema
-  (``index.schema.make_schema()``) and writer memory limit, adding the same
-  titles and bodies (and source, tags, date) and committing once: the ceiling, as
-  every article passes through such a writer;
-- the same two for the first N articles only, to show how memory grows with the input;
+  (``index.schema.make_schema()``) and writer memory limit, adding the same fields
+  the archive adds (``IndexDoc.fields()``) and committing once: the ceiling, as
+  every article passes through such a writer; on one core, and Whoosh's own
+  ``procs=2`` writer;
+- the archive on the first N articles and on the corpus twice, to show whether
+  memory grows with the input (not with ``--quick``);
 - ``rerun``: the same command again on the same file (unchanged: skipped unread);
 - ``folder`` / ``folder-rerun``: the BBC corpus as 2,225 text files in folders, ingested,
   then ingested again (the incremental fast path).
 
 Usage::
 
-    python bench/ingest_bench.py            # all of the above; prints a Markdown table
-    python bench/ingest_bench.py --small 5000
+    python bench/ingest_bench.py                    # all of the above, 3 runs each
+    python bench/ingest_bench.py --quick --repeat 2 # the four writers on the corpus only
 
 The machine has 2 cores shared with other work: repeat a run before trusting a
 difference of less than ~15%.
