@@ -21,10 +21,11 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from whoosh.analysis import Analyzer
 
-from index.analysis import exact_analyzer, text_analyzer
+from index.analysis import TOKEN_PATTERN, exact_analyzer, text_analyzer
 
 #: A passage grows by neighbouring sentences while it stays under this many characters.
 TARGET_CHARS = 320
@@ -43,6 +44,8 @@ _ABBREVIATIONS = frozenset(
     "oct nov dec".split()
 )
 _analyzers: dict[str, Analyzer] = {}
+#: The analyzers' tokenizer (Whoosh's RegexTokenizer compiles the same pattern).
+_TOKEN = re.compile(TOKEN_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,20 +154,47 @@ def match_spans(
 def _match_spans(text: str, matches: Matches) -> list[tuple[str, int, int]]:
     found: list[tuple[str, int, int]] = []
     if matches.terms or matches.phrases:
-        tokens = [
-            (t.text, t.pos, t.startchar, t.endchar)
-            for t in _analyzer("text")(text, positions=True, chars=True, mode="index")
-        ]
+        tokens = analysed_tokens("text", text)
         found.extend((term, s, e) for term, _, s, e in tokens if term in matches.terms)
         if matches.phrases:
             found.extend(_phrase_spans(tokens, matches.phrases))
     if matches.exact:
         found.extend(
-            ("=" + t.text, t.startchar, t.endchar)
-            for t in _analyzer("exact")(text, chars=True, mode="index")
-            if t.text in matches.exact
+            ("=" + term, s, e)
+            for term, _, s, e in analysed_tokens("exact", text)
+            if term in matches.exact
         )
     return _merge(found)
+
+
+def analysed_tokens(kind: str, text: str) -> list[tuple[str, int, int, int]]:
+    """What the ``text`` or ``exact`` analyzer makes of *text*: (term, position, start, end).
+
+    The same terms and character spans as running the analyzer over *text*, and
+    positions that differ from the analyzer's by at most a constant (its first
+    position counts leading stop words), which is all phrases need. Each filter
+    of the analyzers works on one token at a time, so a token is analysed alone,
+    once per process (:func:`_token_terms`); running Whoosh's chain of filters
+    over every word of every hit cost a quarter of a search.
+    """
+    out: list[tuple[str, int, int, int]] = []
+    base = 0
+    for m in _TOKEN.finditer(text):
+        terms, width = _token_terms(kind, m.group())
+        start = m.start()
+        out.extend((term, base + p, start + a, start + b) for term, p, a, b in terms)
+        base += width
+    return out
+
+
+@lru_cache(maxsize=200_000)
+def _token_terms(kind: str, token: str) -> tuple[tuple[tuple[str, int, int, int], ...], int]:
+    """The terms of one token (term, position, start, end), and how many positions it takes."""
+    terms = tuple(
+        (t.text, t.pos, t.startchar, t.endchar)
+        for t in _analyzer(kind)(token, positions=True, chars=True, mode="index")
+    )
+    return terms, (max(p for _, p, _, _ in terms) + 1 if terms else 0)
 
 
 def _phrase_spans(

@@ -132,3 +132,46 @@ def test_passages_offsets_and_word_boundaries(
         assert p.end == len(text) or not text[p.end].isalnum() or not text[p.end - 1].isalnum()
         for s, e in p.highlights:
             assert 0 <= s < e <= len(p.text)
+
+
+TRICKY = (
+    "The post-ceasefire talks in Zürich: NATO’s well-to-do allies' plans, 3.4% growth, "
+    "80m2 flats, 1,000 troops and 1990s-era jets. The the a an of defence-related "
+    "organisation's jeopardised co-operation; state-of-the-art U.S.-led e-mail it's — "
+    "naïve café ‘quoted’ `ticks´ 5%-plus x-ray a-b-c 10-20 -leading trailing- -- ok"
+)
+
+
+def _relative(tokens: list[tuple[str, int, int, int]]) -> list[tuple[str, int, int, int]]:
+    first = tokens[0][1] if tokens else 0
+    return [(term, pos - first, s, e) for term, pos, s, e in tokens]
+
+
+@pytest.mark.parametrize("kind", ["text", "exact"])
+def test_analysed_tokens_equal_the_analyzers_on_real_text(
+    kind: str, sample_text: str, bbc_corpus, reuters_corpus
+) -> None:
+    """The memoised per-token analysis gives the analyzer's terms, spans and positions."""
+    import json
+
+    from index.analysis import exact_analyzer
+    from index.passages import analysed_tokens
+
+    texts = [TRICKY, sample_text]
+    for section in ("business", "entertainment", "politics", "sport", "tech"):
+        texts += [
+            f.read_text(encoding="utf-8", errors="replace")
+            for f in sorted((bbc_corpus / section).glob("*.txt"))[:40]
+        ]
+    reuters = json.loads((reuters_corpus / "reuters-000.json").read_text(encoding="utf-8"))
+    texts += [r.get("body", "") for r in reuters[:200] if r.get("body")]
+    analyzer = text_analyzer() if kind == "text" else exact_analyzer()
+    compared = 0
+    for text in texts:
+        slow = [
+            (t.text, t.pos, t.startchar, t.endchar)
+            for t in analyzer(text, positions=True, chars=True, mode="index")
+        ]
+        assert _relative(analysed_tokens(kind, text)) == _relative(slow)
+        compared += len(slow)
+    assert compared > 50_000

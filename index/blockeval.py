@@ -1,0 +1,509 @@
+"""Word queries evaluated a posting block at a time, with Whoosh's scores to the last bit.
+
+Whoosh finds and scores matches one document at a time, stepping a tree of
+Python matcher objects (an intersection of unions of term matchers) through
+every posting: at 100,000 articles that is half of a search's time. For the
+queries people type most -- words, each searched in title and body, all
+required, some excluded -- this module reads each word's postings a whole
+block at a time (ids, weights and positions in one unpickling), finds the
+matching articles with set operations, and scores only those.
+
+The scores are Whoosh's own, bit for bit: each posting is scored with
+Whoosh's BM25F function from the same weight and field length, and the parts
+are added in the order Whoosh's matcher tree adds them (its tree is shaped by
+each part's estimated size in the segment, and floating-point addition is
+not associative). Matches come out in Whoosh's order: score, then document
+number. ``tests/test_blockeval.py`` checks all of this against Whoosh.
+
+Any other query (phrases, wildcards, ranges, boosts, other fields) returns
+``None`` from :func:`evaluate`, and the caller uses Whoosh's matchers.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import io
+import pickle
+import struct
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import accumulate
+from typing import Any
+
+from whoosh import query as wq
+from whoosh.scoring import BM25FScorer, bm25
+from whoosh.searching import Searcher
+
+__all__ = ["Evaluation", "evaluate", "supported"]
+
+#: Query node shapes: ("term", field, text) | ("or", nodes) | ("and", nodes) | ("not", node)
+_Node = tuple[Any, ...]
+
+
+def supported(q: wq.Query, fields: Iterable[str]) -> bool:
+    """Whether :func:`evaluate` can run *q* (plain terms on *fields*, AND, OR, NOT)."""
+    return _shape(q, frozenset(fields), top=True) is not None
+
+
+def _shape(q: wq.Query, fields: frozenset[str], *, top: bool = False) -> _Node | None:
+    if getattr(q, "boost", 1.0) != 1.0:
+        return None
+    kind = type(q)
+    if kind is wq.Term:
+        return ("term", q.fieldname, q.text) if q.fieldname in fields else None
+    if kind is wq.Or:
+        if q.scale or q.minmatch or len(q.subqueries) >= wq.Or.TOO_MANY_CLAUSES:
+            return None
+        if q.matcher_type not in (wq.Or.AUTO_MATCHER, wq.Or.DEFAULT_MATCHER):
+            return None
+        kids = [_shape(c, fields) for c in q.subqueries]
+        if not kids or any(k is None or k[0] == "not" for k in kids):
+            return None
+        return ("or", kids) if len(kids) > 1 else kids[0]
+    if kind is wq.And:
+        kids = [
+            ("not", _shape(c.query, fields))
+            if type(c) is wq.Not and c.boost == 1.0
+            else _shape(c, fields)
+            for c in q.subqueries
+        ]
+        if not kids or any(k is None or k[0] == "not" and k[1] is None for k in kids):
+            return None
+        if all(k[0] == "not" for k in kids):
+            return None
+        return ("and", kids) if len(kids) > 1 else kids[0]
+    return None
+
+
+@dataclass(slots=True)
+class _Postings:
+    """One term's postings in one segment (deleted documents left out)."""
+
+    ids: list[int]
+    weights: list[float]
+    #: Encoded per-posting values (positions), or None if not kept.
+    values: list[Any] | None
+    scorer: Any
+
+
+@dataclass
+class Evaluation:
+    """What evaluating a query found: the count, the best hits, and the postings read."""
+
+    total: int
+    #: (top-level docnum, score), best first: Whoosh's order.
+    top: list[tuple[int, float]]
+    #: Per segment: (docnum offset, number of documents, {(field, text): postings}).
+    segments: list[tuple[int, int, dict[tuple[str, str], _Postings]]] = field(repr=False)
+    #: The (field, text) terms of the query.
+    queried: frozenset[tuple[str, str]] = field(repr=False)
+    #: Postings formats of the fields, to decode positions.
+    formats: dict[str, Any] = field(repr=False)
+
+    def present(
+        self, pairs: Iterable[tuple[str, str]], docnums: Iterable[int]
+    ) -> dict[int, list[tuple[str, str]]] | None:
+        """For each of *docnums*, which of the (field, text) *pairs* it contains.
+
+        None if a pair was not part of the query (the caller reads the index).
+        """
+        pairs = list(pairs)
+        if any(pair not in self.queried for pair in pairs):
+            return None
+        out: dict[int, list[tuple[str, str]]] = {}
+        for d in docnums:
+            seg, local = self._locate(d)
+            here = []
+            for pair in pairs:
+                p = seg.get(pair)
+                if p is not None and _find(p.ids, local) >= 0:
+                    here.append(pair)
+            out[d] = here
+        return out
+
+    def positions(
+        self, fieldname: str, terms: Iterable[str], docnums: Iterable[int]
+    ) -> dict[int, dict[str, list[int]]] | None:
+        """For each of *docnums*, the positions of each of *terms* in *fieldname*.
+
+        None if a term was not part of the query, or its positions are not kept:
+        then the caller reads them from the index.
+        """
+        terms = list(terms)
+        fmt = self.formats.get(fieldname)
+        if fmt is None or any((fieldname, t) not in self.queried for t in terms):
+            return None
+        out: dict[int, dict[str, list[int]]] = {}
+        for d in docnums:
+            seg, local = self._locate(d)
+            found: dict[str, list[int]] = {}
+            for t in terms:
+                p = seg.get((fieldname, t))
+                if p is None:
+                    continue  # not in this segment
+                if p.values is None:
+                    return None
+                i = _find(p.ids, local)
+                if i >= 0:
+                    found[t] = list(fmt.decode_as("positions", p.values[i]))
+            out[d] = found
+        return out
+
+    def _locate(self, docnum: int) -> tuple[dict[tuple[str, str], _Postings], int]:
+        for offset, count, seg in self.segments:
+            if offset <= docnum < offset + count:
+                return seg, docnum - offset
+        raise KeyError(docnum)
+
+
+def _find(ids: list[int], docnum: int) -> int:
+    i = bisect.bisect_left(ids, docnum)
+    return i if i < len(ids) and ids[i] == docnum else -1
+
+
+def evaluate(
+    searcher: Searcher, q: wq.Query, limit: int, fields: Iterable[str]
+) -> Evaluation | None:
+    """Run *q* over *searcher*'s index: the number of matches and the best *limit*.
+
+    :param fields: the fields whose plain terms may be evaluated here.
+    :returns: None when *q* is not a query this module evaluates, or the index
+        is not in Whoosh 2.7's format; then use Whoosh's own search.
+    """
+    fields = frozenset(fields)
+    shape = _shape(q, fields, top=True)
+    if shape is None:
+        return None
+    weighting = searcher.weighting
+    subs = [(searcher, 0)] if searcher.is_atomic() else searcher.subsearchers
+    schema = searcher.schema
+    total = 0
+    best: list[tuple[float, int]] = []  # heap of (score, -docnum), as Whoosh's collector
+    segments = []
+    for sub, offset in subs:
+        done = _segment(sub, shape, weighting)
+        if done is None:
+            return None  # not the Whoosh 2.7 codec or scorer
+        matched, postings, scores = done
+        total += len(matched)
+        # Best first by score, then by lower docnum, as Whoosh's collector keeps them.
+        for item in ((s, -(offset + d)) for d, s in scores.items()):
+            if len(best) < limit:
+                heapq.heappush(best, item)
+            elif item > best[0]:
+                heapq.heapreplace(best, item)
+        kept = {k: v for k, v in postings.items() if v is not None}
+        segments.append((offset, sub.reader().doc_count_all(), kept))
+    best.sort(reverse=True)
+    formats = {name: schema[name].format for name in fields if name in schema}
+    top = [(-negated, score) for score, negated in best]
+    return Evaluation(total, top, segments, frozenset(_terms(shape)), formats)
+
+
+def _segment(
+    sub: Searcher, shape: _Node, weighting: Any
+) -> tuple[set[int], dict[tuple[str, str], _Postings | None], dict[int, float]] | None:
+    """One segment's matches, the postings read, and the matches' scores; None if unreadable."""
+    reader = sub.reader()
+    sizes = _Sizes(reader)
+    postings: dict[tuple[str, str], _Postings | None] = {}
+
+    def read(node: _Node, within: list[int] | None = None) -> bool:
+        for fieldname, text in _terms(node):
+            if (fieldname, text) not in postings:
+                got = _read(sub, reader, weighting, fieldname, text, sub.schema, within)
+                if got is False:
+                    return False
+                postings[(fieldname, text)] = got
+        return True
+
+    # In an AND, the rarest part is read whole and the others only in the blocks
+    # that may hold one of its documents.
+    driver = shape
+    if shape[0] == "and":
+        driver = min((k for k in shape[1] if k[0] != "not"), key=sizes)
+    if not read(driver):
+        return None
+    if driver is not shape:
+        within = sorted(_match(driver, postings))
+        if not within:
+            return set(), postings, {}
+        if not read(shape, within):
+            return None
+    matched = _match(shape, postings)
+    scores = _scores(shape, postings, matched, sizes, sub) if matched else {}
+    return matched, postings, scores
+
+
+def _terms(node: _Node) -> list[tuple[str, str]]:
+    if node[0] == "term":
+        return [(node[1], node[2])]
+    if node[0] == "not":
+        return _terms(node[1])
+    return [t for kid in node[1] for t in _terms(kid)]
+
+
+def _read(
+    sub: Searcher,
+    reader: Any,
+    weighting: Any,
+    fieldname: str,
+    text: str,
+    schema: Any,
+    within: list[int] | None = None,
+) -> _Postings | None | bool:
+    """The term's postings in this segment; None if absent, False if unreadable here.
+
+    :param within: sorted docnums: only blocks that may hold one of them are
+        decoded (the others are skipped by their largest id), as Whoosh's
+        ``skip_to`` does in an intersection.
+    """
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+    from whoosh.matching.mcore import ListMatcher
+    from whoosh.matching.wrappers import FilterMatcher
+
+    try:
+        btext = schema[fieldname].to_bytes(text)
+    except ValueError:
+        return None
+    if (fieldname, btext) not in reader:
+        return None
+    scorer = weighting.scorer(sub, fieldname, btext)
+    if not isinstance(scorer, BM25FScorer):
+        return False
+    m = reader.postings(fieldname, btext)
+    deleted: frozenset[int] = frozenset()
+    if isinstance(m, FilterMatcher):
+        if not m._exclude:
+            return False
+        deleted = frozenset(m._ids)
+        m = m.child
+    fixed = schema[fieldname].format.fixed_value_size()
+    keep_values = fixed is None or fixed < 0
+    if type(m) is W3LeafMatcher:
+        try:
+            ids, weights, values = _read_blocks(m, keep_values, within)
+        except (_Unreadable, ValueError, EOFError, pickle.UnpicklingError, zlib.error):
+            return False
+    elif type(m) is ListMatcher:  # a rare term's postings, kept in the term's entry
+        ids, weights, values = [], [], [] if keep_values else None
+        while m.is_active():
+            ids.append(m.id())
+            weights.append(m.weight())
+            if values is not None:
+                values.append(m.value())
+            m.next()
+    else:
+        return False
+    if deleted:
+        keep = [i for i, d in enumerate(ids) if d not in deleted]
+        ids = [ids[i] for i in keep]
+        weights = [weights[i] for i in keep]
+        if values is not None:
+            values = [values[i] for i in keep]
+    return _Postings(ids, weights, values, scorer)
+
+
+def _read_blocks(
+    m: Any, keep_values: bool, within: list[int] | None
+) -> tuple[list[int], list[float], list[Any] | None]:
+    """Decode a Whoosh 2.7 posting list from one read of its bytes.
+
+    The layout (``whoosh.codec.whoosh3``): a 4-byte tag, then blocks, each a
+    signed int length (negative for the last block), a pickled info tuple
+    (count, largest id, ..., compression), and the pickled (possibly zlib'd)
+    data tuple (delta-coded ids, weights, values).
+    """
+    from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
+
+    length = m._length
+    if isinstance(length, tuple):  # Whoosh 2.7.4 reads the length as a 1-tuple
+        (length,) = length
+    buf = m._postfile.get(m._startoffset, length)
+    if buf[:4] != WHOOSH3_HEADER_MAGIC:
+        raise _Unreadable("posting list tag")
+    stream = io.BytesIO(buf)
+    unpickler = pickle.Unpickler(stream)
+    unpack_int = struct.Struct("!i").unpack_from
+    byteids = m._byteids
+    ids: list[int] = []
+    weights: list[float] = []
+    values: list[Any] | None = [] if keep_values else None
+    pos = 4  # after the tag
+    previous_max = -1
+    while pos < len(buf):
+        (length,) = unpack_int(buf, pos)
+        pos += 4
+        last = length < 0
+        end = pos + abs(length)
+        stream.seek(pos)
+        count, max_id, _, compression, _, _ = unpickler.load()
+        wanted = True
+        if within is not None:
+            i = bisect.bisect_right(within, previous_max)
+            wanted = i < len(within) and within[i] <= max_id
+        if wanted:
+            data = buf[stream.tell() : end]
+            if compression:
+                data = zlib.decompress(data)
+            raw_ids, raw_weights, raw_values = pickle.loads(data)
+            ids.extend(raw_ids if byteids else accumulate(raw_ids))
+            if raw_weights is None:
+                weights.extend([1.0] * count)
+            elif isinstance(raw_weights, float):
+                weights.extend([raw_weights] * count)
+            else:
+                weights.extend(raw_weights)
+            if values is not None:
+                values.extend(raw_values)
+        previous_max = max_id
+        pos = end
+        if last:
+            return ids, weights, values
+    raise _Unreadable("posting list ends before its last block")
+
+
+class _Unreadable(Exception):
+    """A posting list is not laid out as this module reads it (Whoosh's own search is used)."""
+
+
+def _match(node: _Node, postings: dict[tuple[str, str], _Postings | None]) -> set[int]:
+    """The segment's documents matching *node* (a "not" node: those it excludes)."""
+    kind = node[0]
+    if kind == "term":
+        p = postings[(node[1], node[2])]
+        return set(p.ids) if p is not None else set()
+    if kind == "not":
+        return _match(node[1], postings)
+    kids = node[1]
+    if kind == "or":
+        out: set[int] = set()
+        for kid in kids:
+            out |= _match(kid, postings)
+        return out
+    positive = [_match(k, postings) for k in kids if k[0] != "not"]
+    positive.sort(key=len)
+    out = positive[0].intersection(*positive[1:])
+    for k in kids:
+        if k[0] == "not" and out:
+            out -= _match(k, postings)
+    return out
+
+
+class _Sizes:
+    """Whoosh's estimate_size of a query node in one segment, which shapes its matcher tree."""
+
+    def __init__(self, reader: Any) -> None:
+        self.reader = reader
+        self.doc_count = reader.doc_count()
+        self._terms: dict[tuple[str, str], int] = {}
+
+    def __call__(self, node: _Node) -> int:
+        kind = node[0]
+        if kind == "term":
+            key = (node[1], node[2])
+            if key not in self._terms:
+                schema = self.reader.schema
+                self._terms[key] = self.reader.doc_frequency(
+                    key[0], schema[key[0]].to_bytes(key[1])
+                )
+            return self._terms[key]
+        if kind == "not":
+            return self.doc_count
+        sizes = [self(k) for k in node[1]]
+        if kind == "or":
+            return min(sum(sizes), self.doc_count)
+        return min(sizes)
+
+
+#: A node's scores: per document, or one constant for every document (a NOT part).
+_Scores = dict[int, float] | float
+
+
+def _scores(
+    node: _Node,
+    postings: dict[tuple[str, str], _Postings | None],
+    matched: set[int],
+    sizes: _Sizes,
+    sub: Searcher,
+) -> dict[int, float]:
+    """Score of each matched document, summed as Whoosh's matcher tree sums it."""
+    result = _node_scores(node, postings, matched, sizes, sub)
+    if isinstance(result, float):  # cannot happen: a query has a positive part
+        return dict.fromkeys(matched, result)
+    return result
+
+
+def _node_scores(
+    node: _Node,
+    postings: dict[tuple[str, str], _Postings | None],
+    matched: set[int],
+    sizes: _Sizes,
+    sub: Searcher,
+) -> _Scores:
+    kind = node[0]
+    if kind == "term":
+        return _term_scores(postings[(node[1], node[2])], node[1], matched, sub)
+    if kind == "not":
+        return 1.0  # Whoosh's InverseMatcher scores each document it lets through 1.0
+    kids = node[1]
+    # Whoosh builds a Huffman-like tree of binary matchers: an OR pairs its
+    # smallest parts first, an AND its largest (weight = -size).
+    sign = 1 if kind == "or" else -1
+    items = [(sign * sizes(k), i) for i, k in enumerate(kids)]
+    items.sort(key=lambda item: item[0])  # stable: equal weights keep query order
+    trees: list[tuple[int, Any]] = [
+        (w, _node_scores(kids[i], postings, matched, sizes, sub)) for w, i in items
+    ]
+    while len(trees) > 1:
+        (wa, a), (wb, b) = trees.pop(0), trees.pop(0)
+        bisect.insort_right(trees, (wa + wb, _add(a, b)), key=lambda item: item[0])
+    return trees[0][1]
+
+
+def _add(a: _Scores, b: _Scores) -> _Scores:
+    """Scores of a binary matcher over *a* and *b*: their sum where both match."""
+    if isinstance(a, float) and isinstance(b, float):
+        return a + b
+    if isinstance(a, float):
+        return {d: a + v for d, v in b.items()}
+    if isinstance(b, float):
+        return {d: v + b for d, v in a.items()}
+    if len(a) < len(b):
+        out = dict(b)
+        for d, v in a.items():
+            out[d] = v + out[d] if d in out else v
+        return out
+    out = dict(a)
+    for d, v in b.items():
+        out[d] = out[d] + v if d in out else v
+    return out
+
+
+def _term_scores(
+    p: _Postings | None, fieldname: str, matched: set[int], sub: Searcher
+) -> dict[int, float]:
+    if p is None:
+        return {}
+    from index.search import _field_lengths
+
+    s = p.scorer
+    idf, avgfl, b, k1 = s.idf, s.avgfl, s.B, s.K1
+    lengths = _field_lengths(sub, fieldname) or (lambda d: sub.doc_field_length(d, fieldname, 1))
+    if len(matched) < len(p.ids):
+        tf = dict(zip(p.ids, p.weights, strict=True))
+        pairs = [(d, tf[d]) for d in matched if d in tf]
+    else:
+        pairs = [(d, w) for d, w in zip(p.ids, p.weights, strict=True) if d in matched]
+    # Many documents share a (weight, length) pair: score each pair once.
+    done: dict[tuple[float, int], float] = {}
+    out = {}
+    for d, w in pairs:
+        key = (w, lengths(d))
+        score = done.get(key)
+        if score is None:
+            score = done[key] = bm25(idf, w, key[1], avgfl, b, k1)
+        out[d] = score
+    return out
