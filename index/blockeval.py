@@ -13,7 +13,10 @@ Whoosh's BM25F function from the same weight and field length, and the parts
 are added in the order Whoosh's matcher tree adds them (its tree is shaped by
 each part's estimated size in the segment, and floating-point addition is
 not associative). Matches come out in Whoosh's order: score, then document
-number. ``tests/test_blockeval.py`` checks all of this against Whoosh.
+number. ``tests/test_blockeval.py`` checks all of this against Whoosh
+(an OR run with Whoosh's default matcher, a tree of unions, as
+:mod:`index.search` runs it; on a small index Whoosh may otherwise pre-load an
+OR of three parts or more and add in another order).
 
 Any other query (phrases, wildcards, ranges, boosts, other fields) returns
 ``None`` from :func:`evaluate`, and the caller uses Whoosh's matchers.
@@ -36,18 +39,18 @@ from whoosh import query as wq
 from whoosh.scoring import BM25FScorer, bm25
 from whoosh.searching import Searcher
 
-__all__ = ["Evaluation", "evaluate", "supported"]
+__all__ = ["Evaluation", "evaluate"]
 
 #: Query node shapes: ("term", field, text) | ("or", nodes) | ("and", nodes) | ("not", node)
 _Node = tuple[Any, ...]
 
 
-def supported(q: wq.Query, fields: Iterable[str]) -> bool:
-    """Whether :func:`evaluate` can run *q* (plain terms on *fields*, AND, OR, NOT)."""
-    return _shape(q, frozenset(fields), top=True) is not None
+def _shape(q: wq.Query, fields: frozenset[str]) -> _Node | None:
+    """*q* as nested tuples this module evaluates, or None if it is not such a query.
 
-
-def _shape(q: wq.Query, fields: frozenset[str], *, top: bool = False) -> _Node | None:
+    One-part ORs and ANDs are kept as they are: Whoosh caps an OR's estimated
+    size, which shapes the order in which its parent adds scores.
+    """
     if getattr(q, "boost", 1.0) != 1.0:
         return None
     kind = type(q)
@@ -60,8 +63,8 @@ def _shape(q: wq.Query, fields: frozenset[str], *, top: bool = False) -> _Node |
             return None
         kids = [_shape(c, fields) for c in q.subqueries]
         if not kids or any(k is None or k[0] == "not" for k in kids):
-            return None
-        return ("or", kids) if len(kids) > 1 else kids[0]
+            return None  # a NOT inside an OR means "every other document": left to Whoosh
+        return ("or", kids)
     if kind is wq.And:
         kids = [
             ("not", _shape(c.query, fields))
@@ -73,7 +76,7 @@ def _shape(q: wq.Query, fields: frozenset[str], *, top: bool = False) -> _Node |
             return None
         if all(k[0] == "not" for k in kids):
             return None
-        return ("and", kids) if len(kids) > 1 else kids[0]
+        return ("and", kids)
     return None
 
 
@@ -173,7 +176,7 @@ def evaluate(
         is not in Whoosh 2.7's format; then use Whoosh's own search.
     """
     fields = frozenset(fields)
-    shape = _shape(q, fields, top=True)
+    shape = _shape(q, fields)
     if shape is None:
         return None
     weighting = searcher.weighting
@@ -192,7 +195,7 @@ def evaluate(
         for item in ((s, -(offset + d)) for d, s in scores.items()):
             if len(best) < limit:
                 heapq.heappush(best, item)
-            elif item > best[0]:
+            elif best and item > best[0]:
                 heapq.heapreplace(best, item)
         kept = {k: v for k, v in postings.items() if v is not None}
         segments.append((offset, sub.reader().doc_count_all(), kept))
@@ -261,7 +264,6 @@ def _read(
         ``skip_to`` does in an intersection.
     """
     from whoosh.codec.whoosh3 import W3LeafMatcher
-    from whoosh.matching.mcore import ListMatcher
     from whoosh.matching.wrappers import FilterMatcher
 
     try:
@@ -273,30 +275,23 @@ def _read(
     scorer = weighting.scorer(sub, fieldname, btext)
     if not isinstance(scorer, BM25FScorer):
         return False
-    m = reader.postings(fieldname, btext)
-    deleted: frozenset[int] = frozenset()
-    if isinstance(m, FilterMatcher):
-        if not m._exclude:
-            return False
-        deleted = frozenset(m._ids)
-        m = m.child
     fixed = schema[fieldname].format.fixed_value_size()
     keep_values = fixed is None or fixed < 0
-    if type(m) is W3LeafMatcher:
-        try:
-            ids, weights, values = _read_blocks(m, keep_values, within)
-        except (_Unreadable, ValueError, EOFError, pickle.UnpicklingError, zlib.error):
+    try:
+        m = reader.postings(fieldname, btext)
+        deleted: frozenset[int] = frozenset()
+        if isinstance(m, FilterMatcher):
+            if not m._exclude:
+                return False
+            deleted = frozenset(m._ids)
+            m = m.child
+        # Whoosh 2.7.4 never keeps postings inline in the term's entry (its inline limit
+        # of 1 means none), so every term's postings are blocks in the postings file.
+        if type(m) is not W3LeafMatcher:
             return False
-    elif type(m) is ListMatcher:  # a rare term's postings, kept in the term's entry
-        ids, weights, values = [], [], [] if keep_values else None
-        while m.is_active():
-            ids.append(m.id())
-            weights.append(m.weight())
-            if values is not None:
-                values.append(m.value())
-            m.next()
-    else:
-        return False
+        ids, weights, values = _read_blocks(m, keep_values, within)
+    except Exception:  # laid out otherwise, or damaged (Whoosh raises bare Exceptions):
+        return False  # Whoosh's own search then runs, and reports a damaged index
     if deleted:
         keep = [i for i, d in enumerate(ids) if d not in deleted]
         ids = [ids[i] for i in keep]
@@ -405,10 +400,12 @@ class _Sizes:
         if kind == "term":
             key = (node[1], node[2])
             if key not in self._terms:
-                schema = self.reader.schema
-                self._terms[key] = self.reader.doc_frequency(
-                    key[0], schema[key[0]].to_bytes(key[1])
-                )
+                try:
+                    btext = self.reader.schema[key[0]].to_bytes(key[1])
+                except ValueError:  # as Whoosh's Term.estimate_size
+                    self._terms[key] = 0
+                else:
+                    self._terms[key] = self.reader.doc_frequency(key[0], btext)
             return self._terms[key]
         if kind == "not":
             return self.doc_count
@@ -430,7 +427,7 @@ def _scores(
     sub: Searcher,
 ) -> dict[int, float]:
     """Score of each matched document, summed as Whoosh's matcher tree sums it."""
-    result = _node_scores(node, postings, matched, sizes, sub)
+    result = _node_scores(node, postings, matched, sizes, sub, root=True)
     if isinstance(result, float):  # cannot happen: a query has a positive part
         return dict.fromkeys(matched, result)
     return result
@@ -442,10 +439,12 @@ def _node_scores(
     matched: set[int],
     sizes: _Sizes,
     sub: Searcher,
+    *,
+    root: bool = False,
 ) -> _Scores:
     kind = node[0]
     if kind == "term":
-        return _term_scores(postings[(node[1], node[2])], node[1], matched, sub)
+        return _term_scores(postings[(node[1], node[2])], matched)
     if kind == "not":
         return 1.0  # Whoosh's InverseMatcher scores each document it lets through 1.0
     kids = node[1]
@@ -460,7 +459,15 @@ def _node_scores(
     while len(trees) > 1:
         (wa, a), (wb, b) = trees.pop(0), trees.pop(0)
         bisect.insort_right(trees, (wa + wb, _add(a, b)), key=lambda item: item[0])
-    return trees[0][1]
+    scores = trees[0][1]
+    if kind == "and" and not root:
+        # An AND inside an OR scores only the documents it matches itself (the root
+        # AND's matches are *matched*): its parts may hold others, matched elsewhere.
+        own = _match(node, postings)
+        if isinstance(scores, float):
+            return {d: scores for d in matched if d in own}
+        return {d: v for d, v in scores.items() if d in own}
+    return scores
 
 
 def _add(a: _Scores, b: _Scores) -> _Scores:
@@ -482,16 +489,12 @@ def _add(a: _Scores, b: _Scores) -> _Scores:
     return out
 
 
-def _term_scores(
-    p: _Postings | None, fieldname: str, matched: set[int], sub: Searcher
-) -> dict[int, float]:
+def _term_scores(p: _Postings | None, matched: set[int]) -> dict[int, float]:
     if p is None:
         return {}
-    from index.search import _field_lengths
-
     s = p.scorer
     idf, avgfl, b, k1 = s.idf, s.avgfl, s.B, s.K1
-    lengths = _field_lengths(sub, fieldname) or (lambda d: sub.doc_field_length(d, fieldname, 1))
+    lengths = s.dfl  # the scorer's field lengths (FastBM25F's: read once per segment)
     if len(matched) < len(p.ids):
         tf = dict(zip(p.ids, p.weights, strict=True))
         pairs = [(d, tf[d]) for d in matched if d in tf]

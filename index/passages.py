@@ -171,11 +171,14 @@ def analysed_tokens(kind: str, text: str) -> list[tuple[str, int, int, int]]:
     """What the ``text`` or ``exact`` analyzer makes of *text*: (term, position, start, end).
 
     The same terms and character spans as running the analyzer over *text*, and
-    positions that differ from the analyzer's by at most a constant (its first
-    position counts leading stop words), which is all phrases need. Each filter
-    of the analyzers works on one token at a time, so a token is analysed alone,
-    once per process (:func:`_token_terms`); running Whoosh's chain of filters
-    over every word of every hit cost a quarter of a search.
+    positions that differ from the analyzer's by a constant (its first position
+    counts leading stop words), which is all phrases need. What the analyzers'
+    filters make of a token depends on that token alone; only positions carry
+    over from token to token (stop words removed, hyphenated words split), and
+    those are added up here from how many positions each token takes. So a
+    token is analysed alone, once per process (:func:`_token_terms`): running
+    Whoosh's chain of filters over every word of every hit cost a quarter of a
+    search.
     """
     out: list[tuple[str, int, int, int]] = []
     base = 0
