@@ -436,18 +436,35 @@ def bench_add_later(n: int, repeat: int, log: Callable[[str], None]) -> dict[str
     home = WORK / f"home-{n}"
     files = WORK / f"new-{n}"
     _remove(files)
-    start = 10_000_000  # article numbers far beyond any benchmark size: new copies, new text
+    # Article numbers far beyond any benchmark size, and new in every run of this section
+    # (an earlier run's additions are still in the archive: adding them again is "unchanged").
+    start = 10_000_000 + _stored(home) * 10
     one, thousand = [], []
     for r in range(repeat):
         f1 = corpus.write_files(files / f"one-{r}", corpus.articles(1, start=start))
         start += 1
         fk = corpus.write_files(files / f"k-{r}", corpus.articles(1000, start=start))
         start += 1000
+        before = _stored(home)
         one.append(wall([ARCHIVE, "--home", str(home), "ingest", "-q", *map(str, f1)]))
         thousand.append(wall([ARCHIVE, "--home", str(home), "ingest", "-q", *map(str, fk)]))
+        added = _stored(home) - before
+        if added != 1001:
+            raise SystemExit(f"add to {n:,}: {added} articles stored of 1,001 given")
         log(f"  add to {n:,}: 1 article {one[-1]:.2f}s, 1,000 articles {thousand[-1]:.2f}s")
     _remove(files)
     return {"one": median(one), "thousand": median(thousand), "runs": [one, thousand]}
+
+
+def _stored(home: Path) -> int:
+    """How many articles the archive at *home* holds (read with the standard library)."""
+    import sqlite3
+
+    con = sqlite3.connect(f"file:{home / 'archive.sqlite3'}?mode=ro", uri=True)
+    try:
+        return con.execute("SELECT count(*) FROM articles").fetchone()[0]
+    finally:
+        con.close()
 
 
 def bench_segments(n: int, repeat: int, log: Callable[[str], None]) -> dict[str, Any]:

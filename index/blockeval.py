@@ -26,18 +26,15 @@ from __future__ import annotations
 
 import bisect
 import heapq
-import io
-import pickle
-import struct
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import accumulate
 from typing import Any
 
 from whoosh import query as wq
 from whoosh.scoring import BM25FScorer, bm25
 from whoosh.searching import Searcher
+
+from index import postings as posting_lists
 
 __all__ = ["Evaluation", "evaluate"]
 
@@ -289,7 +286,9 @@ def _read(
         # of 1 means none), so every term's postings are blocks in the postings file.
         if type(m) is not W3LeafMatcher:
             return False
-        ids, weights, values = _read_blocks(m, keep_values, within)
+        ids, weights, values = posting_lists.decode(
+            m._postfile, m._startoffset, m._length, fixed, within=within, keep_values=keep_values
+        )
     except Exception:  # laid out otherwise, or damaged (Whoosh raises bare Exceptions):
         return False  # Whoosh's own search then runs, and reports a damaged index
     if deleted:
@@ -299,69 +298,6 @@ def _read(
         if values is not None:
             values = [values[i] for i in keep]
     return _Postings(ids, weights, values, scorer)
-
-
-def _read_blocks(
-    m: Any, keep_values: bool, within: list[int] | None
-) -> tuple[list[int], list[float], list[Any] | None]:
-    """Decode a Whoosh 2.7 posting list from one read of its bytes.
-
-    The layout (``whoosh.codec.whoosh3``): a 4-byte tag, then blocks, each a
-    signed int length (negative for the last block), a pickled info tuple
-    (count, largest id, ..., compression), and the pickled (possibly zlib'd)
-    data tuple (delta-coded ids, weights, values).
-    """
-    from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
-
-    length = m._length
-    if isinstance(length, tuple):  # Whoosh 2.7.4 reads the length as a 1-tuple
-        (length,) = length
-    buf = m._postfile.get(m._startoffset, length)
-    if buf[:4] != WHOOSH3_HEADER_MAGIC:
-        raise _Unreadable("posting list tag")
-    stream = io.BytesIO(buf)
-    unpickler = pickle.Unpickler(stream)
-    unpack_int = struct.Struct("!i").unpack_from
-    byteids = m._byteids
-    ids: list[int] = []
-    weights: list[float] = []
-    values: list[Any] | None = [] if keep_values else None
-    pos = 4  # after the tag
-    previous_max = -1
-    while pos < len(buf):
-        (length,) = unpack_int(buf, pos)
-        pos += 4
-        last = length < 0
-        end = pos + abs(length)
-        stream.seek(pos)
-        count, max_id, _, compression, _, _ = unpickler.load()
-        wanted = True
-        if within is not None:
-            i = bisect.bisect_right(within, previous_max)
-            wanted = i < len(within) and within[i] <= max_id
-        if wanted:
-            data = buf[stream.tell() : end]
-            if compression:
-                data = zlib.decompress(data)
-            raw_ids, raw_weights, raw_values = pickle.loads(data)
-            ids.extend(raw_ids if byteids else accumulate(raw_ids))
-            if raw_weights is None:
-                weights.extend([1.0] * count)
-            elif isinstance(raw_weights, float):
-                weights.extend([raw_weights] * count)
-            else:
-                weights.extend(raw_weights)
-            if values is not None:
-                values.extend(raw_values)
-        previous_max = max_id
-        pos = end
-        if last:
-            return ids, weights, values
-    raise _Unreadable("posting list ends before its last block")
-
-
-class _Unreadable(Exception):
-    """A posting list is not laid out as this module reads it (Whoosh's own search is used)."""
 
 
 def _match(node: _Node, postings: dict[tuple[str, str], _Postings | None]) -> set[int]:

@@ -32,7 +32,9 @@ from whoosh.scoring import BM25F, BM25FScorer
 from whoosh.searching import Searcher
 
 from index import blockeval
+from index import postings as posting_lists
 from index.errors import IndexingError, IndexOutdatedError, QuerySyntaxError
+from index.postings import BYTE_TO_LENGTH
 from index.query import (
     ParsedQuery,
     explain,
@@ -156,31 +158,15 @@ def _field_lengths(searcher: Searcher, fieldname: str) -> Callable[[int], int | 
     if fieldname in cache:
         return cache[fieldname]
     lengths = None
-    try:
-        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+    raw = posting_lists.length_bytes(getattr(searcher.reader(), "_perdoc", None), fieldname)
+    if raw is not None:
+        count = len(raw)
 
-        column = searcher.reader()._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-        if column is not None and column._typecode == "B" and not column._reverse:
-            count = column._count
-            raw = column._dbfile.get(column._basepos, count)
+        def lengths(docnum: int) -> int | None:
+            return BYTE_TO_LENGTH[raw[docnum]] if docnum < count else None
 
-            def lengths(docnum: int) -> int | None:
-                return _BYTE_TO_LENGTH[raw[docnum]] if docnum < count else None
-
-    except (AttributeError, ImportError):  # not the Whoosh 2.7 codec: no shortcut
-        lengths = None
     cache[fieldname] = lengths
     return lengths
-
-
-def _byte_to_length() -> tuple[int | None, ...]:
-    from whoosh.util.numeric import byte_to_length
-
-    # Whoosh's doc_field_length gives None for a length byte of 0 (no such field).
-    return (None, *(byte_to_length(b) for b in range(1, 256)))
-
-
-_BYTE_TO_LENGTH = _byte_to_length()
 
 
 def search(
