@@ -95,8 +95,10 @@ class Evaluation:
     total: int
     #: (top-level docnum, score), best first: Whoosh's order.
     top: list[tuple[int, float]]
-    #: Per segment: (docnum offset, number of documents, {(field, text): postings}).
-    segments: list[tuple[int, int, dict[tuple[str, str], _Postings]]] = field(repr=False)
+    #: Per segment: (docnum offset, number of documents, {(field, text): {docnum: value}})
+    #: for the segment's documents that can be among the best (the rest is let go:
+    #: a common word's postings at 500,000 articles take hundreds of megabytes).
+    segments: list[tuple[int, int, dict[tuple[str, str], dict[int, Any]]]] = field(repr=False)
     #: The (field, text) terms of the query.
     queried: frozenset[tuple[str, str]] = field(repr=False)
     #: Postings formats of the fields, to decode positions.
@@ -118,7 +120,7 @@ class Evaluation:
             here = []
             for pair in pairs:
                 p = seg.get(pair)
-                if p is not None and _find(p.ids, local) >= 0:
+                if p is not None and local in p:
                     here.append(pair)
             out[d] = here
         return out
@@ -141,21 +143,29 @@ class Evaluation:
             found: dict[str, list[int]] = {}
             for t in terms:
                 p = seg.get((fieldname, t))
-                if p is None:
-                    continue  # not in this segment
-                if p.values is None:
-                    return None
-                i = _find(p.ids, local)
-                if i >= 0:
-                    found[t] = list(fmt.decode_as("positions", p.values[i]))
+                if p is None or local not in p:
+                    continue  # not in this document
+                if p[local] is None:
+                    return None  # positions not kept
+                found[t] = list(fmt.decode_as("positions", p[local]))
             out[d] = found
         return out
 
-    def _locate(self, docnum: int) -> tuple[dict[tuple[str, str], _Postings], int]:
+    def _locate(self, docnum: int) -> tuple[dict[tuple[str, str], dict[int, Any]], int]:
         for offset, count, seg in self.segments:
             if offset <= docnum < offset + count:
                 return seg, docnum - offset
         raise KeyError(docnum)
+
+
+def _kept(p: _Postings, docnums: list[int]) -> dict[int, Any]:
+    """{docnum: value} of *p*'s postings for those of the sorted *docnums* it holds."""
+    out = {}
+    for d in docnums:
+        i = _find(p.ids, d)
+        if i >= 0:
+            out[d] = p.values[i] if p.values is not None else None
+    return out
 
 
 def _find(ids: list[int], docnum: int) -> int:
@@ -189,12 +199,16 @@ def evaluate(
         matched, postings, scores = done
         total += len(matched)
         # Best first by score, then by lower docnum, as Whoosh's collector keeps them.
-        for item in ((s, -(offset + d)) for d, s in scores.items()):
+        # Only this segment's best *limit* can be among the best overall.
+        contenders = heapq.nsmallest(limit, scores.items(), key=lambda kv: (-kv[1], kv[0]))
+        for d, score in contenders:
+            item = (score, -(offset + d))
             if len(best) < limit:
                 heapq.heappush(best, item)
             elif best and item > best[0]:
                 heapq.heapreplace(best, item)
-        kept = {k: v for k, v in postings.items() if v is not None}
+        local = sorted(d for d, _ in contenders)
+        kept = {k: _kept(p, local) for k, p in postings.items() if p is not None}
         segments.append((offset, sub.reader().doc_count_all(), kept))
     best.sort(reverse=True)
     formats = {name: schema[name].format for name in fields if name in schema}
