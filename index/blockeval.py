@@ -174,17 +174,27 @@ def _find(ids: list[int], docnum: int) -> int:
 
 
 def evaluate(
-    searcher: Searcher, q: wq.Query, limit: int, fields: Iterable[str]
+    searcher: Searcher,
+    q: wq.Query,
+    limit: int,
+    fields: Iterable[str],
+    within: wq.NumericRange | None = None,
 ) -> Evaluation | None:
     """Run *q* over *searcher*'s index: the number of matches and the best *limit*.
 
     :param fields: the fields whose plain terms may be evaluated here.
+    :param within: a date (numeric) range the matches must also be in: the
+        results of ``And([q, within])``, whose range adds a constant to scores.
     :returns: None when *q* is not a query this module evaluates, or the index
         is not in Whoosh 2.7's format; then use Whoosh's own search.
     """
     fields = frozenset(fields)
     shape = _shape(q, fields)
     if shape is None:
+        return None
+    if within is not None and not (
+        isinstance(within, wq.NumericRange) and within.constantscore and within.boost == 1.0
+    ):
         return None
     weighting = searcher.weighting
     subs = [(searcher, 0)] if searcher.is_atomic() else searcher.subsearchers
@@ -193,10 +203,18 @@ def evaluate(
     best: list[tuple[float, int]] = []  # heap of (score, -docnum), as Whoosh's collector
     segments = []
     for sub, offset in subs:
-        done = _segment(sub, shape, weighting)
+        allowed = None
+        if within is not None:
+            allowed = _range_docs(sub, within)
+            if allowed is None:
+                return None
+        done = _segment(sub, shape, weighting, allowed)
         if done is None:
             return None  # not the Whoosh 2.7 codec or scorer
         matched, postings, scores = done
+        if within is not None:
+            # Whoosh's And([q, range]) adds the range's constant score (1.0) last.
+            scores = {d: score + 1.0 for d, score in scores.items()}
         total += len(matched)
         # Best first by score, then by lower docnum, as Whoosh's collector keeps them.
         # Only this segment's best *limit* can be among the best overall.
@@ -217,9 +235,12 @@ def evaluate(
 
 
 def _segment(
-    sub: Searcher, shape: _Node, weighting: Any
+    sub: Searcher, shape: _Node, weighting: Any, allowed: set[int] | None = None
 ) -> tuple[set[int], dict[tuple[str, str], _Postings | None], dict[int, float]] | None:
-    """One segment's matches, the postings read, and the matches' scores; None if unreadable."""
+    """One segment's matches, the postings read, and the matches' scores; None if unreadable.
+
+    :param allowed: only these documents may match (a date range's).
+    """
     reader = sub.reader()
     sizes = _Sizes(reader)
     postings: dict[tuple[str, str], _Postings | None] = {}
@@ -240,15 +261,75 @@ def _segment(
         driver = min((k for k in shape[1] if k[0] != "not"), key=sizes)
     if not read(driver):
         return None
-    if driver is not shape:
-        within = sorted(_match(driver, postings))
+    if driver is not shape or allowed is not None:
+        candidates = _match(driver, postings)
+        if allowed is not None:
+            candidates &= allowed
+        within = sorted(candidates)
         if not within:
             return set(), postings, {}
         if not read(shape, within):
             return None
     matched = _match(shape, postings)
+    if allowed is not None:
+        matched &= allowed
     scores = _scores(shape, postings, matched, sizes, sub) if matched else {}
     return matched, postings, scores
+
+
+def _range_docs(sub: Searcher, q: wq.NumericRange) -> set[int] | None:
+    """The segment's documents in the numeric (date) range *q*, deleted ones left out.
+
+    Whoosh gathers them through a union matcher over the range's terms, one
+    document at a time (90% of a date-filtered search at 100,000 articles);
+    here each term's posting list is decoded whole. None if the segment or the
+    range is not of the shape this reads.
+    """
+    from whoosh.codec.whoosh3 import W3TermsReader
+    from whoosh.reading import TermNotFound
+
+    reader = sub.reader()
+    terms = getattr(reader, "_terms", None)
+    perdoc = getattr(reader, "_perdoc", None)
+    if not isinstance(terms, W3TermsReader) or perdoc is None:
+        return None
+    try:
+        compiled = q._compile_query(reader)
+    except Exception:  # not a numeric field here
+        return None
+    if compiled is wq.NullQuery:
+        return set()
+    if isinstance(compiled, wq.ConstantScoreQuery):
+        compiled = compiled.child
+    parts = compiled.subqueries if isinstance(compiled, wq.Or) else [compiled]
+    btexts: list[bytes] = []
+    for part in parts:
+        if type(part) is wq.Term:
+            btexts.append(part.text)
+        elif type(part) is wq.TermRange:
+            btexts.extend(part._btexts(reader))
+        else:
+            return None
+    fixed = reader.schema[q.fieldname].format.fixed_value_size()
+    out: set[int] = set()
+    for btext in btexts:
+        try:
+            info = terms.term_info(q.fieldname, btext)
+        except (KeyError, TermNotFound):
+            continue
+        if info.is_inlined():
+            return None
+        offset, length = info.extent()
+        try:
+            ids, _, _ = posting_lists.decode(
+                terms._postfile, offset, length, fixed, keep_values=False
+            )
+        except Exception:  # laid out otherwise, or damaged: Whoosh decides
+            return None
+        out.update(ids)
+    if reader.has_deletions():
+        out.difference_update(perdoc.deleted_docs())
+    return out
 
 
 def _terms(node: _Node) -> list[tuple[str, str]]:

@@ -294,8 +294,10 @@ class _Runner:
     def __call__(self, q: wq.Query, *, coverage: bool = False) -> _Page:
         want = self.offset + self.limit
         fast = None
-        if self.sort == "relevance" and not self.facets and self.dates is None:
-            fast = blockeval.evaluate(self.searcher, q, max(want, RERANK_DEPTH), _TEXT_FIELDS)
+        if self.sort == "relevance" and not self.facets:
+            fast = blockeval.evaluate(
+                self.searcher, q, max(want, RERANK_DEPTH), _TEXT_FIELDS, within=self.dates
+            )
         if fast is not None:
             return self._page(q, fast.total, [(d, s, ()) for d, s in fast.top], coverage, fast)
         full = wq.And([q, self.dates]) if self.dates is not None else q

@@ -9,9 +9,11 @@ the number of articles Whoosh finds when it lists every match.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from whoosh import query as wq
 
 from archive.ingest import read_path
 from index import blockeval
@@ -50,7 +52,8 @@ def _docs(bbc: Path) -> list[IndexDoc]:
     docs = []
     for i, f in enumerate(files[:900]):
         (draft,) = read_path(f)
-        docs.append(IndexDoc(i + 1, f"v{i}", draft.title, draft.body))
+        published = datetime(2004 + i % 2, 1 + i % 12, 1 + i % 28, i % 24, i % 60)
+        docs.append(IndexDoc(i + 1, f"v{i}", draft.title, draft.body, published=published))
     assert len(docs) == 900
     return docs
 
@@ -207,6 +210,43 @@ def test_search_results_equal_whooshs_path(
     monkeypatch.setattr(isearch.blockeval, "evaluate", lambda *a, **k: None)
     slow = isearch.search(ix, text, limit=10, offset=offset)
     assert fast == slow
+
+
+DATE_RANGES = [
+    (datetime(2004, 6, 1), None),
+    (None, datetime(2004, 3, 15, 12)),
+    (datetime(2004, 2, 1), datetime(2005, 2, 1)),
+    (datetime(2005, 5, 3, 10, 30), datetime(2005, 5, 3, 10, 30)),
+    (datetime(2030, 1, 1), None),
+]
+
+
+@pytest.mark.parametrize(("since", "until"), DATE_RANGES)
+@pytest.mark.parametrize(
+    "text", ["market", "oil prices", "government -labour", "(oil -bank) OR tax"]
+)
+def test_date_ranges_equal_whooshs(ix, text: str, since, until) -> None:
+    q = parse(ix.schema, text).query
+    dates = isearch._date_filter(since, until)
+    with _searcher(ix) as s:
+        ev = blockeval.evaluate(s, q, 100, isearch._TEXT_FIELDS, within=dates)
+        assert ev is not None
+        full = wq.And([q, dates])
+        assert (ev.total, ev.top) == _whoosh(s, full, 100)
+        in_range = set(s.docs_for_query(dates))
+    assert {d for d, _ in ev.top} <= in_range
+    if since and since.year == 2030:
+        assert ev.total == 0
+
+
+@pytest.mark.parametrize(("since", "until"), DATE_RANGES[:3])
+def test_date_filtered_search_equals_whooshs_path(
+    ix, since, until, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = isearch.search(ix, "oil prices", limit=10, since=since, until=until)
+    monkeypatch.setattr(isearch.blockeval, "evaluate", lambda *a, **k: None)
+    slow = isearch.search(ix, "oil prices", limit=10, since=since, until=until)
+    assert fast == slow and fast.total > 0
 
 
 def test_dates_facets_and_sorting_use_whoosh_with_exact_counts(ix) -> None:
