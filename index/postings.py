@@ -2,7 +2,7 @@
 
 Whoosh reads postings through matcher objects, one posting at a time in
 Python; the search fast path (:mod:`index.blockeval`) and the segment merge
-(:func:`index.writer.merge_streamed`) need whole lists, so they decode the
+(:func:`index.writer.merge_into`) need whole lists, so they decode the
 bytes here: one read of the list, then each block's info and data unpickled
 in C. The layout is Whoosh 2.7's ``whoosh.codec.whoosh3``: a 4-byte tag, then
 blocks, each a signed int length (negative for the last block), a pickled

@@ -260,11 +260,17 @@ def merge_into(writer: Any, segments: list[Any]) -> None:
     from whoosh.reading import SegmentReader
     from whoosh.writing import SegmentWriter
 
-    readers = [SegmentReader(writer.storage, writer.schema, seg) for seg in segments]
+    if not segments:
+        return  # nothing to merge (an empty index): no empty segment either, as Whoosh
+    readers: list[Any] = []
     try:
+        for seg in segments:
+            readers.append(SegmentReader(writer.storage, writer.schema, seg))
         if type(writer) is not SegmentWriter or not all(_streamable(r) for r in readers):
+            # Whoosh's way: add_reader copies everything into the writer's pool.
             for reader in readers:
                 writer.add_reader(reader)
+            _close_all(readers)
             return
         streams = []
         for reader in readers:
@@ -274,15 +280,15 @@ def merge_into(writer: Any, segments: list[Any]) -> None:
             streams.append(_segment_postings(reader, sorted(names), basedoc, docmap))
         writer._added = True
     except BaseException:
-        for reader in readers:
-            reader.close()
+        _close_all(readers)
         raise
-    else:
-        if not streams:
-            for reader in readers:
-                reader.close()
-            return
     _flush_with(writer, streams, readers)
+
+
+def _close_all(readers: list[Any]) -> None:
+    for reader in readers:
+        if not reader.is_closed:
+            reader.close()
 
 
 def _streamable(reader: Any) -> bool:
@@ -369,10 +375,10 @@ def _flush_with(writer: Any, streams: list[Iterator[tuple[Any, ...]]], readers: 
             if pdr:
                 pdr.close()
         finally:
-            for reader in readers:
-                reader.close()
+            _close_all(readers)
 
     writer._flush_segment = flush
+    writer._archive_merged_readers = readers  # closed by discard() if it never flushes
 
 
 def _no_merge(writer: Any, segments: list[Any]) -> list[Any]:
@@ -548,6 +554,7 @@ def discard(writer: IndexWriter) -> None:
         writer.cancel()
     except Exception:  # the error that led here is the one worth reporting
         pass
+    _close_all(getattr(writer, "_archive_merged_readers", []))
 
 
 @contextmanager

@@ -65,6 +65,14 @@ def segmented(bbc_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     return path
 
 
+def _whooshs_merge(writer, segments) -> None:
+    """Whoosh's own merge of *segments* into *writer* (as its OPTIMIZE policy does)."""
+    for seg in segments:
+        reader = SegmentReader(writer.storage, writer.schema, seg)
+        writer.add_reader(reader)
+        reader.close()
+
+
 def _copy(src: Path, tmp_path: Path, name: str) -> Path:
     dst = tmp_path / name
     shutil.copytree(src, dst)
@@ -145,14 +153,7 @@ def test_a_small_commit_streams_merged_segments_beside_its_new_documents(
     for name in ("ours", "whoosh"):
         path = _copy(segmented, tmp_path, name)
         if name == "whoosh":  # the same policy, merging with Whoosh's add_reader
-            monkeypatch.setattr(
-                iw,
-                "merge_into",
-                lambda writer, segments: [
-                    writer.add_reader(SegmentReader(writer.storage, writer.schema, s))
-                    for s in segments
-                ],
-            )
+            monkeypatch.setattr(iw, "merge_into", _whooshs_merge)
         ix = iw.open_index(path)
         w = ix.writer()
         iw.apply(w, new, [25])
@@ -190,3 +191,12 @@ def test_search_after_a_streamed_merge(segmented: Path, tmp_path: Path) -> None:
         assert got == isearch.search(b, q, limit=20)
     a.close()
     b.close()
+
+
+def test_optimizing_an_empty_index_writes_no_segment(tmp_path: Path) -> None:
+    path = tmp_path / "empty"
+    iw.create(path).close()
+    iw.optimize(iw.open_index(path))
+    ix = iw.open_index(path)
+    assert ix._segments() == [] and ix.doc_count() == 0
+    ix.close()
