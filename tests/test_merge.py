@@ -200,3 +200,34 @@ def test_optimizing_an_empty_index_writes_no_segment(tmp_path: Path) -> None:
     ix = iw.open_index(path)
     assert ix._segments() == [] and ix.doc_count() == 0
     ix.close()
+
+
+def test_whooshs_own_merge_path_closes_the_readers_it_opens(
+    segmented: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writers other than a plain SegmentWriter (worker processes) merge with add_reader."""
+    from whoosh import reading
+    from whoosh.writing import SegmentWriter
+
+    opened = []
+    real = reading.SegmentReader
+
+    class Recorded(real):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            opened.append(self)
+
+    monkeypatch.setattr(reading, "SegmentReader", Recorded)
+
+    class OtherWriter(SegmentWriter):
+        pass
+
+    path = _copy(segmented, tmp_path, "other")
+    ix = iw.open_index(path)
+    w = OtherWriter(ix)
+    iw.finish(w, optimize=True)
+    ix.close()
+    assert len(opened) == 4 and all(r.is_closed for r in opened)
+    merged = iw.open_index(path)
+    assert len(merged._segments()) == 1 and merged.doc_count() == 295
+    merged.close()
