@@ -18,8 +18,10 @@ number. ``tests/test_blockeval.py`` checks all of this against Whoosh
 :mod:`index.search` runs it; on a small index Whoosh may otherwise pre-load an
 OR of three parts or more and add in another order).
 
-Any other query (phrases, wildcards, ranges, boosts, other fields) returns
-``None`` from :func:`evaluate`, and the caller uses Whoosh's matchers.
+A date range to filter by is given apart (``within``) and applied as the set
+of documents its range terms hold. Any other query (phrases, wildcards, ranges
+inside the query, boosts, other fields) returns ``None`` from :func:`evaluate`,
+and the caller uses Whoosh's matchers.
 """
 
 from __future__ import annotations
