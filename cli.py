@@ -422,18 +422,25 @@ def render(results: SearchResults, fmt: str, color: bool, *, explain: bool = Fal
     return render_results(results, color, explain=explain)
 
 
+def _quoted(query: str, limit: int = 80) -> str:
+    """*query* quoted for a heading; a pasted wall of text is cut, its length told."""
+    if len(query) <= limit:
+        return repr(query)
+    return f"{query[: limit - 20]!r}… ({len(query):,} characters)"
+
+
 def render_results(results: SearchResults, color: bool, *, explain: bool = False) -> str:
     lines = [f"Understood as: {results.understood}"] if explain else []
     if not results.hits:
         if results.total:
             noun = "article matches" if results.total == 1 else "articles match"
-            lines.append(f"No more hits: {results.total} {noun} {results.query!r}.")
+            lines.append(f"No more hits: {results.total} {noun} {_quoted(results.query)}.")
         else:
-            lines.append(f"No articles match {results.query!r}.")
+            lines.append(f"No articles match {_quoted(results.query)}.")
     else:
         first, last = results.hits[0].rank, results.hits[-1].rank
         noun = "article matches" if results.total == 1 else "articles match"
-        lines.append(f"{results.total} {noun} {results.query!r} (showing {first}–{last})")
+        lines.append(f"{results.total} {noun} {_quoted(results.query)} (showing {first}–{last})")
         for hit in results.hits:
             lines.append("")
             lines.extend(render_hit(hit, color))

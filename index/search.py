@@ -36,6 +36,7 @@ from index import postings as posting_lists
 from index.errors import IndexingError, IndexOutdatedError, QuerySyntaxError
 from index.postings import BYTE_TO_LENGTH
 from index.query import (
+    MAX_FUZZY_CHARS,
     ParsedQuery,
     explain,
     make_parser,
@@ -688,9 +689,13 @@ def _fuzzy_query(ix: FileIndex, parsed: ParsedQuery) -> wq.Query | None:
     words = [w for w in parsed.words if re.fullmatch(r"[\w'’.,%-]+", w)]
     if not words:
         return None
-    # Short words and numbers stay as they are: one edit from "war" is half the vocabulary.
+    # Short words and numbers stay as they are: one edit from "war" is half the vocabulary;
+    # so do overlong ones (a pasted token, not a misspelling).
     text = " ".join(
-        w if len(w) < 4 or w[:1].isdigit() else f"{w}~{2 if len(w) > 6 else 1}/1" for w in words
+        w
+        if len(w) < 4 or len(w) > MAX_FUZZY_CHARS or w[:1].isdigit()
+        else f"{w}~{2 if len(w) > 6 else 1}/1"
+        for w in words
     )
     try:
         q = make_parser(ix.schema).parse(text).normalize()
@@ -730,7 +735,11 @@ def _suggest(
         if len(forms) != 1:
             continue
         form = forms[0]
-        if form.isdigit() or any(reader.doc_frequency(f, form) for f in EXACT_FIELDS.values()):
+        if (
+            len(form) > MAX_FUZZY_CHARS
+            or form.isdigit()
+            or any(reader.doc_frequency(f, form) for f in EXACT_FIELDS.values())
+        ):
             continue
         best = None
         for corrector in correctors:

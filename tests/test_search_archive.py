@@ -8,6 +8,7 @@ import pytest
 
 from archive import Archive, ArticleDraft, QueryError
 from archive.searching import date_bound, search
+from index.query import MAX_FUZZY_CHARS
 
 FILLER = "Officials met again on Tuesday to talk about the weather and the harvest."
 
@@ -203,3 +204,73 @@ def test_suggestion_when_most_words_rescue_found_something(home: Path) -> None:
     assert {h.id for h in r.hits} >= {1}
     assert r.notices[0].startswith("no article has every word")
     assert r.suggestion == "harbour crane"
+
+
+@pytest.fixture
+def counted_expansions(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str, str]]:
+    """Every fuzzy expansion Whoosh does (segment reader, field, word), in order."""
+    from whoosh.reading import SegmentReader
+
+    calls: list[tuple[int, str, str]] = []
+    real = SegmentReader.terms_within
+
+    def counting(self, fieldname, text, maxdist, prefix=0):  # type: ignore[no-untyped-def]
+        calls.append((id(self), fieldname, text))
+        return real(self, fieldname, text, maxdist, prefix)
+
+    monkeypatch.setattr(SegmentReader, "terms_within", counting)
+    return calls
+
+
+def test_a_fuzzy_word_is_expanded_once_per_segment_and_field(
+    home: Path, counted_expansions: list[tuple[int, str, str]]
+) -> None:
+    with Archive.open(home) as archive:  # a second segment
+        archive.ingest([draft(6, "Ferry timetable", "The ferry runs hourly again.")])
+    r = search(home, "fery", fuzzy=True)
+    assert {h.id for h in r.hits} == {1, 2, 6}
+    searched = [c for c in counted_expansions if c[1] in ("title", "body")]
+    assert {(field, text) for _, field, text in searched} == {
+        ("title", "feri"),
+        ("body", "feri"),
+    }  # stemmed
+    assert len(searched) == 4  # two segments, two fields: Whoosh alone expands each twice
+    assert len(set(searched)) == len(searched)
+
+
+LONG = "pneumonoultramicroscopicsilicovolcanoconiosis"  # 45 letters: still fuzzy
+TOKEN = "Rindfleischetikettierungsueberwachungsaufgabenuebertragungsgesetze"  # 66: not
+
+
+def test_long_words_are_still_corrected(home: Path) -> None:
+    with Archive.open(home) as archive:
+        archive.ingest([draft(6, "Lung disease", f"Doctors named it {LONG} in 1935.")])
+    r = search(home, LONG.replace("volcano", "volcamo"))
+    assert [h.id for h in r.hits] == [6]
+    assert r.suggestion == LONG
+
+
+def test_an_overlong_word_is_matched_as_typed_never_fuzzily(
+    home: Path, counted_expansions: list[tuple[int, str, str]]
+) -> None:
+    assert len(TOKEN) > MAX_FUZZY_CHARS
+    with Archive.open(home) as archive:
+        archive.ingest([draft(6, "A law", f"The {TOKEN} was repealed.")])
+    assert [h.id for h in search(home, f"{TOKEN}~2").hits] == [6]
+    assert [h.id for h in search(home, TOKEN, fuzzy=True).hits] == [6]
+    r = search(home, TOKEN.replace("gesetze", "gesetzt"))  # one edit, but not a misspelling
+    assert r.total == 0 and r.suggestion is None
+    assert counted_expansions == []
+
+
+def test_a_fuzzy_copy_with_other_text_expands_its_own_text(home: Path) -> None:
+    from whoosh import index as whoosh_index
+
+    from index.query import FuzzyTerm
+
+    ix = whoosh_index.open_dir(str(home / "index"))
+    with ix.reader() as reader:
+        q = FuzzyTerm("body", "feri", maxdist=1, prefixlength=1)
+        assert "ferri" in set(q._btexts(reader)) - {"crane"}
+        other = q.replace("body", "feri", "cran")  # Whoosh's replace copies the query
+        assert "crane" in other._btexts(reader) and "ferri" not in other._btexts(reader)

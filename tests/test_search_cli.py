@@ -135,3 +135,12 @@ def test_color_always_styles_matches(runner: CliRunner, sample_home: Path) -> No
     out = runner.invoke(cli, args, color=True)
     assert "\x1b[33m\x1b[1mdeploy\x1b[0m" in out.stdout
     assert "**" not in out.stdout
+
+
+def test_a_pasted_wall_of_text_is_not_echoed_whole(runner: CliRunner, sample_home: Path) -> None:
+    wall = "deployment" * 900
+    result = run(runner, sample_home, "search", "--", wall)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"No articles match {wall[:60]!r}… (9,000 characters).\n"
+    result = run(runner, sample_home, "search", "deploy")
+    assert result.stdout.startswith("1 article matches 'deploy' (showing 1–1)\n")
