@@ -449,18 +449,21 @@ def _die_with(parent: int) -> None:
 
 def _parallel_writer(ix: FileIndex, procs: int, **kwargs: Any) -> IndexWriter:
     """Whoosh's ``MpWriter`` (one segment per worker), with three of its defects fixed."""
+    import signal
+
     from whoosh.multiproc import MpWriter, SubWriterTask
 
     parent = os.getpid()
 
     class Task(SubWriterTask):  # type: ignore[misc]
         def run(self) -> None:
-            import signal
-
-            _die_with(parent)
             # Ctrl-C reaches the whole process group: the parent decides (it
-            # commits what is stored, or cancels, which ends the workers).
+            # commits what is stored, or cancels, which ends the workers). SIGINT
+            # is blocked from the fork (see _new_task), so none is lost or fatal
+            # before this: one pending is discarded once it is ignored.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            _die_with(parent)
             super().run()
 
     class StrictMpWriter(MpWriter):  # type: ignore[misc]
@@ -478,7 +481,12 @@ def _parallel_writer(ix: FileIndex, procs: int, **kwargs: Any) -> IndexWriter:
                 self.multisegment,
             )
             self.tasks.append(task)
-            task.start()
+            # The worker inherits the blocked SIGINT; here it is delivered on unblocking.
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                task.start()
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             return task
 
         def cancel(self) -> None:

@@ -182,6 +182,35 @@ def test_cancelling_a_parallel_writer_ends_its_workers(sample_home: Path) -> Non
     ix.close()
 
 
+@pytest.mark.skipif(not iw.parallel_supported(), reason="needs fork and two or more cores")
+def test_ctrl_c_as_a_worker_starts_does_not_kill_it(
+    sample_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ctrl-C reaches the whole process group. A worker hit before it could set its
+    # handler died, and the commit then waited RESULT_TIMEOUT for its lost results.
+    import signal
+    from multiprocessing import util
+
+    class Slow:  # widens the window between the fork and the worker's own set-up
+        pass
+
+    slow = Slow()
+    util.register_after_fork(slow, lambda _: time.sleep(1.0))  # runs in the child, first
+    monkeypatch.setattr(iw, "RESULT_TIMEOUT", 5.0)
+    ix = iw.open_index(sample_home / "index")
+    writer = iw.start_writer(ix, procs=2)
+    for i in range(250):  # enough for both workers to start
+        writer.add_document(id=str(1000 + i), title="t", body=f"text number {i}")
+    assert len(writer.tasks) == 2
+    for task in writer.tasks:
+        os.kill(task.pid, signal.SIGINT)
+    iw.finish(writer, new_docs=250)
+    assert [task.exitcode for task in writer.tasks] == [0, 0]
+    assert ix.doc_count() == 251
+    ix.close()
+    del slow
+
+
 def test_small_commits_merge_like_a_binary_counter(tmp_path: Path) -> None:
     ix = iw.create(tmp_path / "ix")
     for n in range(1, 9):
