@@ -90,6 +90,10 @@ class FuzzyTerm(wq.FuzzyTerm):
     on the reader, so it is kept for the life of the query (one search).
     """
 
+    def __getstate__(self) -> dict[str, Any]:
+        # copy.deepcopy (Whoosh's with_boost) and pickle: not the readers held.
+        return {k: v for k, v in self.__dict__.items() if k != "_expanded"}
+
     def _btexts(self, ixreader: Any) -> list[str]:
         # Keyed by what the expansion depends on: copy.copy (Whoosh's replace()) shares
         # the cache between copies whose text may differ.

@@ -522,7 +522,10 @@ def _multi_matches(leaf: wq.Query, term: str) -> bool:
 
         return fnmatch.fnmatchcase(term, _text(leaf.text))
     if isinstance(leaf, wq.FuzzyTerm):
-        return _edit_distance(term, _text(leaf.text), leaf.maxdist) <= leaf.maxdist
+        text = _text(leaf.text)
+        if len(text) > MAX_FUZZY_CHARS:  # matched as typed (index.query.FuzzyTerm)
+            return term == text
+        return _edit_distance(term, text, leaf.maxdist) <= leaf.maxdist
     return False
 
 
@@ -534,6 +537,8 @@ def _edit_distance(a: str, b: str, cap: int) -> int:
         cur = [i]
         for j, cb in enumerate(b, 1):
             cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if min(cur) > cap:  # no cell of a row ever decreases below the row before
+            return cap + 1
         prev = cur
     return prev[-1]
 

@@ -480,13 +480,17 @@ def _parallel_writer(ix: FileIndex, procs: int, **kwargs: Any) -> IndexWriter:
                 self.subargs,
                 self.multisegment,
             )
-            self.tasks.append(task)
-            # The worker inherits the blocked SIGINT; here it is delivered on unblocking.
-            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            # The worker inherits the blocked SIGINT; a Ctrl-C meanwhile is raised here
+            # on unblocking. (pthread_sigmask itself raises a pending one after changing
+            # the mask, hence the query first and the change inside the try.)
+            was_blocked = signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, ())
             try:
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
                 task.start()
+                self.tasks.append(task)  # once started (cancel() joins every task)
             finally:
-                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+                if not was_blocked:
+                    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
             return task
 
         def cancel(self) -> None:

@@ -198,17 +198,20 @@ def test_ctrl_c_as_a_worker_starts_does_not_kill_it(
     util.register_after_fork(slow, lambda _: time.sleep(1.0))  # runs in the child, first
     monkeypatch.setattr(iw, "RESULT_TIMEOUT", 5.0)
     ix = iw.open_index(sample_home / "index")
-    writer = iw.start_writer(ix, procs=2)
-    for i in range(250):  # enough for both workers to start
-        writer.add_document(id=str(1000 + i), title="t", body=f"text number {i}")
-    assert len(writer.tasks) == 2
+    try:
+        writer = iw.start_writer(ix, procs=2)
+        for i in range(250):  # enough for both workers to start
+            writer.add_document(id=str(1000 + i), title="t", body=f"text number {i}")
+        assert len(writer.tasks) == 2
+        assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, ())  # restored
+    finally:
+        del slow  # later forks go without the delay
     for task in writer.tasks:
         os.kill(task.pid, signal.SIGINT)
     iw.finish(writer, new_docs=250)
     assert [task.exitcode for task in writer.tasks] == [0, 0]
     assert ix.doc_count() == 251
     ix.close()
-    del slow
 
 
 def test_small_commits_merge_like_a_binary_counter(tmp_path: Path) -> None:

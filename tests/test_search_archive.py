@@ -274,3 +274,16 @@ def test_a_fuzzy_copy_with_other_text_expands_its_own_text(home: Path) -> None:
         assert "ferri" in set(q._btexts(reader)) - {"crane"}
         other = q.replace("body", "feri", "cran")  # Whoosh's replace copies the query
         assert "crane" in other._btexts(reader) and "ferri" not in other._btexts(reader)
+        boosted = q.with_boost(2.0)  # a deep copy: without the readers the cache holds
+        assert boosted.boost == 2.0 and "_expanded" not in boosted.__dict__
+        assert "ferri" in boosted._btexts(reader)
+
+
+def test_an_overlong_fuzzy_word_highlights_only_itself() -> None:
+    from index.query import FuzzyTerm
+    from index.search import _multi_matches
+
+    word = "x" * 3000
+    assert _multi_matches(FuzzyTerm("body", word, maxdist=1), word)
+    assert not _multi_matches(FuzzyTerm("body", word, maxdist=1), word + "y")  # as typed
+    assert _multi_matches(FuzzyTerm("body", "harbour", maxdist=1), "harbor")
