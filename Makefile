@@ -5,12 +5,12 @@ BIN    := $(VENV)/bin
 HOME_DIR ?= .demo-home
 SAMPLE := examples/000_4fc7972ffbe2aa8d.txt
 
-.PHONY: demo test test-fast test-slow lint bench bench-ingest clean
+.PHONY: demo test test-fast test-slow lint check bench bench-ingest clean
 
 $(BIN)/archive: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
+	$(BIN)/python -m pip install --quiet -e . --group dev
 	$(BIN)/python -m compileall -q archive index migrations cli.py
 	@touch $@
 
@@ -37,13 +37,18 @@ bench-ingest: $(BIN)/archive
 
 ## bench: performance benchmark on the BBC News corpus (bench/README.md); BENCH_ARGS=--quick for a short run
 bench: $(BIN)/archive
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[bench]' --group dev
 	@command -v rg >/dev/null || { echo "bench needs ripgrep (rg): apt-get install ripgrep"; exit 1; }
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+## lint: ruff (lint and format) and mypy (strict on archive/ and index/)
 lint: $(BIN)/archive
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## check: what CI runs: the whole test suite, then the lint gates
+check: test lint
 
 clean:
 	rm -rf $(VENV) $(HOME_DIR) build *.egg-info

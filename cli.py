@@ -1,29 +1,63 @@
 """The ``archive`` command line: parse options, call the library, print the result.
 
-No behaviour lives here. Heavy modules are imported inside the commands so that
+No behaviour lives here: each command makes one call into :mod:`archive` and
+prints what comes back with :mod:`archive.render`. Opening and closing the
+archive, printing its notices, and turning an :class:`~archive.errors.ArchiveError`
+into a one-line message with exit status 1 happen once, in :class:`State` and
+:class:`ArchiveGroup`. Heavy modules are imported inside the commands so that
 ``archive --help`` and ``archive search`` start fast.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from archive.errors import ArchiveError
+
 if TYPE_CHECKING:
-    from archive.records import ArticleRecord, RevisionRecord, SearchHit, SearchResults
+    from archive.facade import Archive
+    from archive.reading import Reader
+    from archive.records import IngestOutcome
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+class ArchiveGroup(click.Group):
+    """Click's group, reporting a library error the way Click reports its own: one line, exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ArchiveError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
 class State:
+    """The archive home the command works on, opened at most once and closed with it."""
+
     def __init__(self, home: Path) -> None:
         self.home = home
+
+    def archive(self) -> Archive:
+        """The archive, opened for writing (closed when the command ends); notices printed."""
+        from archive.facade import Archive
+
+        archive = Archive.open(self.home)
+        click.get_current_context().call_on_close(archive.close)
+        for notice in archive.notices:
+            click.echo(f"note: {notice}", err=True)
+        return archive
+
+    def reader(self) -> Reader:
+        """The archive, for reading only."""
+        from archive.reading import Reader
+
+        return Reader(self.home)
 
 
 pass_state = click.make_pass_decorator(State)
@@ -36,23 +70,6 @@ color_option = click.option(
 )
 
 
-def fail(exc: Exception) -> NoReturn:
-    """Report a library error the way Click reports its own: one line, exit 1."""
-    raise click.ClickException(str(exc)) from None
-
-
-def open_archive(state: State) -> Any:
-    from archive import Archive, ArchiveError
-
-    try:
-        archive = Archive.open(state.home)
-    except ArchiveError as exc:
-        fail(exc)
-    for notice in archive.notices:
-        click.echo(f"note: {notice}", err=True)
-    return archive
-
-
 def use_color(choice: str) -> bool:
     if choice == "always":
         return True
@@ -61,7 +78,12 @@ def use_color(choice: str) -> bool:
     return "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
-@click.group(context_settings=CONTEXT)
+def echo_notices(notices: tuple[str, ...] | list[str]) -> None:
+    for notice in notices:
+        click.echo(f"note: {notice}", err=True)
+
+
+@click.group(cls=ArchiveGroup, context_settings=CONTEXT)
 @click.option(
     "--home",
     type=click.Path(file_okay=False, path_type=Path),
@@ -79,14 +101,12 @@ def cli(ctx: click.Context, home: Path | None) -> None:
         archive ingest article.txt --source Reuters --tag ukraine
         archive search 'deploy troops'
     """
-    if home is None:
-        from platformdirs import user_data_dir
+    from archive.home import default_home
 
-        home = Path(user_data_dir("article-archive", False))
-    ctx.obj = State(home.expanduser())
+    ctx.obj = State((home or default_home()).expanduser())
 
 
-class SizeParam(click.ParamType):
+class SizeParam(click.ParamType):  # type: ignore[type-arg]
     name = "SIZE"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> int:
@@ -182,6 +202,7 @@ def ingest(
     """
     import time
 
+    from archive import render
     from archive.dates import parse_date
     from archive.ingest import Overrides
 
@@ -192,46 +213,31 @@ def ingest(
             raise click.BadParameter(str(exc), param_hint="--published") from None
     if (url or title) and (len(paths) > 1 or any(p.is_dir() for p in paths)):
         raise click.UsageError("--url and --title name one article: give a single file")
-    overrides = Overrides(title, author, source, url, published, tags)
     started = time.monotonic()
-    bar = None
     lines = not quiet and (verbose or not sys.stdout.isatty())
-    verbs = {"added": "would add", "updated": "would update"} if dry_run else {}
+    archive = state.archive()
+    bar = None if quiet else progress_bar(paths, globs, None if fmt == "auto" else fmt)
+    counts: dict[str, int] = {}
 
-    def show(outcome: Any) -> None:
+    def show(outcome: IngestOutcome) -> None:
         say = bar.write if bar is not None else click.echo
         if outcome.status == "failed":
             say(f"error: {outcome.message}", file=sys.stderr)
         elif outcome.message and outcome.status in ("added", "updated"):
             say(f"warning: {outcome.origin}: {outcome.message}", file=sys.stderr)
         if lines and outcome.status != "failed":
-            verb = verbs.get(outcome.status, outcome.status)
-            if outcome.article_id is not None:
-                line = f"{verb} {outcome.article_id}: {outcome.title}"
-            else:
-                line = f"{verb}: {outcome.title or outcome.origin}"
-            if outcome.status == "unchanged" and outcome.message:
-                line += f" ({outcome.message})"
-            say(line)
+            say(render.outcome_line(outcome, dry_run=dry_run))
         if bar is not None:
             counts[outcome.status] = counts.get(outcome.status, 0) + outcome.count
-            bar.set_postfix_str(
-                ", ".join(
-                    f"{counts.get(s, 0)} {s}" for s in ("added", "updated", "unchanged", "failed")
-                ),
-                refresh=False,
-            )
+            shown = ("added", "updated", "unchanged", "failed")
+            bar.set_postfix_str(", ".join(f"{counts.get(s, 0)} {s}" for s in shown), refresh=False)
 
-    counts: dict[str, int] = {}
-    archive = open_archive(state)
-    if not quiet and sys.stderr.isatty():
-        bar = progress_bar(paths, globs, None if fmt == "auto" else fmt)
     try:
         report = archive.ingest_paths(
             paths,
             fmt=None if fmt == "auto" else fmt,
             globs=globs,
-            overrides=overrides,
+            overrides=Overrides(title, author, source, url, published, tags),
             max_bytes=max_size,
             stdin=sys.stdin.buffer,
             force=force,
@@ -241,16 +247,9 @@ def ingest(
             on_read=None if bar is None else bar.update,
             jobs=jobs,
         )
-    except Exception as exc:
-        from archive import ArchiveError
-
-        if isinstance(exc, ArchiveError):
-            fail(exc)
-        raise
     finally:
         if bar is not None:
             bar.close()
-        archive.close()
     prefix = "dry run, nothing written: " if dry_run else ""
     click.echo(f"{prefix}{report.summary()} in {time.monotonic() - started:.1f}s")
     if report.failed:
@@ -258,7 +257,9 @@ def ingest(
 
 
 def progress_bar(paths: tuple[Path, ...], globs: tuple[str, ...], fmt: str | None) -> Any:
-    """A tqdm bar on stderr counting articles, with rate and time left."""
+    """A tqdm bar on stderr counting articles, with rate and time left (None when not shown)."""
+    if not sys.stderr.isatty():
+        return None
     from tqdm import tqdm
 
     from archive.ingest import estimate
@@ -279,11 +280,10 @@ def progress_bar(paths: tuple[Path, ...], globs: tuple[str, ...], fmt: str | Non
     )
 
 
-FORMATS = ["text", "json", "jsonl", "csv", "markdown"]
 hits_format_option = click.option(
     "--format",
     "fmt",
-    type=click.Choice(FORMATS),
+    type=click.Choice(["text", "json", "jsonl", "csv", "markdown"]),
     default="text",
     show_default=True,
     help="text; json (one object); jsonl (one hit a line); csv; markdown (notes with citations).",
@@ -373,172 +373,30 @@ def search(
         archive search '"reassurance force" -russia' --since 2025-01 --facet source
         archive search 'nato' --sort newest --page 2 --format markdown
     """
-    from archive import ArchiveError
-    from archive.searching import search as run
+    from archive import render
 
     if page is not None:
         if offset:
             raise click.UsageError("give --page or --offset, not both")
         offset = (page - 1) * limit
-    try:
-        results = run(
-            state.home,
-            query,
-            limit=limit,
-            offset=offset,
-            passages=passages,
-            sort=sort,
-            since=since,
-            until=until,
-            facets=facets,
-            fuzzy=fuzzy,
-            rescue=not strict,
-        )
-    except ArchiveError as exc:
-        fail(exc)
-    for notice in results.notices:
-        click.echo(f"note: {notice}", err=True)
+    results = state.reader().search(
+        query,
+        limit=limit,
+        offset=offset,
+        passages=passages,
+        sort=sort,
+        since=since,
+        until=until,
+        facets=facets,
+        fuzzy=fuzzy,
+        rescue=not strict,
+    )
+    echo_notices(results.notices)
     if explain and fmt != "text" and fmt != "json":
         click.echo(f"understood as: {results.understood}", err=True)
+        click.echo(render.engine_line(results.engine), err=True)
     colored = use_color(color)
-    click.echo(render(results, fmt, colored, explain=explain), color=colored)
-
-
-def render(results: SearchResults, fmt: str, color: bool, *, explain: bool = False) -> str:
-    """*results* in the output format *fmt*."""
-    if fmt == "json":
-        data = results.to_json()
-        if explain:
-            data["understood"] = results.understood
-        return json.dumps(data, ensure_ascii=False, indent=2)
-    if fmt == "jsonl":
-        return "\n".join(
-            json.dumps({"rank": h.rank, **h.to_json()}, ensure_ascii=False) for h in results.hits
-        )
-    if fmt == "csv":
-        return render_csv(results.hits)
-    if fmt == "markdown":
-        return render_markdown(results)
-    return render_results(results, color, explain=explain)
-
-
-def _quoted(query: str, limit: int = 80) -> str:
-    """*query* quoted for a heading; a pasted wall of text is cut, its length told."""
-    if len(query) <= limit:
-        return repr(query)
-    return f"{query[: limit - 20]!r}… ({len(query):,} characters)"
-
-
-def render_results(results: SearchResults, color: bool, *, explain: bool = False) -> str:
-    lines = [f"Understood as: {results.understood}"] if explain else []
-    if not results.hits:
-        if results.total:
-            noun = "article matches" if results.total == 1 else "articles match"
-            lines.append(f"No more hits: {results.total} {noun} {_quoted(results.query)}.")
-        else:
-            lines.append(f"No articles match {_quoted(results.query)}.")
-    else:
-        first, last = results.hits[0].rank, results.hits[-1].rank
-        noun = "article matches" if results.total == 1 else "articles match"
-        lines.append(f"{results.total} {noun} {_quoted(results.query)} (showing {first}–{last})")
-        for hit in results.hits:
-            lines.append("")
-            lines.extend(render_hit(hit, color))
-    lines.extend(render_facets(results.facets))
-    return "\n".join(lines)
-
-
-def render_facets(facets: dict[str, list[tuple[str, int]]]) -> list[str]:
-    lines = []
-    for name, pairs in facets.items():
-        values = ", ".join(f"{v} ({n})" for v, n in pairs) or "-"
-        lines.extend(["", f"{name}: {values}"])
-    return lines
-
-
-def render_hit(hit: SearchHit, color: bool) -> list[str]:
-    title = click.style(hit.title, bold=True) if color else hit.title
-    meta = " · ".join(x for x in (hit.source, hit.published and hit.published[:10]) if x)
-    lines = [f"{hit.rank}. {title}", f"   {meta + ' · ' if meta else ''}id {hit.id}"]
-    if hit.shared:
-        lines.append("   shares: " + ", ".join(hit.shared))
-    for text in passage_texts(hit, lambda t, h: mark(t, h, color)):
-        lines.append("   " + text)
-    return lines
-
-
-def passage_texts(hit: SearchHit, show: Any) -> list[str]:
-    """Each passage through *show*, with "…" where the article's text was skipped."""
-    out = []
-    for p in hit.passages:
-        text = show(p.text, p.highlights)
-        if p.start > 0:
-            text = "… " + text
-        if p.end < hit.body_length:
-            text += " …"
-        out.append(text)
-    return out
-
-
-def mark(text: str, highlights: list[tuple[int, int]], color: bool) -> str:
-    """*text* with its highlights in bold colour, or wrapped in ``**``; white space folded."""
-    out = []
-    pos = 0
-    for s, e in highlights:
-        out.append(text[pos:s])
-        word = text[s:e]
-        out.append(click.style(word, fg="yellow", bold=True) if color else f"**{word}**")
-        pos = e
-    out.append(text[pos:])
-    return re.sub(r"\s+", " ", "".join(out)).strip()
-
-
-def render_csv(hits: list[SearchHit]) -> str:
-    import csv
-    import io
-
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(
-        ["rank", "id", "title", "source", "author", "published", "url", "score", "passages"]
-    )
-    for h in hits:
-        plain = passage_texts(h, lambda t, _h: re.sub(r"\s+", " ", t).strip())
-        writer.writerow(
-            [
-                h.rank,
-                h.id,
-                h.title,
-                h.source or "",
-                h.author or "",
-                h.published or "",
-                h.url or "",
-                round(h.score, 4),
-                " ".join(plain),
-            ]
-        )
-    return buf.getvalue().rstrip("\n")
-
-
-def render_markdown(results: SearchResults) -> str:
-    noun = "article" if results.total == 1 else "articles"
-    lines = [f"## Search: {results.query}", "", f"{results.total} matching {noun}."]
-    for h in results.hits:
-        title = f"[{h.title}]({h.url})" if h.url else h.title
-        lines.extend(["", f"### {h.rank}. {title}", ""])
-        cite = ", ".join(x for x in (h.author, h.source, h.published and h.published[:10]) if x)
-        for text in passage_texts(h, lambda t, hl: mark(t, hl, False)):
-            lines.append(f"> {text}")
-            lines.append(">")
-        if h.passages:
-            lines.pop()
-        lines.append("")
-        lines.append(
-            f"— {cite + ', ' if cite else ''}archive id {h.id}" + (f", <{h.url}>" if h.url else "")
-        )
-    for name, pairs in results.facets.items():
-        lines.extend(["", f"**{name}:** " + (", ".join(f"{v} ({n})" for v, n in pairs) or "-")])
-    return "\n".join(lines)
+    click.echo(render.results(results, fmt, colored, explain=explain), color=colored)
 
 
 @cli.command()
@@ -565,30 +423,11 @@ def similar(state: State, article_id: int, limit: int, passages: int, fmt: str, 
         archive similar 12
         archive similar 12 --limit 5 --format json
     """
-    from archive import ArchiveError
-    from archive.records import SearchResults
-    from archive.searching import similar as run
+    from archive import render
 
-    try:
-        found = run(state.home, article_id, limit=limit, passages=passages)
-    except ArchiveError as exc:
-        fail(exc)
-    if fmt == "json":
-        click.echo(json.dumps(found.to_json(), ensure_ascii=False, indent=2))
-        return
-    if fmt == "text":
-        lines = [f"Articles like {article_id}: {found.title}"]
-        for hit in found.hits:
-            lines.append("")
-            lines.extend(render_hit(hit, use_color(color)))
-        if not found.hits:
-            lines.append("No other article shares its key words.")
-        click.echo("\n".join(lines))
-        return
-    as_results = SearchResults(
-        query=f"like {article_id}: {found.title}", total=len(found.hits), hits=found.hits
-    )
-    click.echo(render(as_results, fmt, use_color(color)))
+    found = state.reader().similar(article_id, limit=limit, passages=passages)
+    colored = use_color(color)
+    click.echo(render.similar(found, fmt, colored), color=colored)
 
 
 @cli.command()
@@ -614,57 +453,19 @@ def show(state: State, article_id: int, fmt: str, revisions: bool) -> None:
         archive show 1 --format json
         archive show 1 --revisions
     """
-    from archive import ArchiveError
+    from archive import render
 
-    archive = open_archive(state)
-    try:
-        article = archive.get(article_id)
-        earlier = archive.revisions(article_id) if revisions else None
-    except ArchiveError as exc:
-        fail(exc)
-    finally:
-        archive.close()
+    reader = state.reader()
+    article = reader.get(article_id)
+    earlier = reader.revisions(article_id) if revisions else None
+    echo_notices(reader.notices)
     if fmt == "json":
-        data = article.to_json()
-        if earlier is not None:
-            data["revisions"] = [r.to_json() for r in earlier]
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        click.echo(render.article_json(article, earlier))
         return
-    click.echo(render_article(article))
+    click.echo(render.article(article))
     if earlier is not None:
         click.echo("")
-        click.echo(render_revisions(earlier))
-
-
-def render_revisions(revisions: list[RevisionRecord]) -> str:
-    if not revisions:
-        return "revisions: none (this text is the only one ingested)"
-    blocks = [f"revisions: {len(revisions)} earlier text{'s' if len(revisions) != 1 else ''}"]
-    for n, r in enumerate(revisions, 1):
-        stored = r.stored.isoformat(timespec="seconds") + "Z"
-        replaced = r.replaced.isoformat(timespec="seconds") + "Z"
-        blocks.append(
-            f"--- revision {n}: {r.title}\n"
-            f"stored {stored}, replaced {replaced}, from {r.origin}\n\n{r.body}"
-        )
-    return "\n\n".join(blocks)
-
-
-def render_article(a: ArticleRecord) -> str:
-    rows = [
-        ("id", a.id),
-        ("title", a.title),
-        ("source", a.source),
-        ("author", a.author),
-        ("published", a.published),
-        ("url", a.url),
-        ("tags", ", ".join(a.tags) or None),
-        ("origin", a.origin),
-        ("ingested", a.ingested.isoformat(timespec="seconds") + "Z"),
-        ("updated", a.updated.isoformat(timespec="seconds") + "Z"),
-    ]
-    head = "\n".join(f"{k + ':':<11}{v}" for k, v in rows if v is not None)
-    return f"{head}\n\n{a.body}"
+        click.echo(render.revisions(earlier))
 
 
 @cli.command(name="list")
@@ -694,26 +495,15 @@ def list_(state: State, limit: int, show_all: bool, fmt: str) -> None:
         archive list --limit 5
         archive list --all --format json
     """
-    archive = open_archive(state)
-    try:
-        articles = archive.list(limit=None if show_all else limit)
-        total = archive.count()
-    finally:
-        archive.close()
+    from archive import render
+
+    reader = state.reader()
+    articles = reader.list(limit=None if show_all else limit)
+    echo_notices(reader.notices)
     if fmt == "json":
-        click.echo(
-            json.dumps([a.to_json(body=False) for a in articles], ensure_ascii=False, indent=2)
-        )
+        click.echo(render.json_text([a.to_json(body=False) for a in articles]))
         return
-    if not articles:
-        click.echo("The archive is empty.")
-        return
-    for a in articles:
-        date = (a.published or a.ingested.date().isoformat())[:10]
-        source = (a.source or "-")[:18]
-        click.echo(f"{a.id:>6}  {date:<10}  {source:<18}  {a.title[:80]}")
-    if len(articles) < total:
-        click.echo(f"({len(articles)} of {total}; use --all or --limit to see more)")
+    click.echo(render.article_list(articles, reader.count()))
 
 
 @cli.command()
@@ -728,18 +518,11 @@ def delete(state: State, ids: tuple[int, ...]) -> None:
     Example:
         archive delete 3 7
     """
-    from archive import ArchiveError
+    from archive.render import plural
 
-    archive = open_archive(state)
-    try:
-        deleted = archive.delete(ids)
-    except ArchiveError as exc:
-        fail(exc)
-    finally:
-        archive.close()
+    deleted = state.archive().delete(ids)
     click.echo(
-        f"deleted {len(deleted)} article{'s' if len(deleted) != 1 else ''}: "
-        + ", ".join(map(str, deleted))
+        f"deleted {len(deleted)} {plural(len(deleted), 'article')}: {', '.join(map(str, deleted))}"
     )
 
 
@@ -755,16 +538,10 @@ def reindex(state: State) -> None:
     Example:
         archive reindex
     """
-    from archive import ArchiveError
+    from archive.render import plural
 
-    archive = open_archive(state)
-    try:
-        count = archive.reindex()
-    except ArchiveError as exc:
-        fail(exc)
-    finally:
-        archive.close()
-    click.echo(f"reindexed {count} article{'s' if count != 1 else ''}")
+    count = state.archive().reindex()
+    click.echo(f"reindexed {count} {plural(count, 'article')}")
 
 
 @cli.command()
@@ -783,44 +560,13 @@ def check(state: State, repair: bool) -> None:
         archive check
         archive check --repair
     """
-    from archive import ArchiveError
+    from archive import render
 
-    archive = open_archive(state)
-    try:
-        report = archive.check(repair=repair)
-    except ArchiveError as exc:
-        fail(exc)
-    finally:
-        archive.close()
-    noun = "article" if report.articles == 1 else "articles"
-    click.echo(f"{report.articles} {noun} in the database")
-    if report.pending:
-        click.echo(
-            f"finished index work for {report.pending} {plural(report.pending, 'article')} "
-            "that an interrupted run had left"
-        )
-    if report.rebuilt:
-        click.echo("the index could not be read: rebuilt it from the database")
-        return
-    if report.ok:
-        click.echo("database and index agree")
-        return
-    for count, what in (
-        (len(report.missing_from_index), "missing from the index"),
-        (len(report.not_in_database), "in the index but not in the database"),
-        (len(report.stale_in_index), "indexed with old text"),
-    ):
-        if count:
-            click.echo(f"{count} {plural(count, 'article')} {what}")
-    if report.repaired:
-        click.echo("repaired: the index now matches the database")
-        return
-    click.echo("run 'archive check --repair' to fix the index")
-    sys.exit(1)
-
-
-def plural(count: int, noun: str) -> str:
-    return noun if count == 1 else noun + "s"
+    report = state.archive().check(repair=repair)
+    for line in render.check_report(report):
+        click.echo(line)
+    if not report.ok and not report.repaired and not report.rebuilt:
+        sys.exit(1)
 
 
 @cli.command()
@@ -844,18 +590,14 @@ def export(state: State, file: Path) -> None:
         archive export backup.jsonl
         archive export | gzip > backup.jsonl.gz
     """
-    from archive import ArchiveError, transfer
+    from archive import transfer
+    from archive.render import plural
 
-    archive = open_archive(state)
-    try:
-        if str(file) == "-":
-            count = transfer.export(archive, sys.stdout)
-        else:
-            count = transfer.export_file(archive, file)
-    except ArchiveError as exc:
-        fail(exc)
-    finally:
-        archive.close()
+    archive = state.archive()
+    if str(file) == "-":
+        count = transfer.export(archive, sys.stdout)
+    else:
+        count = transfer.export_file(archive, file)
     where = "" if str(file) == "-" else f" to {file}"
     click.echo(f"exported {count} {plural(count, 'article')}{where}", err=str(file) == "-")
 
@@ -875,15 +617,10 @@ def import_(state: State, file: Path) -> None:
         archive --home ~/new-archive import backup.jsonl
         gunzip -c backup.jsonl.gz | archive import -
     """
-    from archive import ArchiveError, transfer
+    from archive import transfer
+    from archive.render import plural
 
-    archive = open_archive(state)
-    try:
-        count = transfer.import_file(archive, file)
-    except ArchiveError as exc:
-        fail(exc)
-    finally:
-        archive.close()
+    count = transfer.import_file(state.archive(), file)
     click.echo(f"imported {count} {plural(count, 'article')}")
 
 
@@ -904,20 +641,12 @@ def stats(state: State, fmt: str) -> None:
     Example:
         archive stats --format json
     """
-    archive = open_archive(state)
-    try:
-        s = archive.stats()
-    finally:
-        archive.close()
-    if fmt == "json":
-        click.echo(json.dumps(s.to_json(), indent=2))
-        return
-    click.echo(f"articles:   {s.articles}")
-    click.echo(f"sources:    {s.sources}")
-    click.echo(f"published:  {s.earliest or '-'} to {s.latest or '-'}")
-    click.echo(f"database:   {s.database_bytes / 1024:,.0f} KiB")
-    click.echo(f"index:      {s.index_bytes / 1024:,.0f} KiB")
-    click.echo(f"home:       {s.home}")
+    from archive import render
+
+    reader = state.reader()
+    s = reader.stats()
+    echo_notices(reader.notices)
+    click.echo(render.json_text(s.to_json(), ascii_only=True) if fmt == "json" else render.stats(s))
 
 
 @cli.command()
@@ -929,15 +658,7 @@ def optimize(state: State) -> None:
     Example:
         archive optimize
     """
-    from archive import ArchiveError
-
-    archive = open_archive(state)
-    try:
-        archive.optimize()
-    except ArchiveError as exc:
-        fail(exc)
-    finally:
-        archive.close()
+    state.archive().optimize()
     click.echo("index optimized")
 
 

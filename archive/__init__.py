@@ -2,11 +2,13 @@
 
 The public API::
 
-    from archive import Archive, ArticleDraft
+    from archive import Archive, ArticleDraft, Reader
 
-    with Archive.open("~/my-archive") as archive:
+    with Archive.open("~/my-archive") as archive:      # to add, change and look after
         archive.add(ArticleDraft(title="...", body="...", origin="notes.txt"))
         results = archive.search("deploy troops")
+
+    results = Reader("~/my-archive").search("deploy troops")   # to read only, lightly
 
 Names are imported lazily so that ``import archive`` stays cheap for the CLI.
 """
@@ -24,11 +26,11 @@ __all__ = [
     "InputError",
     "Overrides",
     "QueryError",
-    "search",
+    "Reader",
 ]
 
 _WHERE = {
-    "Archive": "archive.core",
+    "Archive": "archive.facade",
     "ArticleDraft": "archive.ingest.draft",
     "Overrides": "archive.ingest.draft",
     "ArticleRecord": "archive.records",
@@ -36,15 +38,15 @@ _WHERE = {
     "ArticleNotFound": "archive.errors",
     "InputError": "archive.errors",
     "QueryError": "archive.errors",
-    "search": "archive.searching",
+    "Reader": "archive.reading",
 }
 
 if TYPE_CHECKING:
-    from archive.core import Archive
     from archive.errors import ArchiveError, ArticleNotFound, InputError, QueryError
+    from archive.facade import Archive
     from archive.ingest.draft import ArticleDraft, Overrides
+    from archive.reading import Reader
     from archive.records import ArticleRecord
-    from archive.searching import search
 
 
 def __getattr__(name: str) -> Any:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 _YEAR_FIRST = re.compile(r"\d{4}[-/.]|\d{8}(?:$|[T ])")
 
@@ -121,3 +121,52 @@ def from_instant(value: datetime | date) -> Published:
             return Published(value.isoformat(), value.astimezone(UTC).replace(tzinfo=None))
         return Published(value.isoformat(), value)
     return Published(value.isoformat(), datetime(value.year, value.month, value.day))
+
+
+def date_bound(text: str, *, end: bool = False) -> datetime:
+    """Read ``2025-09-03``, ``2025-09``, ``2025`` or ``last month`` as an instant.
+
+    A date names a whole period: as a lower bound it means the period's start,
+    as an upper bound (*end*) its last moment, so ``--until 2025-09`` includes
+    all of September. Relative phrases (``last month``, ``3 weeks ago``,
+    ``yesterday``) are read by ``dateparser``.
+
+    :raises QueryError: *text* is not a date.
+    """
+    from dateutil import parser
+    from dateutil.relativedelta import relativedelta
+
+    raw = " ".join(text.split())
+    from archive.errors import QueryError
+
+    problem = QueryError(
+        f"cannot read {text!r} as a date; try 2025-09-03, 2025-09, 2025 or 'last month'"
+    )
+    if not raw:
+        raise problem
+    if re.fullmatch(r"\d{4}", raw):
+        a = datetime(int(raw[:4]), 1, 1)
+        return a + relativedelta(years=1) - timedelta(microseconds=1) if end else a
+    if re.match(r"\d{4}[-/.]\d", raw) or re.search(r"[A-Za-z]{3,} \d{4}|\d{1,2} [A-Za-z]{3,}", raw):
+        try:
+            a = parser.parse(raw, default=_A, dayfirst=False)
+            b = parser.parse(raw, default=_B, dayfirst=False)
+        except (ValueError, OverflowError):
+            a = b = None
+        if a is not None and b is not None and a.year == b.year:
+            a = a.replace(tzinfo=None)
+            if a.month != b.month:
+                start, step = datetime(a.year, 1, 1), relativedelta(years=1)
+            elif a.day != b.day:
+                start, step = datetime(a.year, a.month, 1), relativedelta(months=1)
+            elif a.hour != b.hour:
+                start, step = datetime(a.year, a.month, a.day), relativedelta(days=1)
+            else:
+                return a
+            return start + step - timedelta(microseconds=1) if end else start
+    import dateparser
+
+    found = dateparser.parse(raw, settings={"PREFER_DATES_FROM": "past"})
+    if found is None:
+        raise problem
+    return found.replace(tzinfo=None)

@@ -49,3 +49,44 @@ class ArchiveBusy(ArchiveError):
 
 class DatabaseDamaged(ArchiveError):
     """The archive database cannot be read."""
+
+
+#: What the user is told after an index error, by what was going on (see :func:`index_unavailable`).
+ADVICE = {
+    # a change to one or more articles (delete, import): the database committed it
+    "change": "the database has the change and the index will catch up the next time the "
+    "archive is opened (or run 'archive check --repair')",
+    # an ingest run: its earlier batches are stored
+    "ingest": "the articles stored before this are kept in the database and the index will "
+    "catch up the next time the archive is opened (or run 'archive check --repair')",
+    # replaying index work a crash left owed
+    "settle": "could not finish the index work an interrupted run left "
+    "(run 'archive reindex' to rebuild the index)",
+    # the index cannot be opened or read
+    "damaged": "run 'archive reindex' to rebuild it",
+    # the index cannot be opened while the archive is open for writing
+    "unusable": "run 'archive reindex' to rebuild it from the database "
+    "(every article is kept there, nothing is lost)",
+    # the index was built by an older version
+    "outdated": "run 'archive reindex' to update it",
+    # check --repair could not write the fixes
+    "repair": "run 'archive reindex'",
+}
+
+
+def index_unavailable(problem: BaseException | str, doing: str | None = None) -> IndexUnavailable:
+    """The one place an index failure becomes the user's error.
+
+    :param problem: the index error (or its words).
+    :param doing: a key of :data:`ADVICE` saying what was going on, which decides what
+        the user is told to do; None: the problem alone (a lock held by another process).
+    """
+    from index.errors import IndexLockedError
+
+    if doing is None or isinstance(problem, IndexLockedError):
+        return IndexUnavailable(str(problem))
+    if doing == "rebuild":
+        return IndexUnavailable(
+            f"could not rebuild the search index ({problem}); the old index, if any, is unchanged"
+        )
+    return IndexUnavailable(f"{problem}; {ADVICE[doing]}")

@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from archive.errors import ArchiveBusy, ArchiveError
+from archive.home import LOCK_NAME
 
-LOCK_NAME = "write.lock"
 #: Seconds a writer waits for another's lock (and SQLite for its busy timeout).
 DEFAULT_TIMEOUT = 60.0
 #: Environment variable that overrides :data:`DEFAULT_TIMEOUT`.

@@ -215,6 +215,9 @@ class SearchResults:
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     suggestion: str | None = None
     offset: int = 0
+    #: How the index engine ran the search (:func:`index.internals.status`, plus
+    #: ``evaluated_by``: ``blocks`` or ``whoosh``); shown with ``--explain``.
+    engine: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """DESIGN.md's contract (query, total, hits), plus notices, facets and a suggestion."""
@@ -274,6 +277,8 @@ class Stats:
     latest: str | None
     sources: int
     home: str
+    #: How the index engine runs here (:func:`index.internals.status`).
+    engine: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

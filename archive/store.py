@@ -1,27 +1,32 @@
 """The database: engine and sessions, SQLite settings, schema upgrades on open.
 
-This is the only module that opens SQLAlchemy sessions. It also holds the one
-read path that does not use SQLAlchemy at all (:func:`read_for_search`): the
-search command needs a handful of rows, and importing SQLAlchemy costs more
-than the whole search, so that path uses the standard library's ``sqlite3``.
+This is the only module that talks to the database. Writers use SQLAlchemy
+sessions (:class:`Store`); readers (:mod:`archive.reading`) use the light
+functions at the end, which read rows with the standard library's ``sqlite3``:
+a search or a ``show`` needs a handful of rows, and importing SQLAlchemy costs
+more than the whole command.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archive.errors import ArchiveBusy, ArchiveError, DatabaseDamaged, SchemaTooNew
 
 if TYPE_CHECKING:
+    from archive.records import ArticleRecord, RevisionRecord
+
+if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlalchemy.orm import Session
 
-DB_NAME = "archive.sqlite3"
 #: The Alembic revision the code expects. A test checks it is the migrations' head.
 SCHEMA_HEAD = "0002"
 #: Milliseconds a connection waits for another writer before failing.
@@ -242,3 +247,125 @@ def pending_index_work(db_path: Path) -> int:
         raise ArchiveError(f"the archive database {db_path} cannot be read ({exc})") from exc
     finally:
         conn.close()
+
+
+def _iso_datetime(value: str) -> datetime:
+    """A ``DateTime`` column as SQLAlchemy stores it in SQLite, read back."""
+    return datetime.fromisoformat(value)
+
+
+ARTICLE_COLUMNS = (
+    "id",
+    "title",
+    "body",
+    "author",
+    "source",
+    "url",
+    "published",
+    "origin",
+    "content_hash",
+    "ingested",
+    "updated",
+    "extra",
+)
+
+
+def read_articles(
+    db_path: Path, *, ids: Sequence[int] | None = None, limit: int | None = None
+) -> list[ArticleRecord]:
+    """Articles with every field: those with *ids*, or the newest *limit* (None: all).
+
+    Newest means by publication date, else by ingest time, then by id.
+    """
+    from archive.records import ArticleRecord
+
+    sql = f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles"
+    params: list[Any] = []
+    if ids is not None:
+        sql += f" WHERE id IN ({','.join('?' * len(ids))})"
+        params.extend(ids)
+    sql += " ORDER BY coalesce(published_at, ingested) DESC, id DESC"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    conn = _connect_readonly(db_path)
+    try:
+        rows = [dict(zip(ARTICLE_COLUMNS, r, strict=True)) for r in conn.execute(sql, params)]
+        tags: dict[int, list[str]] = {r["id"]: [] for r in rows}
+        for chunk in range(0, len(rows), 500):
+            ids_here = [r["id"] for r in rows[chunk : chunk + 500]]
+            for article_id, name in conn.execute(
+                f"SELECT article_id, name FROM tags WHERE article_id IN "
+                f"({','.join('?' * len(ids_here))}) ORDER BY article_id, position",
+                ids_here,
+            ):
+                tags[article_id].append(name)
+    finally:
+        conn.close()
+    return [
+        ArticleRecord(
+            **{k: v for k, v in r.items() if k not in ("ingested", "updated", "extra")},
+            tags=tags[r["id"]],
+            ingested=_iso_datetime(r["ingested"]),
+            updated=_iso_datetime(r["updated"]),
+            extra=json.loads(r["extra"]) if r["extra"] is not None else None,
+        )
+        for r in rows
+    ]
+
+
+REVISION_COLUMNS = (
+    "id",
+    "article_id",
+    "title",
+    "body",
+    "author",
+    "source",
+    "url",
+    "published",
+    "origin",
+    "content_hash",
+    "stored",
+    "replaced",
+)
+
+
+def read_revisions(db_path: Path, article_id: int) -> list[RevisionRecord]:
+    """The earlier texts of article *article_id*, oldest first."""
+    from archive.records import RevisionRecord
+
+    conn = _connect_readonly(db_path)
+    try:
+        rows = conn.execute(
+            f"SELECT {', '.join(REVISION_COLUMNS)} FROM revisions WHERE article_id = ? ORDER BY id",
+            [article_id],
+        ).fetchall()
+    finally:
+        conn.close()
+    out = []
+    for row in rows:
+        r = dict(zip(REVISION_COLUMNS, row, strict=True))
+        r["stored"] = _iso_datetime(r["stored"])
+        r["replaced"] = _iso_datetime(r["replaced"])
+        out.append(RevisionRecord(**r))
+    return out
+
+
+def count_articles(db_path: Path) -> int:
+    conn = _connect_readonly(db_path)
+    try:
+        return int(conn.execute("SELECT count(*) FROM articles").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def read_stats(db_path: Path) -> tuple[int, str | None, str | None, int]:
+    """Articles, earliest and latest publication date, and distinct sources."""
+    conn = _connect_readonly(db_path)
+    try:
+        count, earliest, latest, sources = conn.execute(
+            "SELECT count(id), min(published), max(published), count(DISTINCT source) FROM articles"
+        ).fetchone()
+    finally:
+        conn.close()
+    return int(count), earliest, latest, int(sources)

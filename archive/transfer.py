@@ -26,7 +26,7 @@ from archive.errors import ArchiveError
 if TYPE_CHECKING:
     from sqlalchemy import Table
 
-    from archive.core import Archive
+    from archive.facade import Archive
 
 #: Articles read or written per query.
 CHUNK = 500
@@ -201,13 +201,13 @@ def import_lines(archive: Archive, lines: Iterable[str], name: str = "-") -> int
     """
     from sqlalchemy import func, insert, select
 
-    from archive.models import Article, IndexOutbox
+    from archive.models import Article
     from archive.text import content_hash
 
     articles, tags, children = _tables()
     child_names = {t.name: (t, key) for t, key in children}
     count = 0
-    with archive._writing() as (session, writer):
+    with archive.keeper.writing() as (session, changes):
         conn = session.connection()
         present = conn.scalar(select(func.count()).select_from(articles)) or 0
         if present:
@@ -234,11 +234,7 @@ def import_lines(archive: Archive, lines: Iterable[str], name: str = "-") -> int
                 rows = [r for _, rec in batch for r in rec["_children"].get(table.name, [])]
                 if rows:
                     conn.execute(insert(table), rows)
-            conn.execute(insert(IndexOutbox), [{"article_id": i, "op": "upsert"} for i in ids])
-            from archive.core import _index_doc
-
-            docs = session.scalars(select(Article).where(Article.id.in_(ids))).all()
-            writer.apply([_index_doc(a) for a in docs], [])
+            changes.upsert(session.scalars(select(Article).where(Article.id.in_(ids))).all())
             session.expunge_all()
             batch.clear()
 
@@ -283,8 +279,6 @@ def import_lines(archive: Archive, lines: Iterable[str], name: str = "-") -> int
                 flush()
         if batch:
             flush()
-        owed = list(conn.scalars(select(IndexOutbox.seq)))
-    archive._clear_outbox(owed)
     return count
 
 

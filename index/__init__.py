@@ -1,8 +1,12 @@
 """The Whoosh side of the archive: schema and analysis, writing, searching, passages.
 
 It takes and returns plain values and knows nothing of SQLAlchemy or Click.
+Whatever depends on Whoosh 2.7.4's internals lives in :mod:`index.internals`.
 """
 
-from index._deferred import install as _defer_whoosh_imports
+from index import internals as _internals
 
-_defer_whoosh_imports()
+if _internals.enabled():
+    from index.internals.deferred import install as _defer_whoosh_imports
+
+    _defer_whoosh_imports()

@@ -66,7 +66,8 @@ def stem(word: str) -> str:
     """Snowball English stem of one lower-case word (numbers pass unchanged)."""
     if word[:1].isdigit():
         return word
-    return _stemmer.stemWord(word)
+    stemmed: str = _stemmer.stemWord(word)
+    return stemmed
 
 
 @lru_cache(maxsize=1)

@@ -143,7 +143,7 @@ def match_spans(
         return []
     if spans is not None:
         pattern = _prefilter(matches)
-        found = []
+        found: list[tuple[str, int, int]] = []
         for s, e in spans:
             if pattern.search(_fold(text[s:e])):
                 found.extend((u, s + a, s + b) for u, a, b in _match_spans(text[s:e], matches))

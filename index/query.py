@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from whoosh import query as wq
 from whoosh.fields import Schema
@@ -33,6 +32,7 @@ from whoosh.qparser.plugins import Plugin, SingleQuotePlugin
 from whoosh.qparser.taggers import RegexTagger
 
 from index.errors import QuerySyntaxError
+from index.internals.fuzzy import FuzzyTerm
 from index.schema import DEFAULT_FIELDS, EXACT_FIELDS, FIELD_ALIASES
 
 #: Query-time weight of a title match, on top of the title's index-time boost.
@@ -72,42 +72,6 @@ class ExactPlugin(Plugin):
     def taggers(self, parser: MultifieldParser) -> list[tuple[RegexTagger, int]]:
         # Priority -1: before the phrase plugin, which would read "word" as a phrase.
         return [(_ExactTagger(self.expr), -1)]
-
-
-#: A word longer than this is never matched fuzzily (``word~``, the fuzzy retry, "did
-#: you mean"): Whoosh builds a Levenshtein automaton per word, segment and field in
-#: time that grows faster than the word (a 9,000-character word took 21 s), and no
-#: word a person misspells is this long; such a word is matched as typed.
-MAX_FUZZY_CHARS = 64
-
-
-class FuzzyTerm(wq.FuzzyTerm):
-    """Whoosh's fuzzy term, expanded once per segment reader and exact when overlong.
-
-    Whoosh expands a fuzzy term (walks the term dictionary with an automaton) each
-    time it is asked: for the size estimate that orders an OR, again for the matcher,
-    and again when a search is retried with fewer words. The expansion depends only
-    on the reader, so it is kept for the life of the query (one search).
-    """
-
-    def __getstate__(self) -> dict[str, Any]:
-        # copy.deepcopy (Whoosh's with_boost) and pickle: not the readers held.
-        return {k: v for k, v in self.__dict__.items() if k != "_expanded"}
-
-    def _btexts(self, ixreader: Any) -> list[str]:
-        # Keyed by what the expansion depends on: copy.copy (Whoosh's replace()) shares
-        # the cache between copies whose text may differ.
-        cache = self.__dict__.setdefault("_expanded", {})
-        key = (id(ixreader), self.fieldname, self.text, self.maxdist, self.prefixlength)
-        hit = cache.get(key)
-        if hit is not None and hit[0] is ixreader:
-            return hit[1]
-        if len(self.text) > MAX_FUZZY_CHARS:
-            texts = [self.text] if (self.fieldname, self.text) in ixreader else []
-        else:
-            texts = list(super()._btexts(ixreader))
-        cache[key] = (ixreader, texts)  # the reader is held, so its id stays unique
-        return texts
 
 
 class _FuzzyTermPlugin(FuzzyTermPlugin):

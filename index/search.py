@@ -19,7 +19,7 @@ Each of these is reported as a notice.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,12 +31,12 @@ from whoosh.index import FileIndex
 from whoosh.scoring import BM25F, BM25FScorer
 from whoosh.searching import Searcher
 
-from index import blockeval
-from index import postings as posting_lists
+from index import internals, ranking
 from index.errors import IndexingError, IndexOutdatedError, QuerySyntaxError
-from index.postings import BYTE_TO_LENGTH
+from index.internals import blockeval
+from index.internals.fuzzy import MAX_FUZZY_CHARS
+from index.internals.lengths import field_lengths
 from index.query import (
-    MAX_FUZZY_CHARS,
     ParsedQuery,
     explain,
     make_parser,
@@ -45,17 +45,10 @@ from index.query import (
     positive_leaves,
     syntax_problems,
 )
+from index.ranking import RERANK_DEPTH, Found
 from index.schema import EXACT_FIELDS, FACET_FIELDS
 
 SORTS = ("relevance", "newest", "oldest")
-#: How many of the best BM25F hits are re-ranked by proximity.
-RERANK_DEPTH = 100
-#: Weight of the proximity signal against the (normalised) BM25F score.
-PROXIMITY_WEIGHT = 2.0
-#: In the most-words rescue, weight of the share of the query's words an article has.
-COVERAGE_WEIGHT = 1.5
-#: Words this far apart (beyond adjacent) halve the proximity signal.
-PROXIMITY_SLACK = 8.0
 #: A query of this many required words or more is widened to most-words matching when
 #: fewer than a page of articles have every word (with fewer words: only when none has).
 FILL_MIN_WORDS = 3
@@ -99,6 +92,9 @@ class SearchResult:
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     #: A corrected query from the index's vocabulary, when the search found (almost) nothing.
     suggestion: str | None = None
+    #: How the engine ran it: :func:`index.internals.status`, ``evaluated_by`` (``blocks``,
+    #: ``whoosh`` or both, joined by ``+``) and this search's ``fallbacks``.
+    engine: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 def open_for_search(path: Path) -> FileIndex:
@@ -112,7 +108,7 @@ def open_for_search(path: Path) -> FileIndex:
     """
     from whoosh.filedb.filestore import FileStorage
 
-    from index.writer import exists
+    from index.layout import exists
 
     if not exists(path):
         raise IndexingError(f"no search index at {path}")
@@ -139,35 +135,10 @@ class FastBM25F(BM25F):
     def scorer(self, searcher: Searcher, fieldname: str, text: bytes, qf: int = 1) -> object:
         scorer = super().scorer(searcher, fieldname, text, qf=qf)
         if isinstance(scorer, BM25FScorer):
-            lengths = _field_lengths(searcher, fieldname)
+            lengths = field_lengths(searcher, fieldname)
             if lengths is not None:
                 scorer.dfl = lengths
         return scorer
-
-
-def _field_lengths(searcher: Searcher, fieldname: str) -> Callable[[int], int | None] | None:
-    """``docnum -> searcher.doc_field_length(docnum, fieldname, 1)`` from memory, or None.
-
-    None when *searcher* spans several segments or its reader is not Whoosh
-    2.7's segment reader (then Whoosh's own per-document reads are used).
-    """
-    if not searcher.is_atomic():
-        return None
-    cache: dict[str, Callable[[int], int | None] | None] = searcher.__dict__.setdefault(
-        "_archive_lengths", {}
-    )
-    if fieldname in cache:
-        return cache[fieldname]
-    lengths = None
-    raw = posting_lists.length_bytes(getattr(searcher.reader(), "_perdoc", None), fieldname)
-    if raw is not None:
-        count = len(raw)
-
-        def lengths(docnum: int) -> int | None:
-            return BYTE_TO_LENGTH[raw[docnum]] if docnum < count else None
-
-    cache[fieldname] = lengths
-    return lengths
 
 
 def search(
@@ -208,6 +179,7 @@ def search(
         q = _fuzzy_query(ix, parsed) or q
         notices.append("fuzzy matching: words may differ by a letter or two")
     dates = _date_filter(since, until)
+    fell_back = sum(internals.fallbacks.values())
     with ix.searcher(weighting=FastBM25F(B=BM25_B, K1=BM25_K1)) as searcher:
         run = _Runner(searcher, dates, limit, offset, sort, facets)
         page = run(q)
@@ -259,11 +231,12 @@ def search(
         phrases=tuple(phrases(q)),
         facets=page.facets,
         suggestion=suggestion,
+        engine={
+            **internals.status(),
+            "evaluated_by": "+".join(sorted(run.evaluated_by)),
+            "fallbacks": sum(internals.fallbacks.values()) - fell_back,
+        },
     )
-
-
-#: A match before paging: (docnum, score, matched (field, term) pairs).
-_Found = tuple[int, float, Sequence[tuple[str, object]]]
 
 
 @dataclass(slots=True)
@@ -291,6 +264,8 @@ class _Runner:
         self.offset = offset
         self.sort = sort
         self.facets = facets
+        #: ``blocks`` (:mod:`index.internals.blockeval`) and/or ``whoosh`` (its matchers).
+        self.evaluated_by: set[str] = set()
 
     def __call__(self, q: wq.Query, *, coverage: bool = False) -> _Page:
         want = self.offset + self.limit
@@ -300,7 +275,9 @@ class _Runner:
                 self.searcher, q, max(want, RERANK_DEPTH), _TEXT_FIELDS, within=self.dates
             )
         if fast is not None:
+            self.evaluated_by.add("blocks")
             return self._page(q, fast.total, [(d, s, ()) for d, s in fast.top], coverage, fast)
+        self.evaluated_by.add("whoosh")
         full = wq.And([q, self.dates]) if self.dates is not None else q
         # terms=True makes the collector note the matched terms of every match; when every
         # word of the query is a plain term they are looked up for the page's hits only.
@@ -326,7 +303,7 @@ class _Runner:
         results = collector.results()
         # A sorted search's "score" is its sort key: report no score rather than that.
         scored = self.sort == "relevance"
-        found: list[_Found] = [
+        found: list[Found] = [
             (
                 hit.docnum,
                 float(hit.score or 0.0) if scored else 0.0,
@@ -349,21 +326,21 @@ class _Runner:
         self,
         q: wq.Query,
         total: int,
-        found: list[_Found],
+        found: list[Found],
         coverage: bool,
         fast: blockeval.Evaluation | None = None,
     ) -> _Page:
         """The page of *found* asked for, re-ranked when by relevance, as hits."""
         want = self.offset + self.limit
         if self.sort == "relevance" and found:
-            found = _rerank(self.searcher, q, found, coverage=coverage, fast=fast)
+            found = ranking.rerank(self.searcher, q, found, coverage=coverage, fast=fast)
         page = found[self.offset : want]
         plain = _plain_terms(q)
         if plain is not None:
             docnums = [d for d, _, _ in page]
             present = fast.present(plain, docnums) if fast is not None else None
             if present is None:
-                present = _present(self.searcher, plain, docnums)
+                present = ranking.present(self.searcher, plain, docnums)
             page = [(d, score, present[d]) for d, score, _ in page]
         # The article id is a stored field: read for the page's hits only.
         stored = self.searcher.stored_fields
@@ -435,38 +412,6 @@ def _nodes(q: wq.Query) -> list[wq.Query]:
     return out
 
 
-def _present(
-    searcher: Searcher, pairs: list[tuple[str, str]], docnums: list[int]
-) -> dict[int, list[tuple[str, str]]]:
-    """For each of *docnums*, which of the (field, term) *pairs* it contains."""
-    reader = searcher.reader()
-    wanted = sorted(docnums)
-    out: dict[int, list[tuple[str, str]]] = {d: [] for d in wanted}
-    for fieldname, term in pairs:
-        for d, _ in _postings_at(reader, fieldname, term, wanted):
-            out[d].append((fieldname, term))
-    return out
-
-
-def _postings_at(
-    reader: Any, fieldname: str, term: str, wanted: list[int]
-) -> Iterator[tuple[int, Any]]:
-    """(docnum, matcher on it) for each of the sorted *wanted* docnums holding *term*."""
-    try:
-        m = reader.postings(fieldname, term)
-    except Exception:  # the term is not in this field
-        return
-    for d in wanted:
-        if not m.is_active():
-            return
-        if m.id() < d:
-            m.skip_to(d)
-            if not m.is_active():
-                return
-        if m.id() == d:
-            yield d, m
-
-
 def _date_filter(since: datetime | None, until: datetime | None) -> wq.Query | None:
     if since is None and until is None:
         return None
@@ -480,189 +425,6 @@ def _explain_dates(since: datetime | None, until: datetime | None) -> str:
 
 
 # --- proximity re-ranking ---------------------------------------------------------------
-
-
-def _groups(q: wq.Query, matched: set[tuple[str, str]]) -> list[set[str]]:
-    """The query's word groups on the body: each a set of body terms that stand for one word.
-
-    A term, a phrase word, or every expansion of a wildcard or fuzzy word that
-    matched somewhere, is one group.
-    """
-    groups: list[set[str]] = []
-    seen: set[frozenset[str]] = set()
-    for leaf in positive_leaves(q):
-        name = getattr(leaf, "fieldname", None)
-        if name not in ("body", "title"):
-            continue
-        if isinstance(leaf, wq.Phrase):
-            members = [{_text(w)} for w in leaf.words]
-        elif isinstance(leaf, wq.Term) and not isinstance(leaf, wq.MultiTerm):
-            members = [{_text(leaf.text)}]
-        elif isinstance(leaf, wq.MultiTerm):
-            pattern = leaf
-            expanded = {
-                t for f, t in matched if f in ("title", "body") and _multi_matches(pattern, t)
-            }
-            members = [expanded] if expanded else []
-        else:
-            continue
-        for m in members:
-            key = frozenset(m)
-            if key and key not in seen:
-                seen.add(key)
-                groups.append(m)
-    return groups
-
-
-def _multi_matches(leaf: wq.Query, term: str) -> bool:
-    if isinstance(leaf, wq.Prefix):
-        return term.startswith(_text(leaf.text))
-    if isinstance(leaf, wq.Wildcard):
-        import fnmatch
-
-        return fnmatch.fnmatchcase(term, _text(leaf.text))
-    if isinstance(leaf, wq.FuzzyTerm):
-        text = _text(leaf.text)
-        if len(text) > MAX_FUZZY_CHARS:  # matched as typed (index.query.FuzzyTerm)
-            return term == text
-        return _edit_distance(term, text, leaf.maxdist) <= leaf.maxdist
-    return False
-
-
-def _edit_distance(a: str, b: str, cap: int) -> int:
-    if abs(len(a) - len(b)) > cap:
-        return cap + 1
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        if min(cur) > cap:  # no cell of a row ever decreases below the row before
-            return cap + 1
-        prev = cur
-    return prev[-1]
-
-
-def _positions(
-    searcher: Searcher, fieldname: str, terms: set[str], docnums: list[int]
-) -> dict[int, dict[str, list[int]]]:
-    """For each of *docnums*, the positions of each of *terms* in *fieldname*."""
-    reader = searcher.reader()
-    wanted = sorted(docnums)
-    out: dict[int, dict[str, list[int]]] = {d: {} for d in wanted}
-    for term in terms:
-        for d, m in _postings_at(reader, fieldname, term, wanted):
-            out[d][term] = list(m.value_as("positions"))
-    return out
-
-
-def _min_window(groups: list[set[str]], positions: dict[str, list[int]]) -> tuple[int, int]:
-    """(groups present, length of the shortest span of positions covering all of them)."""
-    events = []
-    for g, terms in enumerate(groups):
-        for t in terms:
-            events.extend((p, g) for p in positions.get(t, ()))
-    present = len({g for _, g in events})
-    if present < 2:
-        return present, 0
-    events.sort()
-    counts: dict[int, int] = {}
-    best = 1 << 30
-    left = 0
-    covered = 0
-    for p, g in events:
-        counts[g] = counts.get(g, 0) + 1
-        if counts[g] == 1:
-            covered += 1
-        while covered == present:
-            lp, lg = events[left]
-            best = min(best, p - lp)
-            counts[lg] -= 1
-            if counts[lg] == 0:
-                covered -= 1
-            left += 1
-    return present, best
-
-
-def _pair_proximity(groups: list[set[str]], positions: dict[str, list[int]]) -> float:
-    """How close each query word is to the next one, averaged over the query's word pairs.
-
-    A pair next to each other counts 1; words :data:`PROXIMITY_SLACK` positions
-    further apart count 1/2; a pair not both present counts 0.
-    """
-    where = [sorted(p for t in g for p in positions.get(t, ())) for g in groups]
-    total = 0.0
-    for a, b in zip(where, where[1:], strict=False):
-        if not a or not b:
-            continue
-        i = j = 0
-        best = 1 << 30
-        while i < len(a) and j < len(b):
-            best = min(best, abs(a[i] - b[j]))
-            if a[i] < b[j]:
-                i += 1
-            else:
-                j += 1
-        total += 1.0 / (1.0 + max(0, best - 1) / PROXIMITY_SLACK)
-    return total / (len(groups) - 1)
-
-
-def _rerank(
-    searcher: Searcher,
-    q: wq.Query,
-    found: list[_Found],
-    *,
-    coverage: bool,
-    fast: blockeval.Evaluation | None = None,
-) -> list[_Found]:
-    """Re-rank the first :data:`RERANK_DEPTH` hits by BM25F plus word proximity.
-
-    :param coverage: rank first by how many of the query's words an article has
-        (for the most-words rescue, where not every hit has them all).
-    :param fast: the block evaluation that found *found*, whose postings hold the
-        positions needed (else they are read from the index).
-    """
-    head, tail = found[:RERANK_DEPTH], found[RERANK_DEPTH:]
-    matched: set[tuple[str, str]] = set()
-    for _, _, terms in head:
-        matched.update((f, _text(t)) for f, t in terms)
-    groups = _groups(q, matched)
-    if not groups:
-        return found
-    top = max(s for _, s, _ in head) or 1.0
-    all_terms = set().union(*groups)
-    docnums = [d for d, _, _ in head]
-    body = fast.positions("body", all_terms, docnums) if fast is not None else None
-    if body is None:
-        body = _positions(searcher, "body", all_terms, docnums)
-    # Only whether a word is in the title counts (positions are not used).
-    title = fast.present([("title", t) for t in all_terms], docnums) if fast is not None else None
-    if title is None:
-        title = _positions(searcher, "title", all_terms, docnums)
-    else:
-        title = {d: {t: [] for _, t in pairs} for d, pairs in title.items()}
-    # A rare word found counts for more than a common one (IDF), as in BM25.
-    weights = [max(searcher.idf("body", t) for t in g) for g in groups]
-    whole = sum(weights) or 1.0
-    rescored = []
-    for d, score, terms in head:
-        present, span = _min_window(groups, body[d])
-        prox = 0.0
-        if present >= 2:
-            slack = max(0, span - (present - 1))
-            window = 1.0 / (1.0 + slack / PROXIMITY_SLACK)
-            prox = (window + _pair_proximity(groups, body[d])) / 2
-        has = [any(t in body[d] or t in title[d] for t in g) for g in groups]
-        cover = sum(w for w, h in zip(weights, has, strict=True) if h) / whole
-        value = score / top + PROXIMITY_WEIGHT * prox * cover
-        if coverage:
-            value += COVERAGE_WEIGHT * cover  # articles with more of the words first
-        rescored.append((d, value, terms))
-    rescored.sort(key=lambda r: -r[1])
-    return rescored + tail
-
-
-# --- rescue -------------------------------------------------------------------------------
 
 
 def _required(q: wq.Query) -> int:

@@ -11,12 +11,10 @@ readable by their owner only (0600/0700).
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +24,11 @@ from whoosh.index import FileIndex
 from whoosh.util.filelock import FileLock
 from whoosh.writing import IndexWriter, LockError
 
+from index import internals
 from index.analysis import ANALYSIS_VERSION
 from index.errors import IndexingError, IndexLockedError
+from index.internals import merge
+from index.layout import ANALYSIS_FILE, exists
 from index.schema import IndexDoc, make_schema
 
 #: Seconds a writer waits for another process's write lock before giving up.
@@ -45,13 +46,6 @@ USE_MMAP = False
 
 def _storage(path: Path) -> PrivateStorage:
     return PrivateStorage(str(path), supports_mmap=USE_MMAP)
-
-
-#: The file in the index directory recording the analysis version it was built with.
-ANALYSIS_FILE = "ANALYSIS_VERSION"
-
-#: Whoosh's table-of-contents files: an index exists once one of these does.
-_TOC = re.compile(r"_MAIN_\d+\.toc")
 
 
 class PrivateStorage(FileStorage):
@@ -73,11 +67,11 @@ class PrivateStorage(FileStorage):
         flags |= os.O_RDWR if "+" in mode or "r" in mode else os.O_WRONLY
         flags |= os.O_EXCL if excl else 0 if "a" in mode or "r" in mode else os.O_TRUNC
         flags |= os.O_APPEND if "a" in mode else 0
-        fd = os.open(self._fpath(name), flags, 0o600)
+        fd = os.open(os.path.join(self.folder, name), flags, 0o600)
         return StructFile(os.fdopen(fd, mode), name=name, **kwargs)
 
     def lock(self, name: str) -> FileLock:
-        path = self._fpath(name)
+        path = os.path.join(self.folder, name)
         if not self.readonly:
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         return FileLock(path)
@@ -87,14 +81,6 @@ class PrivateStorage(FileStorage):
 
         name = name or f"{random_name()}.tmp"
         return PrivateStorage(os.path.join(self.folder, name)).create()
-
-
-def exists(path: Path) -> bool:
-    """Whether *path* holds a Whoosh index (at least one table of contents)."""
-    try:
-        return path.is_dir() and any(_TOC.fullmatch(name) for name in os.listdir(path))
-    except OSError:
-        return False
 
 
 def create(path: Path) -> FileIndex:
@@ -202,7 +188,7 @@ def _describe(exc: BaseException) -> str:
 #: How many documents a commit may add to the index before it stops counting as
 #: small: a segment holding more than this is never merged automatically (only by
 #: ``archive optimize``), because merging rewrites every posting: even streamed
-#: (:func:`merge_into`) it costs about half as much as indexing the documents again.
+#: (:mod:`index.internals.merge`) it costs about half as much as indexing the documents again.
 MERGE_MAX_DOCS = 25_000
 
 
@@ -232,7 +218,7 @@ def tiered_merge(new_docs: int) -> Callable[[Any, list[Any]], list[Any]]:
                 kept.append(seg)
         if len(merged) + (new_docs > 0) < 2:
             return segments  # nothing to merge with
-        merge_into(writer, merged)
+        merge.merge_into(writer, merged)
         return kept
 
     return policy
@@ -240,273 +226,27 @@ def tiered_merge(new_docs: int) -> Callable[[Any, list[Any]], list[Any]]:
 
 def _merge_all(writer: Any, segments: list[Any]) -> list[Any]:
     """The merge policy of ``archive optimize``: every segment into the new one."""
-    merge_into(writer, segments)
+    merge.merge_into(writer, segments)
     return []
-
-
-def merge_into(writer: Any, segments: list[Any]) -> None:
-    """Merge *segments* into the segment *writer* is writing (part of a merge policy).
-
-    Whoosh's own ``add_reader`` pickles every posting of every merged segment
-    into its external sort pool, then sorts and unpickles them again, one at a
-    time in Python: merging cost about as much as indexing the documents anew
-    (4.5 ms a document). A segment's postings are already sorted, so here each
-    merged segment's posting lists are decoded whole (:mod:`index.postings`) and
-    streamed, merged in order with the pool's postings of the new documents,
-    straight into the segment being written. Per-document data (stored fields,
-    lengths, columns) is copied as Whoosh copies it. Writers other than a plain
-    ``SegmentWriter`` (worker processes) use Whoosh's ``add_reader``.
-    """
-    from whoosh.reading import SegmentReader
-    from whoosh.writing import SegmentWriter
-
-    if not segments:
-        return  # nothing to merge (an empty index): no empty segment either, as Whoosh
-    readers: list[Any] = []
-    try:
-        for seg in segments:
-            readers.append(SegmentReader(writer.storage, writer.schema, seg))
-        if type(writer) is not SegmentWriter or not all(_streamable(r) for r in readers):
-            # Whoosh's way: add_reader copies everything into the writer's pool.
-            for reader in readers:
-                writer.add_reader(reader)
-            _close_all(readers)
-            return
-        streams = []
-        for reader in readers:
-            names = {n for n in reader.indexed_field_names() if n in writer.schema}
-            basedoc = writer.docnum
-            docmap = writer.write_per_doc(set(writer.schema.names()) | names, reader)
-            streams.append(_segment_postings(reader, sorted(names), basedoc, docmap))
-        writer._added = True
-    except BaseException:
-        _close_all(readers)
-        raise
-    _flush_with(writer, streams, readers)
-
-
-def _close_all(readers: list[Any]) -> None:
-    for reader in readers:
-        if not reader.is_closed:
-            reader.close()
-
-
-def _streamable(reader: Any) -> bool:
-    """Whether *reader*'s segment is in the format :mod:`index.postings` decodes."""
-    from whoosh.codec.whoosh3 import W3TermsReader
-
-    return isinstance(getattr(reader, "_terms", None), W3TermsReader)
-
-
-def _segment_postings(
-    reader: Any, fieldnames: list[str], basedoc: int, docmap: dict[int, int] | None
-) -> Iterator[tuple[Any, ...]]:
-    """Every posting of *reader*'s segment, renumbered into the new segment.
-
-    As Whoosh's ``iter_postings`` and ``_process_posts`` give them, but sorted by
-    field name (as the segment writer takes them) and decoded a list at a time;
-    deleted documents left out (*docmap* holds the others, when there are any).
-    """
-    from index import postings
-
-    terms = reader._terms
-    postfile = terms._postfile
-    schema = reader.schema
-    for fieldname in fieldnames:
-        fixed = schema[fieldname].format.fixed_value_size()
-        for (name, btext), info in terms.items_from(fieldname, b""):
-            if name != fieldname:
-                break
-            if info.is_inlined():  # Whoosh 2.7.4 never writes these; decode as Whoosh does
-                ids, weights, values = (list(x) for x in info.inlined_postings())
-            else:
-                offset, length = info.extent()
-                ids, weights, values = postings.decode(postfile, offset, length, fixed)
-            if docmap is None:
-                for docnum, weight, value in zip(ids, weights, values, strict=True):
-                    yield (fieldname, btext, basedoc + docnum, weight, value)
-            else:
-                for docnum, weight, value in zip(ids, weights, values, strict=True):
-                    if docnum in docmap:
-                        yield (fieldname, btext, docmap[docnum], weight, value)
-
-
-class _MemoryLengths:
-    """The new segment's field lengths, read once per field instead of once per posting.
-
-    Whoosh's ``add_postings`` asks the length of the field for every posting it
-    writes (a seek and a one-byte read each: a third of a merge's time).
-    Answers exactly as Whoosh's ``doc_field_length``.
-    """
-
-    def __init__(self, perdoc: Any) -> None:
-        self._perdoc = perdoc
-        self._raw: dict[str, bytes | None] = {}
-
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
-        from index.postings import BYTE_TO_LENGTH, length_bytes
-
-        if fieldname not in self._raw:
-            self._raw[fieldname] = length_bytes(self._perdoc, fieldname)
-        raw = self._raw[fieldname]
-        if raw is None or docnum >= len(raw):
-            return self._perdoc.doc_field_length(docnum, fieldname, default)
-        return BYTE_TO_LENGTH[raw[docnum]]
-
-    def close(self) -> None:
-        self._perdoc.close()
-
-
-def _flush_with(writer: Any, streams: list[Iterator[tuple[Any, ...]]], readers: list[Any]) -> None:
-    """Make *writer* write the merged *streams* beside its own postings when it commits."""
-    import heapq
-
-    def flush() -> None:
-        # As SegmentWriter._flush_segment, with the merged segments' postings added in order.
-        try:
-            writer.perdocwriter.close()
-            pdr = writer.per_document_reader() if writer.codec.length_stats else None
-            if pdr is not None:
-                pdr = _MemoryLengths(pdr)
-            # (field, term, docnum) never repeats across the streams: plain tuple order.
-            items = heapq.merge(writer.pool.iter_postings(), *streams)
-            writer.fieldwriter.add_postings(writer.schema, pdr, items)
-            writer.fieldwriter.close()
-            if pdr:
-                pdr.close()
-        finally:
-            _close_all(readers)
-
-    writer._flush_segment = flush
-    writer._archive_merged_readers = readers  # closed by discard() if it never flushes
 
 
 def _no_merge(writer: Any, segments: list[Any]) -> list[Any]:
     return segments
 
 
-#: Seconds the parent waits for a worker process's result after it has exited.
-RESULT_TIMEOUT = 30.0
-
-
 def parallel_supported() -> bool:
-    """Whether worker processes can index here.
+    """Whether worker processes can index here (:mod:`index.internals.workers`).
 
     Whoosh's ``MpWriter`` starts its workers with the default start method, and
     they (and our worker class) are only usable with ``fork``: the default on
     Linux up to Python 3.13; macOS, Windows and Python 3.14 default to another.
+    Never with the gate of :mod:`index.internals` closed.
     """
     import multiprocessing
 
+    if not internals.enabled():
+        return False
     return multiprocessing.get_start_method() == "fork" and (os.cpu_count() or 1) > 1
-
-
-class _Results:
-    """Whoosh's result queue, but a worker that died without a result is an error.
-
-    ``MpWriter._commit`` waits one second for each worker's result and silently
-    goes on without it (``queue.Empty``): that worker's documents would be lost
-    from a commit that reports success.
-    """
-
-    def __init__(self, queue: Any, tasks: list[Any]) -> None:
-        self._queue = queue
-        self._tasks = tasks
-
-    def put(self, *args: Any, **kwargs: Any) -> Any:
-        return self._queue.put(*args, **kwargs)
-
-    def get(self, *args: Any, **kwargs: Any) -> Any:
-        import queue
-
-        try:
-            return self._queue.get(timeout=RESULT_TIMEOUT)
-        except queue.Empty:
-            codes = ", ".join(str(task.exitcode) for task in self._tasks)
-            raise IndexingError(
-                f"an indexing worker process ended without its results (exit codes {codes})"
-            ) from None
-
-
-def _die_with(parent: int) -> None:
-    """In a worker process: end when *parent* ends, however it ends.
-
-    A worker inherits the parent's locks (the archive's ``write.lock`` and
-    Whoosh's ``MAIN_WRITELOCK`` are ``flock`` locks, shared across ``fork``) and
-    waits on the job queue for ever: a worker outliving a killed parent would
-    keep the archive locked. Linux's ``PR_SET_PDEATHSIG`` ends it with the parent.
-    """
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        pr_set_pdeathsig = 1
-        with suppress(OSError, AttributeError):
-            ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before that took effect
-        os._exit(1)
-
-
-def _parallel_writer(ix: FileIndex, procs: int, **kwargs: Any) -> IndexWriter:
-    """Whoosh's ``MpWriter`` (one segment per worker), with three of its defects fixed."""
-    import signal
-
-    from whoosh.multiproc import MpWriter, SubWriterTask
-
-    parent = os.getpid()
-
-    class Task(SubWriterTask):  # type: ignore[misc]
-        def run(self) -> None:
-            # Ctrl-C reaches the whole process group: the parent decides (it
-            # commits what is stored, or cancels, which ends the workers). SIGINT
-            # is blocked from the fork (see _new_task), so none is lost or fatal
-            # before this: one pending is discarded once it is ignored.
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-            _die_with(parent)
-            super().run()
-
-    class StrictMpWriter(MpWriter):  # type: ignore[misc]
-        def __init__(self) -> None:
-            super().__init__(ix, procs=procs, multisegment=True, **kwargs)
-            self.resultqueue = _Results(self.resultqueue, self.tasks)
-
-        def _new_task(self) -> Any:
-            task = Task(
-                self.storage,
-                self.indexname,
-                self.jobqueue,
-                self.resultqueue,
-                self.subargs,
-                self.multisegment,
-            )
-            # The worker inherits the blocked SIGINT; a Ctrl-C meanwhile is raised here
-            # on unblocking. (pthread_sigmask itself raises a pending one after changing
-            # the mask, hence the query first and the change inside the try.)
-            was_blocked = signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, ())
-            try:
-                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-                task.start()
-                self.tasks.append(task)  # once started (cancel() joins every task)
-            finally:
-                if not was_blocked:
-                    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-            return task
-
-        def cancel(self) -> None:
-            # MpWriter.cancel only sets a flag on its own copies of the worker
-            # objects: the workers stay blocked on the job queue, and Python
-            # waits for them at exit. End them.
-            for task in self.tasks:
-                if task.is_alive():
-                    task.terminate()
-            for task in self.tasks:
-                task.join(5)
-            SegmentWriter.cancel(self)
-
-    from whoosh.writing import SegmentWriter
-
-    return StrictMpWriter()
 
 
 def start_writer(ix: FileIndex, *, timeout: float = LOCK_TIMEOUT, procs: int = 1) -> IndexWriter:
@@ -522,7 +262,9 @@ def start_writer(ix: FileIndex, *, timeout: float = LOCK_TIMEOUT, procs: int = 1
         writer: IndexWriter
         if procs > 1:
             # Each worker has a pool of its own: together they keep to the one limit.
-            writer = _parallel_writer(
+            from index.internals.workers import parallel_writer
+
+            writer = parallel_writer(
                 ix, procs, timeout=timeout, delay=0.05, limitmb=WRITER_LIMIT_MB // procs
             )
         else:
@@ -547,6 +289,7 @@ def finish(
     :param optimize: merge every segment into one.
     :raises IndexingError: the commit failed (the writer is cancelled).
     """
+    policy: Callable[[Any, list[Any]], list[Any]]
     if optimize:
         policy = _merge_all
     elif merge:
@@ -566,7 +309,7 @@ def discard(writer: IndexWriter) -> None:
         writer.cancel()
     except Exception:  # the error that led here is the one worth reporting
         pass
-    _close_all(getattr(writer, "_archive_merged_readers", []))
+    merge.release(writer)
 
 
 @contextmanager
@@ -630,7 +373,9 @@ def indexed_versions(ix: FileIndex) -> dict[int, str]:
 
 def segment_names(ix: FileIndex) -> set[str]:
     """The names of the index's current segments (a rebuild replaces them all)."""
-    return {seg.segment_id() for seg in ix._segments()}
+    with ix.reader() as reader:
+        segments = [getattr(leaf, "segment", lambda: None)() for leaf, _ in reader.leaf_readers()]
+    return {seg.segment_id() for seg in segments if seg is not None}  # none: an empty index
 
 
 def rebuild(

@@ -27,9 +27,9 @@ def archive_cmd(*args: str | Path, batch_size: int | None = None) -> list[str]:
     if batch_size is None:
         return [sys.executable, "-m", "cli", *map(str, args)]
     boot = (
-        "import archive.core as c\n"
+        "import archive.intake as c\n"
         f"c.BATCH_SIZE = {batch_size}\n"
-        "d = c.Archive.ingest.__kwdefaults__\n"
+        "d = c.Intake.ingest.__kwdefaults__\n"
         f"if d and 'batch_size' in d: d['batch_size'] = {batch_size}\n"
         "import cli\n"
         "cli.main()\n"

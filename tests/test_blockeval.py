@@ -1,4 +1,4 @@
-"""Block evaluation (index/blockeval.py) gives Whoosh's results exactly, and counts right.
+"""Block evaluation (index/internals/blockeval.py) gives Whoosh's results exactly, and counts right.
 
 The index holds 900 BBC News articles (tests/data) in three segments with some
 articles deleted, and the same optimised to one segment. For each query shape
@@ -16,9 +16,10 @@ import pytest
 from whoosh import query as wq
 
 from archive.ingest import read_path
-from index import blockeval
+from index import ranking
 from index import search as isearch
 from index import writer as iw
+from index.internals import blockeval
 from index.query import parse
 from index.schema import IndexDoc
 
@@ -186,9 +187,11 @@ def test_positions_and_presence_equal_the_indexs(ix, text: str) -> None:
         ev = blockeval.evaluate(s, q, 100, isearch._TEXT_FIELDS)
         docnums = [d for d, _ in ev.top]
         terms = {t for f, t in ev.queried if f == "body"}
-        assert ev.positions("body", terms, docnums) == isearch._positions(s, "body", terms, docnums)
+        assert ev.positions("body", terms, docnums) == ranking.read_positions(
+            s, "body", terms, docnums
+        )
         pairs = sorted(ev.queried)
-        assert ev.present(pairs, docnums) == isearch._present(s, pairs, docnums)
+        assert ev.present(pairs, docnums) == ranking.present(s, pairs, docnums)
         # A term the query did not read: the caller must read the index itself.
         assert ev.positions("body", {"zebra"}, docnums) is None
         assert ev.present([("body", "zebra")], docnums) is None

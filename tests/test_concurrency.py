@@ -30,11 +30,11 @@ WRITERS = 4
 SEARCH_LOOP = """
 import sys, time
 from pathlib import Path
-from archive.searching import search
+from archive.reading import Reader
 home, stop = Path(sys.argv[1]), Path(sys.argv[2])
 runs = 0
 while not stop.exists():
-    search(home, "archives", limit=5)
+    Reader(home).search("archives", limit=5)
     runs += 1
 print(runs)
 """

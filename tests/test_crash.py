@@ -25,7 +25,7 @@ from _safety import (
     write_articles,
 )
 
-from archive.searching import search
+from archive.reading import Reader
 from cli import cli
 
 ARTICLES = 240
@@ -56,7 +56,7 @@ def assert_consistent_after_open(home: Path, runner) -> int:
     assert outbox_ids(home) == set()
     in_db = db_versions(home)
     assert index_versions(home) == in_db
-    found = search(home, "archives", limit=ARTICLES + 10, passages=0)
+    found = Reader(home).search("archives", limit=ARTICLES + 10, passages=0)
     assert found.total == len(in_db)
     assert {h.id for h in found.hits} == set(in_db)
     duplicates = db_query(home, "SELECT origin FROM articles GROUP BY origin HAVING count(*) > 1")

@@ -1,4 +1,4 @@
-"""The two Whoosh imports deferred at start-up (index/_deferred.py) still work when used."""
+"""The two Whoosh imports deferred at start-up (index/internals/deferred.py) work when used."""
 
 from __future__ import annotations
 

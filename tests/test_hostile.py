@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 
 from archive import Archive
 from archive.errors import ArchiveError
-from archive.searching import search
+from archive.reading import Reader
 from cli import cli
 
 OPERATORS = [
@@ -110,7 +110,7 @@ HOSTILE = settings(
 @given(query=queries)
 def test_search_api_never_fails_unexpectedly(sample_home: Path, query: str) -> None:
     try:
-        results = search(sample_home, query, limit=5)
+        results = Reader(sample_home).search(query, limit=5)
     except ArchiveError as exc:
         message = str(exc)
         assert message and "Traceback" not in message
@@ -158,7 +158,7 @@ def test_an_overlong_query_is_refused_clearly(sample_home: Path, runner) -> None
 
 
 def test_searching_the_sample_still_works_after_the_storm(sample_home: Path) -> None:
-    assert [h.id for h in search(sample_home, "deploy").hits] == [1]
+    assert [h.id for h in Reader(sample_home).search("deploy").hits] == [1]
 
 
 @pytest.mark.slow

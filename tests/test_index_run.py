@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pytest
 
-import archive.core as core
+import archive.consistency as core
 from archive import Archive
 from archive.errors import IndexUnavailable
 from archive.ingest import read_path
 from index import writer as iw
+from index.internals import workers
 
 
 def bbc_files(bbc_corpus: Path, n: int, section: str = "business") -> list[Path]:
@@ -196,7 +197,7 @@ def test_ctrl_c_as_a_worker_starts_does_not_kill_it(
 
     slow = Slow()
     util.register_after_fork(slow, lambda _: time.sleep(1.0))  # runs in the child, first
-    monkeypatch.setattr(iw, "RESULT_TIMEOUT", 5.0)
+    monkeypatch.setattr(workers, "RESULT_TIMEOUT", 5.0)
     ix = iw.open_index(sample_home / "index")
     try:
         writer = iw.start_writer(ix, procs=2)
@@ -372,7 +373,7 @@ def test_reading_the_schema_survives_a_commit_replacing_the_table_of_contents(
 INTERRUPTED_RUN = """
 import sys, time
 from pathlib import Path
-import archive.core as core
+import archive.consistency as core
 from archive import Archive
 from archive.ingest import read_path
 core.PARALLEL_FROM = 20

@@ -13,8 +13,8 @@ import pytest
 
 import archive.ingest as ingest_pkg
 from archive import Archive, ArticleDraft
-from archive.core import BATCH_SIZE
 from archive.ingest import jsonl, markdown, text
+from archive.intake import BATCH_SIZE
 
 
 @pytest.fixture

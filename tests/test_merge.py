@@ -1,4 +1,4 @@
-"""Merging segments by streaming their postings (index/writer.py ``merge_into``).
+"""Merging segments by streaming their postings (``index.internals.merge.merge_into``).
 
 The merged index must hold exactly what Whoosh's own merge (``add_reader``)
 writes: the same documents, stored fields, field lengths, sortable columns,
@@ -21,6 +21,7 @@ from whoosh.reading import SegmentReader
 from archive.ingest import read_path
 from index import search as isearch
 from index import writer as iw
+from index.internals import merge
 from index.schema import IndexDoc
 
 
@@ -153,7 +154,7 @@ def test_a_small_commit_streams_merged_segments_beside_its_new_documents(
     for name in ("ours", "whoosh"):
         path = _copy(segmented, tmp_path, name)
         if name == "whoosh":  # the same policy, merging with Whoosh's add_reader
-            monkeypatch.setattr(iw, "merge_into", _whooshs_merge)
+            monkeypatch.setattr(merge, "merge_into", _whooshs_merge)
         ix = iw.open_index(path)
         w = ix.writer()
         iw.apply(w, new, [25])

@@ -14,7 +14,7 @@ from _safety import archive_cmd, file_states, subprocess_env, write_articles
 
 from archive import Archive
 from archive.errors import QueryError
-from archive.searching import search
+from archive.reading import Reader
 from cli import cli
 
 
@@ -75,7 +75,7 @@ def test_searching_never_writes(sample_home: Path, runner) -> None:
     before = file_states(sample_home)
     for query in ("deploy", "nato OR ukraine", '"European troops"', "zzzz", "((", "tag:nato"):
         try:
-            search(sample_home, query)
+            Reader(sample_home).search(query)
         except QueryError:
             pass
         for fmt in ("text", "json"):

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from archive import Archive, ArticleDraft, QueryError
-from archive.searching import date_bound, search
-from index.query import MAX_FUZZY_CHARS
+from archive.dates import date_bound
+from archive.reading import Reader
+from index.internals.fuzzy import MAX_FUZZY_CHARS
 
 FILLER = "Officials met again on Tuesday to talk about the weather and the harvest."
 
@@ -55,23 +56,23 @@ def home(archive_home: Path) -> Path:
 
 def test_close_words_rank_first(home: Path) -> None:
     # Both have "ferry" and "crane"; in 2 they are next to each other.
-    r = search(home, "ferry crane")
+    r = Reader(home).search("ferry crane")
     assert [h.id for h in r.hits][:2] == [2, 1]
 
 
 def test_title_weighs_more_than_body(home: Path) -> None:
-    r = search(home, "crane")
+    r = Reader(home).search("crane")
     assert r.hits[0].id in (2, 4)  # "crane" in the title
 
 
 def test_sort_newest_and_oldest(home: Path) -> None:
-    assert [h.id for h in search(home, "crane", sort="newest").hits] == [4, 2, 1]
-    assert [h.id for h in search(home, "crane", sort="oldest").hits] == [1, 2, 4]
+    assert [h.id for h in Reader(home).search("crane", sort="newest").hits] == [4, 2, 1]
+    assert [h.id for h in Reader(home).search("crane", sort="oldest").hits] == [1, 2, 4]
 
 
 def test_total_always_reported_and_paging(home: Path) -> None:
-    page1 = search(home, "crane", sort="oldest", limit=2)
-    page2 = search(home, "crane", sort="oldest", limit=2, offset=2)
+    page1 = Reader(home).search("crane", sort="oldest", limit=2)
+    page2 = Reader(home).search("crane", sort="oldest", limit=2, offset=2)
     assert page1.total == page2.total == 3
     assert [h.id for h in page1.hits] == [1, 2]
     assert [h.id for h in page2.hits] == [4]
@@ -79,22 +80,24 @@ def test_total_always_reported_and_paging(home: Path) -> None:
 
 
 def test_facets(home: Path) -> None:
-    r = search(home, "crane", facets=("source", "author", "tag", "year", "month"))
+    r = Reader(home).search("crane", facets=("source", "author", "tag", "year", "month"))
     assert r.facets["source"] == [("Evening Star", 2), ("Daily Post", 1)]
     assert r.facets["author"] == [("Ann Lee", 1), ("Bo Chan", 1)]
     assert r.facets["tag"] == [("port", 2), ("transport", 1)]
     assert r.facets["year"] == [("2025", 3)]
     assert r.facets["month"] == [("2025-03", 2), ("2025-01", 1)]
     with pytest.raises(QueryError):
-        search(home, "crane", facets=("colour",))
+        Reader(home).search("crane", facets=("colour",))
 
 
 def test_since_until(home: Path) -> None:
-    assert {h.id for h in search(home, "crane", since="2025-03").hits} == {2, 4}
-    assert {h.id for h in search(home, "crane", until="2025-03-02").hits} == {1, 2}
-    assert {h.id for h in search(home, "crane", since="2025-01", until="2025-01").hits} == {1}
+    assert {h.id for h in Reader(home).search("crane", since="2025-03").hits} == {2, 4}
+    assert {h.id for h in Reader(home).search("crane", until="2025-03-02").hits} == {1, 2}
+    assert {h.id for h in Reader(home).search("crane", since="2025-01", until="2025-01").hits} == {
+        1
+    }
     with pytest.raises(QueryError, match="cannot read"):
-        search(home, "crane", since="someday maybe")
+        Reader(home).search("crane", since="someday maybe")
 
 
 def test_date_bounds() -> None:
@@ -109,13 +112,13 @@ def test_date_bounds() -> None:
 
 
 def test_most_words_rescue(home: Path) -> None:
-    r = search(home, "ferry crane zeppelin")
+    r = Reader(home).search("ferry crane zeppelin")
     assert r.total >= 2 and {h.id for h in r.hits[:2]} == {1, 2}
     assert r.notices == ("no article has every word; showing those that match the most of them",)
 
 
 def test_suggestion_and_fuzzy_retry(home: Path) -> None:
-    r = search(home, "harbuor")
+    r = Reader(home).search("harbuor")
     assert r.suggestion == "harbour"
     assert "did you mean: harbour" in r.notices
     assert any("fuzzy matches" in n for n in r.notices)
@@ -125,37 +128,37 @@ def test_suggestion_and_fuzzy_retry(home: Path) -> None:
 
 
 def test_fuzzy_option(home: Path) -> None:
-    r = search(home, "fery", fuzzy=True)
+    r = Reader(home).search("fery", fuzzy=True)
     assert {h.id for h in r.hits} == {1, 2}
     assert "fuzzy matching" in r.notices[0]
 
 
 def test_title_only_match_shows_the_lede(home: Path) -> None:
-    (hit,) = search(home, "title:city").hits
+    (hit,) = Reader(home).search("title:city").hits
     assert hit.passages[0].start == 0 and hit.passages[0].highlights == []
 
 
 def test_wildcard_highlights_the_expansion(home: Path) -> None:
-    (hit,) = search(home, "harb*").hits
+    (hit,) = Reader(home).search("harb*").hits
     p = hit.passages[0]
     assert [p.text[s:e] for s, e in p.highlights] == ["harbour"]
 
 
 def test_offsets_against_body(home: Path) -> None:
     with Archive.open(home) as archive:
-        for hit in search(home, "ferry OR crane OR weather").hits:
+        for hit in Reader(home).search("ferry OR crane OR weather").hits:
             body = archive.get(hit.id).body
             for p in hit.passages:
                 assert body[p.start : p.end] == p.text
 
 
 def test_two_word_query_keeps_every_word_required(home: Path) -> None:
-    r = search(home, "ferry crane")
+    r = Reader(home).search("ferry crane")
     assert r.total == 2 and r.notices == ()
 
 
 def test_few_full_matches_are_followed_by_most_words(home: Path) -> None:
-    r = search(home, "ferry crane broke")
+    r = Reader(home).search("ferry crane broke")
     assert [h.id for h in r.hits][:2] == [2, 1]  # every word, the close ones first
     assert 4 in [h.id for h in r.hits]  # "crane" only, after them
     assert r.total == 3
@@ -186,7 +189,7 @@ def test_an_index_from_before_the_new_fields_is_rebuilt_saying_so(archive_home: 
     )
     FileStorage(str(index_dir)).create_index(old).close()
     # Searching notices the old index and rebuilds it from the database, saying so.
-    result = search(archive_home, "article")
+    result = Reader(archive_home).search("article")
     assert result.total == 1
     assert result.notices[0].startswith("the search index was built by an older version")
     assert "rebuilt it from the database (1 article)" in result.notices[0]
@@ -195,12 +198,12 @@ def test_an_index_from_before_the_new_fields_is_rebuilt_saying_so(archive_home: 
     with Archive.open(archive_home) as archive:
         assert "rebuilt it from the database" in archive.notices[0]
         archive.ingest([draft(2, "Newer", "A newer article.")])
-    assert search(archive_home, "article").total == 2
-    assert search(archive_home, "article").notices == ()
+    assert Reader(archive_home).search("article").total == 2
+    assert Reader(archive_home).search("article").notices == ()
 
 
 def test_suggestion_when_most_words_rescue_found_something(home: Path) -> None:
-    r = search(home, "harbuor crane")
+    r = Reader(home).search("harbuor crane")
     assert {h.id for h in r.hits} >= {1}
     assert r.notices[0].startswith("no article has every word")
     assert r.suggestion == "harbour crane"
@@ -227,7 +230,7 @@ def test_a_fuzzy_word_is_expanded_once_per_segment_and_field(
 ) -> None:
     with Archive.open(home) as archive:  # a second segment
         archive.ingest([draft(6, "Ferry timetable", "The ferry runs hourly again.")])
-    r = search(home, "fery", fuzzy=True)
+    r = Reader(home).search("fery", fuzzy=True)
     assert {h.id for h in r.hits} == {1, 2, 6}
     searched = [c for c in counted_expansions if c[1] in ("title", "body")]
     assert {(field, text) for _, field, text in searched} == {
@@ -245,7 +248,7 @@ TOKEN = "Rindfleischetikettierungsueberwachungsaufgabenuebertragungsgesetze"  # 
 def test_long_words_are_still_corrected(home: Path) -> None:
     with Archive.open(home) as archive:
         archive.ingest([draft(6, "Lung disease", f"Doctors named it {LONG} in 1935.")])
-    r = search(home, LONG.replace("volcano", "volcamo"))
+    r = Reader(home).search(LONG.replace("volcano", "volcamo"))
     assert [h.id for h in r.hits] == [6]
     assert r.suggestion == LONG
 
@@ -256,9 +259,9 @@ def test_an_overlong_word_is_matched_as_typed_never_fuzzily(
     assert len(TOKEN) > MAX_FUZZY_CHARS
     with Archive.open(home) as archive:
         archive.ingest([draft(6, "A law", f"The {TOKEN} was repealed.")])
-    assert [h.id for h in search(home, f"{TOKEN}~2").hits] == [6]
-    assert [h.id for h in search(home, TOKEN, fuzzy=True).hits] == [6]
-    r = search(home, TOKEN.replace("gesetze", "gesetzt"))  # one edit, but not a misspelling
+    assert [h.id for h in Reader(home).search(f"{TOKEN}~2").hits] == [6]
+    assert [h.id for h in Reader(home).search(TOKEN, fuzzy=True).hits] == [6]
+    r = Reader(home).search(TOKEN.replace("gesetze", "gesetzt"))  # one edit, but not a misspelling
     assert r.total == 0 and r.suggestion is None
     assert counted_expansions == []
 
@@ -266,7 +269,7 @@ def test_an_overlong_word_is_matched_as_typed_never_fuzzily(
 def test_a_fuzzy_copy_with_other_text_expands_its_own_text(home: Path) -> None:
     from whoosh import index as whoosh_index
 
-    from index.query import FuzzyTerm
+    from index.internals.fuzzy import FuzzyTerm
 
     ix = whoosh_index.open_dir(str(home / "index"))
     with ix.reader() as reader:
@@ -280,8 +283,8 @@ def test_a_fuzzy_copy_with_other_text_expands_its_own_text(home: Path) -> None:
 
 
 def test_an_overlong_fuzzy_word_highlights_only_itself() -> None:
-    from index.query import FuzzyTerm
-    from index.search import _multi_matches
+    from index.internals.fuzzy import FuzzyTerm
+    from index.ranking import multi_matches as _multi_matches
 
     word = "x" * 3000
     assert _multi_matches(FuzzyTerm("body", word, maxdist=1), word)

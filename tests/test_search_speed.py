@@ -20,6 +20,7 @@ from whoosh.scoring import BM25F
 
 from index import search as isearch
 from index import writer as iw
+from index.internals.lengths import field_lengths
 from index.query import parse
 from index.schema import IndexDoc
 
@@ -87,7 +88,7 @@ def test_fast_bm25f_reads_lengths_from_memory(ix) -> None:
     with ix.searcher(weighting=isearch.FastBM25F()) as s:
         for sub, _ in s.leaf_searchers():
             for field in ("title", "body"):
-                lengths = isearch._field_lengths(sub, field)
+                lengths = field_lengths(sub, field)
                 assert lengths is not None
                 docs = range(sub.doc_count_all())
                 assert [lengths(d) for d in docs] == [

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from archive import Archive, ArticleDraft, ArticleNotFound
-from archive.searching import similar
+from archive.reading import Reader
 from cli import cli
 
 
@@ -35,7 +35,7 @@ def home(sample_home: Path) -> Path:
 
 
 def test_similar_lists_the_related_article_with_shared_words(home: Path) -> None:
-    result = similar(home, 1)
+    result = Reader(home).similar(1)
     assert [h.id for h in result.hits] == [2]
     shared = result.hits[0].shared
     assert {"nato", "troops", "ukraine"} <= set(shared)
@@ -44,7 +44,7 @@ def test_similar_lists_the_related_article_with_shared_words(home: Path) -> None
 
 def test_similar_unknown_id(home: Path) -> None:
     with pytest.raises(ArticleNotFound):
-        similar(home, 99)
+        Reader(home).similar(99)
 
 
 def test_similar_cli(runner: CliRunner, home: Path) -> None:

@@ -82,7 +82,8 @@ class _CompatLoader:
         return getattr(self.real, name)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
-        return self.real.create_module(spec)
+        module: types.ModuleType | None = self.real.create_module(spec)
+        return module
 
     def exec_module(self, module: types.ModuleType) -> None:
         if "urllib.request" in sys.modules:  # already paid for: nothing to save
@@ -117,8 +118,9 @@ class _Finder:
         if real is None or real.loader is None:
             return None
         if fullname == _MORPH:
-            return importlib.machinery.ModuleSpec(fullname, _MorphLoader(real))
-        real.loader = _CompatLoader(real.loader)
+            # Duck-typed loaders: importlib.abc's base classes would import importlib.resources.
+            return importlib.machinery.ModuleSpec(fullname, _MorphLoader(real))  # type: ignore[arg-type]
+        real.loader = _CompatLoader(real.loader)  # type: ignore[assignment]
         return real
 
 

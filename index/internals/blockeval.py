@@ -36,7 +36,8 @@ from whoosh import query as wq
 from whoosh.scoring import BM25FScorer, bm25
 from whoosh.searching import Searcher
 
-from index import postings as posting_lists
+from index import internals
+from index.internals import postings as posting_lists
 
 __all__ = ["Evaluation", "evaluate"]
 
@@ -73,7 +74,7 @@ def _shape(q: wq.Query, fields: frozenset[str]) -> _Node | None:
         ]
         if not kids or any(k is None or k[0] == "not" and k[1] is None for k in kids):
             return None
-        if all(k[0] == "not" for k in kids):
+        if all(k is not None and k[0] == "not" for k in kids):
             return None
         return ("and", kids)
     return None
@@ -187,9 +188,12 @@ def evaluate(
     :param fields: the fields whose plain terms may be evaluated here.
     :param within: a date (numeric) range the matches must also be in: the
         results of ``And([q, within])``, whose range adds a constant to scores.
-    :returns: None when *q* is not a query this module evaluates, or the index
-        is not in Whoosh 2.7's format; then use Whoosh's own search.
+    :returns: None when *q* is not a query this module evaluates, the index
+        is not in Whoosh 2.7's format (counted in :data:`index.internals.fallbacks`),
+        or the gate of :mod:`index.internals` is closed; then use Whoosh's own search.
     """
+    if not internals.enabled():
+        return None
     fields = frozenset(fields)
     shape = _shape(q, fields)
     if shape is None:
@@ -209,9 +213,11 @@ def evaluate(
         if within is not None:
             allowed = _range_docs(sub, within)
             if allowed is None:
+                internals.fell_back("block evaluation")
                 return None
         done = _segment(sub, shape, weighting, allowed)
         if done is None:
+            internals.fell_back("block evaluation")
             return None  # not the Whoosh 2.7 codec or scorer
         matched, postings, scores = done
         if within is not None:
@@ -251,7 +257,7 @@ def _segment(
         for fieldname, text in _terms(node):
             if (fieldname, text) not in postings:
                 got = _read(sub, reader, weighting, fieldname, text, sub.schema, within)
-                if got is False:
+                if got is False or got is True:
                     return False
                 postings[(fieldname, text)] = got
         return True
@@ -438,13 +444,13 @@ class _Sizes:
                 except ValueError:  # as Whoosh's Term.estimate_size
                     self._terms[key] = 0
                 else:
-                    self._terms[key] = self.reader.doc_frequency(key[0], btext)
+                    self._terms[key] = int(self.reader.doc_frequency(key[0], btext))
             return self._terms[key]
         if kind == "not":
-            return self.doc_count
+            return int(self.doc_count)
         sizes = [self(k) for k in node[1]]
         if kind == "or":
-            return min(sum(sizes), self.doc_count)
+            return min(sum(sizes), int(self.doc_count))
         return min(sizes)
 
 
@@ -500,7 +506,8 @@ def _node_scores(
         if isinstance(scores, float):
             return {d: scores for d in matched if d in own}
         return {d: v for d, v in scores.items() if d in own}
-    return scores
+    result: _Scores = scores
+    return result
 
 
 def _add(a: _Scores, b: _Scores) -> _Scores:
@@ -508,6 +515,7 @@ def _add(a: _Scores, b: _Scores) -> _Scores:
     if isinstance(a, float) and isinstance(b, float):
         return a + b
     if isinstance(a, float):
+        assert not isinstance(b, float)
         return {d: a + v for d, v in b.items()}
     if isinstance(b, float):
         return {d: v + b for d, v in a.items()}

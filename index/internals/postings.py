@@ -49,7 +49,8 @@ def length_bytes(perdoc: Any, fieldname: str) -> bytes | None:
         column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
         if column is None or column._typecode != "B" or column._reverse:
             return None
-        return column._dbfile.get(column._basepos, column._count)
+        raw: bytes = column._dbfile.get(column._basepos, column._count)
+        return raw
     except (AttributeError, ImportError):
         return None
 

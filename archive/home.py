@@ -1,0 +1,47 @@
+"""The archive home: one directory holding the database, the index and the write lock.
+
+Every path inside a home is named here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The SQLite database, the source of truth.
+DB_NAME = "archive.sqlite3"
+#: The Whoosh index directory, derived from the database.
+INDEX_DIR = "index"
+#: The file whose ``flock`` is the archive's write lock (:mod:`archive.locking`).
+LOCK_NAME = "write.lock"
+
+
+@dataclass(frozen=True, slots=True)
+class Home:
+    """The paths of the archive whose home directory is :attr:`path`."""
+
+    path: Path
+
+    @property
+    def db(self) -> Path:
+        return self.path / DB_NAME
+
+    @property
+    def index(self) -> Path:
+        return self.path / INDEX_DIR
+
+    @property
+    def lock(self) -> Path:
+        return self.path / LOCK_NAME
+
+    def database_files(self) -> list[Path]:
+        """The database and its write-ahead log and shared-memory files, where present."""
+        return [p for p in self.path.glob(DB_NAME + "*") if p.is_file()]
+
+
+def default_home() -> Path:
+    """``$ARCHIVE_HOME``, else the platform's user data directory for the archive."""
+    from platformdirs import user_data_dir
+
+    return Path(os.environ.get("ARCHIVE_HOME") or user_data_dir("article-archive", False))

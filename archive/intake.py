@@ -1,0 +1,273 @@
+"""Ingest runs: drafts in, articles stored and indexed in batches, an outcome for each.
+
+:class:`Intake` is the ingest half of :class:`archive.facade.Archive`: it reads
+files, directories and standard input through :mod:`archive.ingest`, skips
+files unchanged since they were ingested, decides each article's fate with
+:mod:`archive.decisions`, and stores each batch through the consistency
+protocol of :mod:`archive.consistency` (one index writer for the whole run).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from archive.decisions import (
+    Prepared,
+    SourceFileSeen,
+    decide,
+    prepare,
+    remember_files,
+)
+from archive.errors import InputError
+from archive.ingest.draft import ArticleDraft, Overrides
+from archive.records import IngestOutcome, IngestReport
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from archive.consistency import IndexKeeper, IndexRun
+
+#: Articles written per database transaction.
+BATCH_SIZE = 500
+
+#: What an ingest run takes: drafts, inputs that failed to read, files skipped unread
+#: (an outcome standing for their articles), and files read whole (to remember them).
+Item = ArticleDraft | InputError | IngestOutcome | SourceFileSeen
+
+
+class Intake:
+    """Ingesting into the archive whose consistency :attr:`keeper` keeps."""
+
+    keeper: IndexKeeper
+
+    def add(self, draft: ArticleDraft) -> IngestOutcome:
+        """Store and index one article; see :meth:`ingest`."""
+        return self.ingest([draft]).outcomes[0]
+
+    def ingest(
+        self,
+        items: Iterable[Item],
+        *,
+        batch_size: int = BATCH_SIZE,
+        progress: Callable[[IngestOutcome], object] | None = None,
+        dry_run: bool = False,
+        keep_outcomes: bool = True,
+        on_read: Callable[[int], object] | None = None,
+        jobs: int | None = None,
+    ) -> IngestReport:
+        """Store and index articles in batches: one transaction and one index commit each.
+
+        The same text again is ``unchanged``. The same URL (compared in canonical
+        form, :func:`archive.urls.canonical_url`), or else the same origin file, with
+        different text is an ``update`` of that article: same id, ``updated`` set,
+        the previous text kept as a revision. An :class:`InputError` in *items* is
+        recorded as ``failed`` and the rest goes on. *items* is consumed lazily, one
+        batch at a time.
+
+        :param progress: called with each :class:`IngestOutcome` as it is decided.
+        :param dry_run: decide every outcome but write nothing (the database
+            transaction is rolled back and the index is not touched).
+        :param keep_outcomes: keep every outcome in the report (off: counts and
+            failures only, so memory stays flat however many articles come in).
+        :param on_read: called with how many articles each item taken from *items*
+            stands for, as it is taken (outcomes are decided a batch later).
+        :param jobs: processes indexing a large run (default: one per core, up to
+            :data:`MAX_PROCS`; 1: this process alone). See :class:`archive.consistency.IndexRun`.
+        """
+        report = IngestReport(dry_run=dry_run, keep_outcomes=keep_outcomes)
+        if on_read is not None:
+            items = _counted(items, on_read)
+        with (
+            self._dry_session() if dry_run else nullcontext(None) as dry,
+            nullcontext(None) if dry_run else self.keeper.index_run(jobs) as run,
+        ):
+            for batch in _batches(items, batch_size):
+                for outcome in self._ingest_batch(batch, dry, run):
+                    report.record(outcome)
+                    if progress is not None:
+                        progress(outcome)
+        return report
+
+    def ingest_paths(
+        self,
+        paths: Iterable[Path],
+        *,
+        fmt: str | None = None,
+        globs: Iterable[str] = (),
+        overrides: Overrides | None = None,
+        max_bytes: int | None = None,
+        stdin: IO[bytes] | None = None,
+        force: bool = False,
+        **options: Any,
+    ) -> IngestReport:
+        """Ingest files, directories (recursively) and ``-`` (*stdin*); see :meth:`ingest`.
+
+        A file ingested before whose size and modification time are unchanged is
+        skipped unread (one ``unchanged`` outcome for all its articles); one whose
+        time changed but whose bytes hash the same is skipped unparsed. A file is
+        remembered only when all of it was ingested without failures.
+
+        :param fmt: the format of every input (default: by extension, else sniffed).
+        :param globs: inside directories, take the files matching these patterns.
+        :param max_bytes: the size limit of one input (for JSONL a line, for a JSON
+            array an element).
+        :param force: read every file, changed or not.
+        :param options: passed on to :meth:`ingest`.
+        """
+        from archive.ingest import DEFAULT_MAX_BYTES, read_path, read_stream, walk
+
+        limit = max_bytes or DEFAULT_MAX_BYTES
+        known = {} if force else self._source_files()
+        skipped = 0
+
+        def items() -> Iterator[Item]:
+            nonlocal skipped
+            for path in walk(paths, globs):
+                if isinstance(path, InputError):
+                    yield path
+                    continue
+                if str(path) == "-":
+                    if stdin is None:
+                        yield InputError("-", "standard input is not available")
+                        continue
+                    yield from read_stream(
+                        stdin, "-", fmt=fmt, overrides=overrides, max_bytes=limit
+                    )
+                    continue
+                key = str(path.absolute())
+                try:
+                    st = path.stat()
+                except OSError:
+                    yield from read_path(path, overrides, fmt=fmt, max_bytes=limit)
+                    continue
+                prev = known.get(key)
+                if prev is not None and prev.size == st.st_size:
+                    same = prev.mtime_ns == st.st_mtime_ns or prev.sha256 == file_sha256(path)
+                    if same:
+                        skipped += 1
+                        if prev.mtime_ns != st.st_mtime_ns:
+                            yield SourceFileSeen(
+                                key, st.st_size, st.st_mtime_ns, prev.sha256, prev.articles
+                            )
+                        yield IngestOutcome(
+                            "unchanged",
+                            key,
+                            message="file not changed since it was ingested; not read",
+                            count=prev.articles,
+                        )
+                        continue
+                digest = hashlib.sha256()
+                count = 0
+                failed = False
+                for item in read_path(path, overrides, fmt=fmt, max_bytes=limit, digest=digest):
+                    if isinstance(item, InputError):
+                        failed = True
+                    else:
+                        count += 1
+                    yield item
+                if not failed and count:
+                    yield SourceFileSeen(key, st.st_size, st.st_mtime_ns, digest.hexdigest(), count)
+
+        report = self.ingest(items(), **options)
+        report.files_skipped = skipped
+        return report
+
+    def _source_files(self) -> dict[str, SourceFileSeen]:
+        from sqlalchemy import select
+
+        from archive.models import SourceFile
+
+        with self.keeper.store.session() as session:
+            return {
+                r.path: SourceFileSeen(r.path, r.size, r.mtime_ns, r.sha256, r.articles)
+                for r in session.scalars(select(SourceFile))
+            }
+
+    @contextmanager
+    def _dry_session(self) -> Iterator[Session]:
+        """One transaction for a whole dry run, rolled back at the end."""
+        from sqlalchemy.orm import Session
+
+        with Session(self.keeper.store.engine, expire_on_commit=False) as session:
+            session.begin()
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def _ingest_batch(
+        self,
+        batch: Sequence[Item],
+        dry: Session | None = None,
+        run: IndexRun | None = None,
+    ) -> list[IngestOutcome]:
+        outcomes: list[IngestOutcome | None] = [None] * len(batch)
+        prepared: list[tuple[int, Prepared]] = []
+        files: list[SourceFileSeen] = []
+        for i, item in enumerate(batch):
+            if isinstance(item, IngestOutcome):
+                outcomes[i] = item
+            elif isinstance(item, SourceFileSeen):
+                files.append(item)
+            elif isinstance(item, InputError):
+                outcomes[i] = IngestOutcome("failed", item.origin, message=str(item))
+            else:
+                try:
+                    prepared.append((i, prepare(item)))
+                except InputError as exc:
+                    outcomes[i] = IngestOutcome("failed", item.origin, message=str(exc))
+        if dry is not None:
+            if prepared:
+                decide(dry, prepared, outcomes, dry_run=True)
+                dry.flush()
+                dry.expunge_all()
+        elif prepared:
+            assert run is not None
+            with self.keeper.store.session(write=True) as session:
+                changed, added = decide(session, prepared, outcomes)
+                remember_files(session, files)
+                owed = run.stage(session, changed, added)
+            run.owe(owed)
+        elif files:
+            with self.keeper.store.session(write=True) as session:
+                remember_files(session, files)
+        return [o for o in outcomes if o is not None]
+
+
+def _counted(items: Iterable[Any], on_read: Callable[[int], object]) -> Iterator[Any]:
+    for item in items:
+        if isinstance(item, IngestOutcome):
+            on_read(item.count)
+        elif not isinstance(item, SourceFileSeen):
+            on_read(1)
+        yield item
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """*items* in lists holding *size* drafts each (other items ride along uncounted)."""
+    batch: list[Any] = []
+    drafts = 0
+    for item in items:
+        batch.append(item)
+        if isinstance(item, ArticleDraft):
+            drafts += 1
+            if drafts >= size:
+                yield batch
+                batch, drafts = [], 0
+    if batch:
+        yield batch
+
+
+def file_sha256(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()

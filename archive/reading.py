@@ -1,0 +1,347 @@
+"""Reading the archive: search, similar articles, one article, the list, the numbers.
+
+This is the one read path, for the CLI and any other front. It is kept light
+on purpose: it opens the index read-only and reads rows with the standard
+library's ``sqlite3`` (:mod:`archive.store`'s light functions), so a search or
+a ``show`` does not pay for importing SQLAlchemy or Alembic. Only when the
+database needs a schema upgrade, or a crash left index work owed, does it open
+the archive the full way first (:meth:`archive.consistency.IndexKeeper.open`),
+which finishes both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from archive import store
+from archive.dates import date_bound
+from archive.errors import ArticleNotFound, QueryError, index_unavailable
+from archive.home import Home
+from archive.records import (
+    ArticleRecord,
+    PassageResult,
+    RevisionRecord,
+    SearchHit,
+    SearchResults,
+    SimilarResults,
+    Stats,
+)
+
+if TYPE_CHECKING:
+    from whoosh.index import FileIndex
+
+DEFAULT_LIMIT = 10
+#: Longer queries are refused: Whoosh's query parser takes time quadratic in a word's
+#: length (100,000 characters: over a minute), and no one types that much.
+MAX_QUERY_CHARS = 10_000
+DEFAULT_PASSAGES = 3
+#: Facets a search can count matches by.
+FACETS = ("source", "author", "tag", "year", "month")
+#: Orders of search results.
+SORTS = ("relevance", "newest", "oldest")
+
+
+class Reader:
+    """Read access to the archive in *home* (nothing is created or written).
+
+    :param home: the archive home directory.
+    """
+
+    def __init__(self, home: Path | str) -> None:
+        self.home = Path(home).expanduser()
+        self.paths = Home(self.home)
+        #: Things done on the user's behalf that they should hear about (the CLI prints them).
+        self.notices: list[str] = []
+
+    # --- search ------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = DEFAULT_LIMIT,
+        offset: int = 0,
+        passages: int = DEFAULT_PASSAGES,
+        sort: str = "relevance",
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+        facets: Sequence[str] = (),
+        fuzzy: bool = False,
+        rescue: bool = True,
+    ) -> SearchResults:
+        """Search titles and bodies; each hit comes with its highlighted passages.
+
+        :param query: the query (docs/search.md); every word is required unless OR is used.
+        :param limit: the most hits to return.
+        :param offset: hits to skip (for paging).
+        :param passages: the most passages per hit.
+        :param sort: ``relevance``, ``newest`` or ``oldest``.
+        :param since: only articles published from then on (``2025-09``, ``last month``...).
+        :param until: only articles published up to then (a month or year counts whole).
+        :param facets: count the matching articles per ``source``, ``author``, ``tag``,
+            ``year`` or ``month``.
+        :param fuzzy: let every word match words a letter or two different.
+        :param rescue: when nothing matches as written, rank articles with most of the
+            words, then retry fuzzily (each labelled in ``notices``); off: exact matches only.
+        :raises QueryError: the query has nothing to search for, or a date cannot be read.
+        """
+        from index import search as isearch
+        from index.errors import IndexOutdatedError, QuerySyntaxError
+        from index.passages import Matches
+        from index.passages import passages as make_passages
+
+        _check_query(query)
+        bad = [f for f in facets if f not in FACETS]
+        if bad:
+            raise QueryError(f"unknown facet {bad[0]!r}; choose from {', '.join(FACETS)}")
+        start = date_bound(since) if isinstance(since, str) else since
+        end = date_bound(until, end=True) if isinstance(until, str) else until
+        if start and end and start > end:
+            raise QueryError("--since is later than --until: nothing can match")
+        ix, opened = self._open_index()
+        if ix is None:
+            return SearchResults(query=query, total=0, hits=[], notices=("the archive is empty",))
+        try:
+            found = isearch.search(
+                ix,
+                query,
+                limit=limit,
+                offset=offset,
+                sort=sort,
+                since=start,
+                until=end,
+                facets=tuple(dict.fromkeys(facets)),
+                fuzzy=fuzzy,
+                rescue=rescue,
+            )
+        except QuerySyntaxError as exc:
+            raise QueryError(str(exc)) from exc
+        except IndexOutdatedError as exc:
+            raise index_unavailable(exc, "outdated") from exc
+        except Exception as exc:
+            # A damaged index fails in many ways; anything else is a bug and propagates.
+            from index import writer as iw
+
+            problem = iw.damage(ix)
+            if problem is None:
+                raise
+            raise index_unavailable(problem, "damaged") from exc
+        finally:
+            ix.close()
+        rows = store.read_for_search(self.paths.db, [h.id for h in found.hits])
+        hits = []
+        for rank, hit in enumerate(found.hits, start=offset + 1):
+            row = rows.get(hit.id)
+            if row is None:  # deleted between the index lookup and the read
+                continue
+            body: str = row["body"]
+            matches = Matches(terms=hit.terms, exact=hit.exact_terms, phrases=found.phrases)
+            hits.append(
+                _hit(rank, row, hit.score, make_passages(body, matches, limit=passages), len(body))
+            )
+        return SearchResults(
+            query=query,
+            total=found.total,
+            hits=hits,
+            understood=found.understood,
+            notices=(*opened, *found.notices),
+            facets=found.facets,
+            suggestion=found.suggestion,
+            offset=offset,
+            engine=found.engine,
+        )
+
+    def similar(
+        self, article_id: int, *, limit: int = DEFAULT_LIMIT, passages: int = 1
+    ) -> SimilarResults:
+        """The articles most like article *article_id*, each with the words they share.
+
+        :param limit: the most articles to return.
+        :param passages: passages per hit, highlighting the shared words.
+        :raises ArticleNotFound: no article has that id.
+        """
+        from index.analysis import terms_with_offsets, text_analyzer
+        from index.errors import IndexOutdatedError
+        from index.passages import passages as make_passages
+        from index.similar import similar as find_similar
+
+        ix, _ = self._open_index()
+        if ix is None:
+            raise ArticleNotFound(article_id)
+        try:
+            row = store.read_for_search(self.paths.db, [article_id]).get(article_id)
+            if row is None:
+                raise ArticleNotFound(article_id)
+            try:
+                found = find_similar(ix, article_id, row["title"], row["body"], limit=limit)
+            except IndexOutdatedError as exc:
+                raise index_unavailable(exc, "outdated") from exc
+        finally:
+            ix.close()
+        rows = store.read_for_search(self.paths.db, [h.id for h in found])
+        analyzer = text_analyzer()
+        hits = []
+        for rank, h in enumerate(found, start=1):
+            other = rows.get(h.id)
+            if other is None:
+                continue
+            terms = frozenset(t for w in h.shared for t, _, _ in terms_with_offsets(analyzer, w))
+            body = other["body"]
+            hit = _hit(rank, other, h.score, make_passages(body, terms, limit=passages), len(body))
+            hits.append(replace(hit, shared=list(h.shared)))
+        return SimilarResults(id=article_id, title=row["title"], hits=hits)
+
+    # --- articles ----------------------------------------------------------------------
+
+    def get(self, article_id: int) -> ArticleRecord:
+        """The article with *article_id*. :raises ArticleNotFound: no such article."""
+        if not self._ready():
+            raise ArticleNotFound(article_id)
+        found = store.read_articles(self.paths.db, ids=[article_id])
+        if not found:
+            raise ArticleNotFound(article_id)
+        return found[0]
+
+    def revisions(self, article_id: int) -> list[RevisionRecord]:
+        """The earlier texts of an article, oldest first.
+
+        :raises ArticleNotFound: no such article.
+        """
+        self.get(article_id)
+        return store.read_revisions(self.paths.db, article_id)
+
+    def list(self, *, limit: int | None = 20) -> list[ArticleRecord]:
+        """Articles, newest first (by publication date, else by ingest time)."""
+        if not self._ready():
+            return []
+        return store.read_articles(self.paths.db, limit=limit)
+
+    def count(self) -> int:
+        """How many articles the archive holds."""
+        return store.count_articles(self.paths.db) if self._ready() else 0
+
+    def stats(self) -> Stats:
+        """Counts, the range of publication dates, sizes on disk, and how the index runs."""
+        from index import internals
+        from index.errors import IndexingError
+        from index.search import open_for_search
+
+        counts = store.read_stats(self.paths.db) if self._ready() else (0, None, None, 0)
+        articles, earliest, latest, sources = counts
+        index_dir = self.paths.index
+        index_bytes = sum(f.stat().st_size for f in index_dir.glob("*") if f.is_file())
+        engine: dict[str, Any] = internals.status()
+        try:
+            ix = open_for_search(index_dir)
+        except IndexingError:
+            pass  # no index yet, or a damaged one ('check' says which)
+        else:
+            try:
+                engine.update(internals.segments(ix))
+            except Exception:  # noqa: S110 - a damaged segment: 'check' reports it
+                pass
+            finally:
+                ix.close()
+        return Stats(
+            articles=articles,
+            index_bytes=index_bytes,
+            database_bytes=sum(p.stat().st_size for p in self.paths.database_files()),
+            earliest=earliest,
+            latest=latest,
+            sources=sources,
+            home=str(self.home),
+            engine=engine,
+        )
+
+    # --- opening -----------------------------------------------------------------------
+
+    def _ready(self) -> bool:
+        """Whether the database exists, after bringing the archive up to date.
+
+        That is: the schema upgraded, index work a crash left owed finished, and a
+        missing index rebuilt (each through the full open, whose notices are
+        kept in :attr:`notices`).
+        """
+        from index.layout import exists
+
+        db = self.paths.db
+        if not db.exists():
+            return False
+        if (
+            store.schema_revision(db) != store.SCHEMA_HEAD
+            or store.pending_index_work(db)
+            or not exists(self.paths.index)
+        ):
+            self.notices.extend(self._open_fully())
+        return True
+
+    def _open_index(self) -> tuple[FileIndex | None, tuple[str, ...]]:
+        """The index, or None if the archive is empty, with notices.
+
+        Index work owed by a crash is settled first, and an index built by an older
+        version of the tool is rebuilt (saying so), both through the full open.
+        """
+        from index.errors import IndexingError
+        from index.search import open_for_search
+        from index.writer import outdated
+
+        db = self.paths.db
+        if not db.exists():
+            return None, ()
+        notices: tuple[str, ...] = ()
+        if store.schema_revision(db) != store.SCHEMA_HEAD or store.pending_index_work(db):
+            notices = self._open_fully()
+        try:
+            ix = open_for_search(self.paths.index)
+            if outdated(ix):
+                ix.close()
+                notices += self._open_fully()
+                ix = open_for_search(self.paths.index)
+            return ix, notices
+        except IndexingError as exc:
+            raise index_unavailable(exc, "damaged") from exc
+
+    def _open_fully(self) -> tuple[str, ...]:
+        """Open the archive the full way (upgrade, settle, rebuild); its notices."""
+        from archive.consistency import IndexKeeper
+
+        with IndexKeeper.open(self.home) as keeper:
+            return tuple(keeper.notices)
+
+
+def _check_query(query: str) -> None:
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(
+            f"the query is {len(query):,} characters long, over the {MAX_QUERY_CHARS:,}-character "
+            "limit; search for a few distinctive words instead"
+        )
+    try:
+        query.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # A command-line argument that was not valid UTF-8 arrives with its bad
+        # bytes as lone surrogates, which can be neither searched nor printed.
+        raise QueryError(
+            f"the query is not valid text (character {exc.start + 1} is an undecodable "
+            "byte); check the terminal's encoding"
+        ) from None
+
+
+def _hit(
+    rank: int, row: dict[str, Any], score: float, passages: Sequence[Any], length: int
+) -> SearchHit:
+    return SearchHit(
+        rank=rank,
+        id=row["id"],
+        title=row["title"],
+        source=row["source"],
+        author=row["author"],
+        published=row["published"],
+        url=row["url"],
+        score=score,
+        passages=[PassageResult(p.text, p.start, p.end, list(p.highlights)) for p in passages],
+        body_length=length,
+    )

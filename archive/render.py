@@ -1,0 +1,344 @@
+"""What the command line prints: each result type in each output format, as text.
+
+Pure functions from the records of :mod:`archive.records` to strings: no I/O,
+no Click, no options. Colour is ANSI bold (titles) and bold yellow (matched
+words) when asked for, else matched words are wrapped in ``**``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from archive.records import (
+    ArticleRecord,
+    CheckReport,
+    IngestOutcome,
+    RevisionRecord,
+    SearchHit,
+    SearchResults,
+    SimilarResults,
+    Stats,
+)
+
+#: Output formats of search results (and of ``similar``).
+HIT_FORMATS = ("text", "json", "jsonl", "csv", "markdown")
+
+_BOLD = "\x1b[1m"
+_YELLOW = "\x1b[33m"
+_RESET = "\x1b[0m"
+
+
+def plural(count: int, noun: str) -> str:
+    """*noun* for *count* of it: ``article``, ``articles``."""
+    return noun if count == 1 else noun + "s"
+
+
+def json_text(data: Any, *, indent: int | None = 2, ascii_only: bool = False) -> str:
+    """*data* as JSON, non-ASCII text kept as it is (unless *ascii_only*)."""
+    return json.dumps(data, ensure_ascii=ascii_only, indent=indent)
+
+
+# --- search results ------------------------------------------------------------------------
+
+
+def results(found: SearchResults, fmt: str, color: bool, *, explain: bool = False) -> str:
+    """Search results in the output format *fmt* (one of :data:`HIT_FORMATS`)."""
+    if fmt == "json":
+        data = found.to_json()
+        if explain:
+            data["understood"] = found.understood
+            data["engine"] = found.engine
+        return json_text(data)
+    if fmt == "jsonl":
+        return "\n".join(
+            json_text({"rank": h.rank, **h.to_json()}, indent=None) for h in found.hits
+        )
+    if fmt == "csv":
+        return csv_hits(found.hits)
+    if fmt == "markdown":
+        return markdown(found)
+    return text(found, color, explain=explain)
+
+
+def quoted(query: str, limit: int = 80) -> str:
+    """*query* quoted for a heading; a pasted wall of text is cut, its length told."""
+    if len(query) <= limit:
+        return repr(query)
+    return f"{query[: limit - 20]!r}… ({len(query):,} characters)"
+
+
+def engine_line(engine: dict[str, Any]) -> str:
+    """How the index engine ran a search, for ``--explain``."""
+    how = {"blocks": "block evaluation", "whoosh": "Whoosh's matchers"}
+    used = [how.get(part, part) for part in str(engine.get("evaluated_by", "")).split("+") if part]
+    line = f"Evaluated by: {' and '.join(used) or 'nothing (empty archive)'}"
+    if not engine.get("fast_paths", True):
+        line += f" (fast paths off: {engine.get('reason')})"
+    fell = engine.get("fallbacks", 0)
+    if fell:
+        line += f"; a fast path fell back to Whoosh's public API {fell} {plural(fell, 'time')}"
+    return line
+
+
+def text(found: SearchResults, color: bool, *, explain: bool = False) -> str:
+    """Search results as text: a heading, then a block per hit, then the facets."""
+    lines = [f"Understood as: {found.understood}"] if explain else []
+    if not found.hits:
+        if found.total:
+            noun = "article matches" if found.total == 1 else "articles match"
+            lines.append(f"No more hits: {found.total} {noun} {quoted(found.query)}.")
+        else:
+            lines.append(f"No articles match {quoted(found.query)}.")
+    else:
+        first, last = found.hits[0].rank, found.hits[-1].rank
+        noun = "article matches" if found.total == 1 else "articles match"
+        lines.append(f"{found.total} {noun} {quoted(found.query)} (showing {first}–{last})")
+        for hit in found.hits:
+            lines.append("")
+            lines.extend(hit_lines(hit, color))
+    lines.extend(facet_lines(found.facets))
+    if explain and found.engine:
+        lines.extend(["", engine_line(found.engine)])
+    return "\n".join(lines)
+
+
+def facet_lines(facets: dict[str, list[tuple[str, int]]]) -> list[str]:
+    lines = []
+    for name, pairs in facets.items():
+        values = ", ".join(f"{v} ({n})" for v, n in pairs) or "-"
+        lines.extend(["", f"{name}: {values}"])
+    return lines
+
+
+def hit_lines(hit: SearchHit, color: bool) -> list[str]:
+    """One hit: rank and title, source, date and id, shared words, passages."""
+    title = f"{_BOLD}{hit.title}{_RESET}" if color else hit.title
+    meta = " · ".join(x for x in (hit.source, hit.published and hit.published[:10]) if x)
+    lines = [f"{hit.rank}. {title}", f"   {meta + ' · ' if meta else ''}id {hit.id}"]
+    if hit.shared:
+        lines.append("   shares: " + ", ".join(hit.shared))
+    for passage in passage_texts(hit, lambda t, h: mark(t, h, color)):
+        lines.append("   " + passage)
+    return lines
+
+
+def passage_texts(hit: SearchHit, show: Callable[[str, list[tuple[int, int]]], str]) -> list[str]:
+    """Each passage through *show*, with "…" where the article's text was skipped."""
+    out = []
+    for p in hit.passages:
+        shown = show(p.text, p.highlights)
+        if p.start > 0:
+            shown = "… " + shown
+        if p.end < hit.body_length:
+            shown += " …"
+        out.append(shown)
+    return out
+
+
+def mark(passage: str, highlights: list[tuple[int, int]], color: bool) -> str:
+    """*passage* with its highlights in bold colour, or wrapped in ``**``; white space folded."""
+    out = []
+    pos = 0
+    for s, e in highlights:
+        out.append(passage[pos:s])
+        word = passage[s:e]
+        out.append(f"{_YELLOW}{_BOLD}{word}{_RESET}" if color else f"**{word}**")
+        pos = e
+    out.append(passage[pos:])
+    return re.sub(r"\s+", " ", "".join(out)).strip()
+
+
+def csv_hits(hits: list[SearchHit]) -> str:
+    """Hits as CSV: a header row, then one row per hit with its passages joined."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(
+        ["rank", "id", "title", "source", "author", "published", "url", "score", "passages"]
+    )
+    for h in hits:
+        plain = passage_texts(h, lambda t, _h: re.sub(r"\s+", " ", t).strip())
+        writer.writerow(
+            [
+                h.rank,
+                h.id,
+                h.title,
+                h.source or "",
+                h.author or "",
+                h.published or "",
+                h.url or "",
+                round(h.score, 4),
+                " ".join(plain),
+            ]
+        )
+    return buf.getvalue().rstrip("\n")
+
+
+def markdown(found: SearchResults) -> str:
+    """Search results as Markdown notes: a section per hit, passages quoted, a citation."""
+    noun = "article" if found.total == 1 else "articles"
+    lines = [f"## Search: {found.query}", "", f"{found.total} matching {noun}."]
+    for h in found.hits:
+        title = f"[{h.title}]({h.url})" if h.url else h.title
+        lines.extend(["", f"### {h.rank}. {title}", ""])
+        cite = ", ".join(x for x in (h.author, h.source, h.published and h.published[:10]) if x)
+        for passage in passage_texts(h, lambda t, hl: mark(t, hl, False)):
+            lines.append(f"> {passage}")
+            lines.append(">")
+        if h.passages:
+            lines.pop()
+        lines.append("")
+        lines.append(
+            f"— {cite + ', ' if cite else ''}archive id {h.id}" + (f", <{h.url}>" if h.url else "")
+        )
+    for name, pairs in found.facets.items():
+        lines.extend(["", f"**{name}:** " + (", ".join(f"{v} ({n})" for v, n in pairs) or "-")])
+    return "\n".join(lines)
+
+
+def similar(found: SimilarResults, fmt: str, color: bool) -> str:
+    """The articles like one article, in the output format *fmt*."""
+    if fmt == "json":
+        return json_text(found.to_json())
+    if fmt == "text":
+        lines = [f"Articles like {found.id}: {found.title}"]
+        for hit in found.hits:
+            lines.append("")
+            lines.extend(hit_lines(hit, color))
+        if not found.hits:
+            lines.append("No other article shares its key words.")
+        return "\n".join(lines)
+    as_results = SearchResults(
+        query=f"like {found.id}: {found.title}", total=len(found.hits), hits=found.hits
+    )
+    return results(as_results, fmt, color)
+
+
+# --- articles ------------------------------------------------------------------------------
+
+
+def article(a: ArticleRecord) -> str:
+    """Every field of an article, one per line, then its text."""
+    rows = [
+        ("id", a.id),
+        ("title", a.title),
+        ("source", a.source),
+        ("author", a.author),
+        ("published", a.published),
+        ("url", a.url),
+        ("tags", ", ".join(a.tags) or None),
+        ("origin", a.origin),
+        ("ingested", a.ingested.isoformat(timespec="seconds") + "Z"),
+        ("updated", a.updated.isoformat(timespec="seconds") + "Z"),
+    ]
+    head = "\n".join(f"{k + ':':<11}{v}" for k, v in rows if v is not None)
+    return f"{head}\n\n{a.body}"
+
+
+def article_json(a: ArticleRecord, revisions: list[RevisionRecord] | None) -> str:
+    data = a.to_json()
+    if revisions is not None:
+        data["revisions"] = [r.to_json() for r in revisions]
+    return json_text(data)
+
+
+def revisions(earlier: list[RevisionRecord]) -> str:
+    """The earlier texts of an article, each with when it was stored and replaced."""
+    if not earlier:
+        return "revisions: none (this text is the only one ingested)"
+    blocks = [f"revisions: {len(earlier)} earlier text{'s' if len(earlier) != 1 else ''}"]
+    for n, r in enumerate(earlier, 1):
+        stored = r.stored.isoformat(timespec="seconds") + "Z"
+        replaced = r.replaced.isoformat(timespec="seconds") + "Z"
+        blocks.append(
+            f"--- revision {n}: {r.title}\n"
+            f"stored {stored}, replaced {replaced}, from {r.origin}\n\n{r.body}"
+        )
+    return "\n\n".join(blocks)
+
+
+def article_list(articles: list[ArticleRecord], total: int) -> str:
+    """One line per article (id, date, source, title), and how many were left out."""
+    if not articles:
+        return "The archive is empty."
+    lines = []
+    for a in articles:
+        date = (a.published or a.ingested.date().isoformat())[:10]
+        source = (a.source or "-")[:18]
+        lines.append(f"{a.id:>6}  {date:<10}  {source:<18}  {a.title[:80]}")
+    if len(articles) < total:
+        lines.append(f"({len(articles)} of {total}; use --all or --limit to see more)")
+    return "\n".join(lines)
+
+
+# --- ingest, check, stats ------------------------------------------------------------------
+
+
+def outcome_line(outcome: IngestOutcome, *, dry_run: bool = False) -> str:
+    """The line an ingest prints for an article it added, updated or left unchanged."""
+    verbs = {"added": "would add", "updated": "would update"} if dry_run else {}
+    verb = verbs.get(outcome.status, outcome.status)
+    if outcome.article_id is not None:
+        line = f"{verb} {outcome.article_id}: {outcome.title}"
+    else:
+        line = f"{verb}: {outcome.title or outcome.origin}"
+    if outcome.status == "unchanged" and outcome.message:
+        line += f" ({outcome.message})"
+    return line
+
+
+def check_report(report: CheckReport) -> list[str]:
+    """What ``check`` found (and repaired), a line each."""
+    lines = [f"{report.articles} {plural(report.articles, 'article')} in the database"]
+    if report.pending:
+        lines.append(
+            f"finished index work for {report.pending} {plural(report.pending, 'article')} "
+            "that an interrupted run had left"
+        )
+    if report.rebuilt:
+        lines.append("the index could not be read: rebuilt it from the database")
+        return lines
+    if report.ok:
+        lines.append("database and index agree")
+        return lines
+    for count, what in (
+        (len(report.missing_from_index), "missing from the index"),
+        (len(report.not_in_database), "in the index but not in the database"),
+        (len(report.stale_in_index), "indexed with old text"),
+    ):
+        if count:
+            lines.append(f"{count} {plural(count, 'article')} {what}")
+    if report.repaired:
+        lines.append("repaired: the index now matches the database")
+    else:
+        lines.append("run 'archive check --repair' to fix the index")
+    return lines
+
+
+def stats(s: Stats) -> str:
+    """The archive's numbers, a line each."""
+    lines = [
+        f"articles:   {s.articles}",
+        f"sources:    {s.sources}",
+        f"published:  {s.earliest or '-'} to {s.latest or '-'}",
+        f"database:   {s.database_bytes / 1024:,.0f} KiB",
+        f"index:      {s.index_bytes / 1024:,.0f} KiB",
+        f"home:       {s.home}",
+    ]
+    if s.engine:
+        engine = f"Whoosh {s.engine.get('whoosh')}"
+        if not s.engine.get("fast_paths"):
+            engine += f", fast paths off ({s.engine.get('reason')})"
+        elif "segments" in s.engine:
+            count = s.engine["segments"]
+            engine += f", {count} {plural(count, 'segment')}"
+            slow = count - s.engine.get("fast_path_segments", 0)
+            if slow:
+                engine += f" ({slow} read without the fast paths)"
+        lines.append(f"engine:     {engine}")
+    return "\n".join(lines)

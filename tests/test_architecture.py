@@ -1,0 +1,133 @@
+"""The layout keeps its promises (docs/DESIGN.md, "The modules and what each owns").
+
+Read from the source with ``ast``: which modules import which, who touches a
+private name, and how long each module is.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("archive", "index")
+#: Longest a module may grow (sqlite-utils' 5,500-line db.py is the cautionary tale).
+MAX_LINES = 700
+#: Private-looking names that are public API (NamedTuple's and os's), or typeshed's
+#: name for a type that has no public one (``hashlib._Hash``, in annotations only).
+PUBLIC_UNDERSCORED = {"_asdict", "_replace", "_fields", "_exit", "_Hash"}
+
+
+def _modules() -> dict[str, Path]:
+    found = {"cli": ROOT / "cli.py"}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            found[name] = path
+    return found
+
+
+MODULES = _modules()
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module *path* imports, at the top or inside a function."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            submodules = {f"{node.module}.{a.name}" for a in node.names} & MODULES.keys()
+            if len(submodules) < len(node.names):  # names from the module itself
+                out.add(node.module)
+            out.update(submodules)
+    return out
+
+
+def _internal_graph() -> dict[str, set[str]]:
+    graph = {}
+    for name, path in MODULES.items():
+        targets = {t for t in _imports(path) if t in MODULES and t != name}
+        # importing a package's submodule runs the package's __init__, which is no edge
+        # of the importing module's making unless it names the package itself
+        graph[name] = targets
+    return graph
+
+
+def test_the_modules_import_each_other_without_cycles() -> None:
+    graph = _internal_graph()
+    cycles = []
+
+    def visit(node: str, path: list[str]) -> None:
+        for nxt in sorted(graph[node]):
+            if nxt in path:
+                cycles.append(path[path.index(nxt) :] + [nxt])
+            elif len(path) < 12:
+                visit(nxt, [*path, nxt])
+
+    for start in graph:
+        visit(start, [start])
+    assert len(graph) > 30
+    assert not cycles, cycles[:5]
+
+
+def test_dependencies_point_from_the_cli_to_archive_to_index() -> None:
+    for name, path in MODULES.items():
+        imports = _imports(path)
+        if name.startswith("index"):
+            bad = {
+                i for i in imports if i.split(".")[0] in ("archive", "sqlalchemy", "click", "cli")
+            }
+            assert not bad, f"{name} imports {bad}"
+        if name.startswith("archive"):
+            bad = {i for i in imports if i.split(".")[0] in ("click", "cli")}
+            assert not bad, f"{name} imports {bad}"
+
+
+def test_migration_scripts_import_nothing_from_the_application() -> None:
+    scripts = sorted((ROOT / "migrations" / "versions").glob("0*.py"))
+    assert scripts
+    for path in scripts:
+        app = {i for i in _imports(path) if i.split(".")[0] in ("archive", "index", "cli")}
+        assert not app, f"{path.name} imports {app}"
+
+
+def test_no_module_uses_another_modules_private_names() -> None:
+    """(index/internals may import Whoosh's: that is what it is for.)"""
+    offences = []
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                if name.startswith("index.internals") and node.module.startswith("whoosh"):
+                    continue
+                for alias in node.names:
+                    if alias.name.startswith("_") and not alias.name.startswith("__"):
+                        offences.append(f"{name}: from {node.module} import {alias.name}")
+    assert not offences, offences
+
+
+def test_only_index_internals_touches_whooshs_private_attributes() -> None:
+    """Outside index/internals, no ``x._name`` but on ``self`` or ``cls``."""
+    offences = []
+    for name, path in MODULES.items():
+        if name.startswith("index.internals"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and node.attr not in PUBLIC_UNDERSCORED
+                and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+            ):
+                offences.append(f"{name}:{node.lineno} .{node.attr}")
+    assert not offences, offences
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_no_module_grows_past_the_limit(name: str) -> None:
+    lines = len(MODULES[name].read_text().splitlines())
+    assert lines <= MAX_LINES, f"{name}: {lines} lines"
