@@ -7,7 +7,8 @@ of them alike. Each ingest runs in a fresh process, which reports its own peak
 memory (and its children's, for the multi-process writer).
 
 Results go to one JSON file per run,
-``bench/results/<date>-<time>-perf-<sizes>[-<sections>][-<tag>].json`` (``resultfile.py``); the Markdown tables are printed at the end, and
+``bench/results/<date>-<time>-perf-<sizes>[-<sections>][-<tag>].json``
+(``resultfile.py``); the Markdown tables are printed at the end, and
 ``bench/run.py --show FILE`` prints them again for a stored file.
 """
 
