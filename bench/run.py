@@ -6,8 +6,10 @@ same run, interleaved, so that load from other processes on the machine hits all
 of them alike. Each ingest runs in a fresh process, which reports its own peak
 memory (and its children's, for the multi-process writer).
 
-Results go to ``bench/results/perf-<sizes>.json`` and ``.md`` (the tables in
-bench/README.md are copied from there).
+Results go to one JSON file per run,
+``bench/results/<date>-<time>-perf-<sizes>[-<sections>][-<tag>].json``
+(``resultfile.py``); the Markdown tables are printed at the end, and
+``bench/run.py --show FILE`` prints them again for a stored file.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
 import corpus  # noqa: E402
+from resultfile import result_path, run_date  # noqa: E402
 
 BIN = Path(sys.executable).parent
 ARCHIVE = str(BIN / "archive")
@@ -618,14 +621,13 @@ def _importtime(stderr: str) -> dict[str, Any]:
     }
 
 
-def bench_profiles(n: int, log: Callable[[str], None]) -> dict[str, Any]:
+def bench_profiles(n: int, log: Callable[[str], None], started: float) -> dict[str, Any]:
     jsonl = corpus.write_jsonl(corpus.DATA / f"bbc-{n}.jsonl", n)
     home = WORK / f"profile-{n}"
     _remove(home)
-    RESULTS.mkdir(exist_ok=True)
-    ing = RESULTS / f"profile-ingest-{n}.txt"
+    ing = result_path(f"profile-ingest-{n}", started, ".txt")
     worker("profile", kind="ingest", out=str(ing), jsonl=str(jsonl), home=str(home))
-    srch = RESULTS / f"profile-search-{n}.txt"
+    srch = result_path(f"profile-search-{n}", started, ".txt")
     worker("profile", kind="search", out=str(srch), home=str(home), query="oil prices")
     _remove(home)
     log(f"  profiles written: {ing.name}, {srch.name}")
@@ -768,6 +770,10 @@ def markdown(res: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+#: The sections, in the order they are named in a result file's name.
+SECTIONS = ("ingest", "search", "segments", "add", "startup", "profile")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description="Performance benchmark of the archive (bench/README.md)."
@@ -795,7 +801,10 @@ def main() -> None:
         default="",
         help="also ingest with Archive.ingest(batch_size=B) for each B (comma-separated)",
     )
-    ap.add_argument("--tag", default="", help="suffix of the result files' names")
+    ap.add_argument("--tag", default="", help="suffix of the result file's name")
+    ap.add_argument(
+        "--show", metavar="FILE", help="print the tables of a stored result file, and exit"
+    )
     ap.add_argument(
         "--compare-max",
         type=int,
@@ -808,18 +817,29 @@ def main() -> None:
     if a.worker:
         print(json.dumps(WORKERS[a.worker](**json.loads(a.args or "{}"))))
         return
+    if a.show:
+        print(markdown(json.loads(Path(a.show).read_text())))
+        return
+    started = time.time()
     sizes = [int(x) for x in (a.sizes or ("2000" if a.quick else "10000,100000")).split(",")]
     repeat = a.repeat or (2 if a.quick else 3)
     only = set(a.only.split(","))
     WORK.mkdir(parents=True, exist_ok=True)
-    RESULTS.mkdir(exist_ok=True)
-    tag = "-".join(map(str, sizes)) + ("-quick" if a.quick else "") + (a.tag and f"-{a.tag}")
-    out_json = RESULTS / f"perf-{tag}.json"
+    sections = [s for s in SECTIONS if s in only]
+    what = (
+        "perf-"
+        + "-".join(map(str, sizes))
+        + ("-quick" if a.quick else "")
+        + ("" if len(sections) == len(SECTIONS) else "-" + "+".join(sections))
+        + (a.tag and f"-{a.tag}")
+    )
+    out_json = result_path(what, started)
 
     def log(msg: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
     res: dict[str, Any] = {"machine": machine(), "repeat": repeat, "queries": QUERIES, "sizes": []}
+    res["machine"]["date"] = run_date(started)  # the date in the file's name
     log(f"machine: {res['machine']}")
     compile_sources(log)
     if "startup" in only:
@@ -845,11 +865,10 @@ def main() -> None:
             size["add_later"] = bench_add_later(n, repeat, log)
         out_json.write_text(json.dumps(res, indent=2, default=str))
     if "profile" in only:
-        res["profiles"] = bench_profiles(min(sizes[0], 5000), log)
+        res["profiles"] = bench_profiles(min(sizes[0], 5000), log, started)
     out_json.write_text(json.dumps(res, indent=2, default=str))
-    md = markdown(res)
-    out_json.with_suffix(".md").write_text(md + "\n")
-    print(md)
+    log(f"results: {out_json.relative_to(ROOT)}")
+    print(markdown(res))
 
 
 if __name__ == "__main__":
