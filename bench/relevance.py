@@ -22,7 +22,7 @@ all words (AND) and any word (OR).
 
 Reported: MRR@10 and recall@10 per system and query set, and this archive's
 search latency (median and 95th percentile, passages included, ``limit=10``,
-``passages=3``), measured through :func:`archive.searching.search`.
+``passages=3``), measured through :meth:`archive.Reader.search`.
 
 Run: ``.venv/bin/python bench/relevance.py [--queries 400] [--seed 7]``. The table is
 printed, and the run is kept as one JSON file,
@@ -190,13 +190,13 @@ def baseline_ranks(
 def our_ranks(
     home: Path, queries: list[tuple[str, str]], ids: dict[str, int]
 ) -> tuple[list[int], list[float]]:
-    from archive.searching import search
+    from archive.reading import Reader
 
     ranks = []
     times = []
     for q, target in queries:
         started = time.perf_counter()
-        results = search(home, q, limit=10, passages=3)
+        results = Reader(home).search(q, limit=10, passages=3)
         times.append(time.perf_counter() - started)
         found = [h.id for h in results.hits]
         want = ids[target]

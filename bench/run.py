@@ -247,18 +247,18 @@ def _segments(home: Path) -> int:
 
 
 def w_search_inproc(home: str, queries: list[str], repeat: int) -> dict[str, Any]:
-    """``archive.searching.search`` inside one process (imports paid once, before timing)."""
-    from archive.searching import search
+    """``archive.Reader.search`` inside one process (imports paid once, before timing)."""
+    from archive.reading import Reader
 
     home_p = Path(home)
     for q in queries:  # warm-up: imports, OS file cache
-        search(home_p, q)
+        Reader(home_p).search(q)
     times: dict[str, list[float]] = {q: [] for q in queries}
     totals = {}
     for _ in range(repeat):
         for q in queries:
             t = time.perf_counter()
-            r = search(home_p, q)
+            r = Reader(home_p).search(q)
             times[q].append(time.perf_counter() - t)
             totals[q] = r.total
     all_times = [x for xs in times.values() for x in xs]
@@ -312,12 +312,12 @@ def w_profile(kind: str, out: str, jsonl: str = "", home: str = "", query: str =
             a.ingest(corpus.drafts(corpus.read_jsonl(Path(jsonl))))
         prof.disable()
     else:
-        from archive.searching import search
+        from archive.reading import Reader
 
-        search(Path(home), query)  # imports and file cache warm, as in a repeated search
+        Reader(Path(home)).search(query)  # imports and file cache warm, as in a repeated search
         prof.enable()
         for _ in range(20):
-            search(Path(home), query)
+            Reader(Path(home)).search(query)
         prof.disable()
     buf = io.StringIO()
     stats = pstats.Stats(prof, stream=buf)
@@ -743,7 +743,7 @@ def markdown(res: dict[str, Any]) -> str:
                 lines.append(f"| {tool} | {v * 1000:,.0f} ms |")
             lines += [
                 "",
-                f"`archive search` in-process (`archive.searching.search`, passages included): "
+                f"`archive search` in-process (`archive.Reader.search`, passages included): "
                 f"median {se['in_process']['median'] * 1000:.1f} ms; of which (medians): "
                 + ", ".join(
                     f"{k} {v * 1000:.1f} ms" for k, v in se["in_process"].get("parts", {}).items()

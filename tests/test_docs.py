@@ -169,11 +169,7 @@ def test_relative_links_lead_to_files(doc: Path) -> None:
 
 
 def test_no_references_outside_the_repository() -> None:
-    """No link leads out of the repository, and no text names the old shared folder.
-
-    docs/DESIGN.md is left out of the text check: it is maintained with the code, not
-    with the manual, and still names the design it started from.
-    """
+    """No link leads out of the repository, and no text names the old shared folder."""
     for doc in LINKED_DOCS:
         text = doc.read_text(encoding="utf-8")
         for target in LINK.findall(text):
@@ -181,5 +177,4 @@ def test_no_references_outside_the_repository() -> None:
                 continue
             resolved = (doc.parent / target.split("#", 1)[0]).resolve()
             assert resolved.is_relative_to(ROOT), f"{doc.name} links outside: {target}"
-        if doc.name != "DESIGN.md":
-            assert "../shared" not in text, f"{doc.name} refers to ../shared"
+        assert "../shared" not in text, f"{doc.name} refers to ../shared"
