@@ -122,14 +122,8 @@ class Archive(Intake, Reader):
         self.keeper.optimize()
 
     def check(self, *, repair: bool = False) -> CheckReport:
-        """Compare the database with the index: ids on each side, and the text version indexed.
+        """Compare the database with the index, and with *repair* bring the index in line.
 
-        Holds the write lock, so a change in flight in another process is never
-        taken for a difference; index work a crash left owed is finished first
-        (counted in ``pending``).
-
-        :param repair: bring the index in line, changing only the documents that
-            differ; an unreadable index is rebuilt.
-        :raises IndexUnavailable: the index cannot be read (and *repair* is false).
+        See :meth:`archive.consistency.IndexKeeper.check`.
         """
         return self.keeper.check(repair=repair)
