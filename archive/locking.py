@@ -4,7 +4,7 @@ Every change to the archive (ingest, delete, settle, check --repair, reindex,
 import) holds this lock from before its SQLite transaction begins until its
 index commit is done. So while a process holds it, every row of the index
 outbox belongs to a change that either finished or died: any holder may replay
-them safely (see ``Archive._writing``).
+them safely (see ``IndexKeeper.writing`` in ``archive/consistency.py``).
 
 The lock is ``flock(2)`` on ``write.lock`` in the archive home: the operating
 system releases it when its process dies, however it dies, so a crash never
