@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from archive import Archive, ArticleDraft, QueryError
-from archive.searching import date_bound, search
+from archive.dates import date_bound
+from archive.searching import search
 from index.query import MAX_FUZZY_CHARS
 
 FILLER = "Officials met again on Tuesday to talk about the weather and the harvest."
