@@ -31,13 +31,9 @@ from archive.ingest.reading import (
     walk,
 )
 
-#: The formats' names, in the order the CLI shows them (as before; see :mod:`.formats`).
-FORMATS = FORMAT_NAMES
-
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "EXTENSIONS",
-    "FORMATS",
     "FORMAT_NAMES",
     "ArticleDraft",
     "Overrides",
