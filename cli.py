@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from archive.errors import ArchiveError
+from archive.ingest.formats import FORMAT_NAMES
 
 if TYPE_CHECKING:
     from archive.facade import Archive
@@ -125,7 +126,7 @@ class SizeParam(click.ParamType):  # type: ignore[type-arg]
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", "text", "markdown", "html", "json", "jsonl"]),
+    type=click.Choice(["auto", *FORMAT_NAMES]),
     default="auto",
     show_default=True,
     help="Format of every input (auto: by file extension, else by content; give it for stdin).",

@@ -13,6 +13,14 @@ zone names RFC 2822 defines (``EST``, ``EDT``, ``CST``, ``CDT``, ``MST``, ``MDT`
 ``PST``, ``PDT``) are kept as an offset. Any other zone name is ambiguous
 (``IST``, ``BST``, ...), so the time is stored without an offset: time zone unknown.
 A time given without seconds gets ``:00``.
+
+Search bounds (``--since``, ``--until``) are read here too, by :func:`date_bound`:
+a date names a period (``2025``, ``2025-09``, ``2025-09-03``) whose start or last
+moment is the bound, and relative phrases (``last month``) are read by dateparser.
+
+Both readers tell which fields a text gave the same way: dateutil reads it twice,
+filling what is missing from two different defaults; a field that comes out the same
+both times was given.
 """
 
 from __future__ import annotations
@@ -20,6 +28,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+
+from archive.errors import QueryError
 
 _YEAR_FIRST = re.compile(r"\d{4}[-/.]|\d{8}(?:$|[T ])")
 
@@ -39,8 +49,11 @@ TZINFOS = {
     "PST": -8 * _H,
     "PDT": -7 * _H,
 }
+#: The two defaults dateutil fills missing fields from (see :func:`_parse_twice`).
 _A = datetime(1901, 1, 1, 0, 0, 0)
 _B = datetime(1902, 2, 2, 1, 1, 1)
+#: The fields :func:`_first_missing` looks at, coarsest first.
+_FIELDS = ("year", "month", "day", "hour", "minute")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,18 +83,13 @@ def parse_date(text: str) -> Published:
         with warnings.catch_warnings():
             # An unknown zone name: the time is kept without an offset (zone unknown).
             warnings.simplefilter("ignore", parser.UnknownTimezoneWarning)
-            a = parser.parse(raw, default=_A, dayfirst=_dayfirst(raw), tzinfos=TZINFOS)
-            # Fields that differ from the first default were given; only when some
-            # equal it is a second parse with another default needed to tell.
-            b = a
-            if a.year == _A.year or a.month == 1 or a.day == 1 or (a.hour, a.minute) == (0, 0):
-                b = parser.parse(raw, default=_B, dayfirst=_dayfirst(raw), tzinfos=TZINFOS)
+            a, b = _parse_twice(raw, dayfirst=_dayfirst(raw), tzinfos=TZINFOS)
     except (ValueError, OverflowError, TypeError) as exc:
         raise ValueError(f"not a date: {raw!r}") from exc
-    if a.year != b.year or a.month != b.month or a.day != b.day:
+    missing = _first_missing(a, b)
+    if missing in ("year", "month", "day"):
         raise ValueError(f"not a complete date (year, month and day): {raw!r}")
-    has_time = (a.hour, a.minute) == (b.hour, b.minute)
-    if not has_time:
+    if missing is not None:  # no time (or only an hour): a day
         day = date(a.year, a.month, a.day)
         return Published(day.isoformat(), datetime(a.year, a.month, a.day))
     if a.tzinfo is not None and a.utcoffset() is not None:
@@ -109,6 +117,31 @@ def _iso(raw: str) -> Published | None:
     return from_instant(value)
 
 
+def _parse_twice(
+    raw: str, *, dayfirst: bool, tzinfos: dict[str, int] | None = None
+) -> tuple[datetime, datetime]:
+    """*raw* read by dateutil with the missing fields taken from :data:`_A`, then from
+    :data:`_B`: the fields that are equal in the two were given.
+
+    The second reading is skipped when no field of the first equals :data:`_A`'s
+    (then every field was given, and it could only come out the same).
+
+    :raises ValueError: dateutil cannot read *raw* (or ``OverflowError``, ``TypeError``).
+    """
+    from dateutil import parser
+
+    a = parser.parse(raw, default=_A, dayfirst=dayfirst, tzinfos=tzinfos)
+    if a.year == _A.year or a.month == 1 or a.day == 1 or (a.hour, a.minute) == (0, 0):
+        return a, parser.parse(raw, default=_B, dayfirst=dayfirst, tzinfos=tzinfos)
+    return a, a
+
+
+def _first_missing(a: datetime, b: datetime) -> str | None:
+    """The coarsest of :data:`_FIELDS` that the text read by :func:`_parse_twice` as
+    *a* and *b* did not give (``None``: it gave all, down to the minute)."""
+    return next((name for name in _FIELDS if getattr(a, name) != getattr(b, name)), None)
+
+
 def _dayfirst(raw: str) -> bool:
     # dateutil applies dayfirst even to ISO forms (2025-09-03 would become 9 March).
     return not _YEAR_FIRST.match(raw)
@@ -123,6 +156,12 @@ def from_instant(value: datetime | date) -> Published:
     return Published(value.isoformat(), datetime(value.year, value.month, value.day))
 
 
+_YEAR = re.compile(r"\d{4}")
+#: Texts dateutil reads as a search bound: year first, or a month's name and a year or day.
+_ABSOLUTE = re.compile(r"\d{4}[-/.]\d")
+_NAMED = re.compile(r"[A-Za-z]{3,} \d{4}|\d{1,2} [A-Za-z]{3,}")
+
+
 def date_bound(text: str, *, end: bool = False) -> datetime:
     """Read ``2025-09-03``, ``2025-09``, ``2025`` or ``last month`` as an instant.
 
@@ -133,40 +172,44 @@ def date_bound(text: str, *, end: bool = False) -> datetime:
 
     :raises QueryError: *text* is not a date.
     """
-    from dateutil import parser
-    from dateutil.relativedelta import relativedelta
-
     raw = " ".join(text.split())
-    from archive.errors import QueryError
-
     problem = QueryError(
         f"cannot read {text!r} as a date; try 2025-09-03, 2025-09, 2025 or 'last month'"
     )
     if not raw:
         raise problem
-    if re.fullmatch(r"\d{4}", raw):
-        a = datetime(int(raw[:4]), 1, 1)
-        return a + relativedelta(years=1) - timedelta(microseconds=1) if end else a
-    if re.match(r"\d{4}[-/.]\d", raw) or re.search(r"[A-Za-z]{3,} \d{4}|\d{1,2} [A-Za-z]{3,}", raw):
+    if _YEAR.fullmatch(raw):
+        return _bound(datetime(int(raw[:4]), 1, 1), "month", end=end)
+    if _ABSOLUTE.match(raw) or _NAMED.search(raw):
         try:
-            a = parser.parse(raw, default=_A, dayfirst=False)
-            b = parser.parse(raw, default=_B, dayfirst=False)
+            a, b = _parse_twice(raw, dayfirst=False)
         except (ValueError, OverflowError):
-            a = b = None
-        if a is not None and b is not None and a.year == b.year:
-            a = a.replace(tzinfo=None)
-            if a.month != b.month:
-                start, step = datetime(a.year, 1, 1), relativedelta(years=1)
-            elif a.day != b.day:
-                start, step = datetime(a.year, a.month, 1), relativedelta(months=1)
-            elif a.hour != b.hour:
-                start, step = datetime(a.year, a.month, a.day), relativedelta(days=1)
-            else:
-                return a
-            return start + step - timedelta(microseconds=1) if end else start
+            pass  # left to dateparser
+        else:
+            missing = _first_missing(a, b)
+            if missing != "year":  # (no year: left to dateparser)
+                return _bound(a.replace(tzinfo=None), missing, end=end)
     import dateparser
 
-    found = dateparser.parse(raw, settings={"PREFER_DATES_FROM": "past"})
+    found: datetime | None = dateparser.parse(raw, settings={"PREFER_DATES_FROM": "past"})
     if found is None:
         raise problem
     return found.replace(tzinfo=None)
+
+
+def _bound(given: datetime, missing: str | None, *, end: bool) -> datetime:
+    """The start (or, *end*, the last moment) of the period a date names, read as
+    *given* with its first missing field *missing* (see :func:`_first_missing`): its
+    year when it gave no month, its month when it gave no day, its day when it gave no
+    hour; the instant itself when it gave a time."""
+    from dateutil.relativedelta import relativedelta
+
+    if missing == "month":
+        start, step = datetime(given.year, 1, 1), relativedelta(years=1)
+    elif missing == "day":
+        start, step = datetime(given.year, given.month, 1), relativedelta(months=1)
+    elif missing == "hour":
+        start, step = datetime(given.year, given.month, given.day), relativedelta(days=1)
+    else:
+        return given
+    return start + step - timedelta(microseconds=1) if end else start

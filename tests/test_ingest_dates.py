@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from archive import Archive
-from archive.dates import parse_date
+from archive.dates import date_bound, parse_date
+from archive.errors import QueryError
 from cli import cli
 
 
@@ -61,6 +62,34 @@ def test_date_forms(text: str, stored: str, instant: datetime) -> None:
 def test_not_dates(text: str) -> None:
     with pytest.raises(ValueError):
         parse_date(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "last"),
+    [
+        ("2025", datetime(2025, 1, 1), datetime(2025, 12, 31, 23, 59, 59, 999999)),
+        ("Sep 2025", datetime(2025, 9, 1), datetime(2025, 9, 30, 23, 59, 59, 999999)),
+        ("2024-02", datetime(2024, 2, 1), datetime(2024, 2, 29, 23, 59, 59, 999999)),
+        ("3 September 2025", datetime(2025, 9, 3), datetime(2025, 9, 3, 23, 59, 59, 999999)),
+        # A time is an instant, the same as either bound; its offset is dropped.
+        ("2025-09-03 14:05", datetime(2025, 9, 3, 14, 5), datetime(2025, 9, 3, 14, 5)),
+        ("2025-09-03T14:05+02:00", datetime(2025, 9, 3, 14, 5), datetime(2025, 9, 3, 14, 5)),
+        # Midnight on the first of January is given, not a default.
+        ("2025-01-01 00:00", datetime(2025, 1, 1), datetime(2025, 1, 1)),
+    ],
+)
+def test_search_bounds_name_whole_periods(text: str, start: datetime, last: datetime) -> None:
+    assert date_bound(text) == start
+    assert date_bound(text, end=True) == last
+
+
+@pytest.mark.parametrize("text", ["", "   ", "not a date at all"])
+def test_a_search_bound_that_is_not_a_date_is_a_query_error(text: str) -> None:
+    with pytest.raises(QueryError) as caught:
+        date_bound(text)
+    assert str(caught.value) == (
+        f"cannot read {text!r} as a date; try 2025-09-03, 2025-09, 2025 or 'last month'"
+    )
 
 
 def test_unparseable_date_is_a_warning_not_a_failure(tmp_path: Path, runner: CliRunner) -> None:

@@ -36,11 +36,16 @@ class Overrides:
     tags: tuple[str, ...] = field(default_factory=tuple)
 
     def apply(self, draft: ArticleDraft) -> ArticleDraft:
-        changes: dict[str, object] = {
-            name: value
-            for name in ("title", "author", "source", "url", "published")
-            if (value := getattr(self, name)) is not None
-        }
-        if self.tags:
-            changes["tags"] = tuple(dict.fromkeys((*draft.tags, *self.tags)))
-        return replace(draft, **changes) if changes else draft
+        """*draft* with these values in place of its own (tags are added to its tags)."""
+        texts = (self.title, self.author, self.source, self.url, self.published)
+        if not self.tags and all(value is None for value in texts):
+            return draft
+        return replace(
+            draft,
+            title=draft.title if self.title is None else self.title,
+            author=draft.author if self.author is None else self.author,
+            source=draft.source if self.source is None else self.source,
+            url=draft.url if self.url is None else self.url,
+            published=draft.published if self.published is None else self.published,
+            tags=tuple(dict.fromkeys((*draft.tags, *self.tags))) if self.tags else draft.tags,
+        )

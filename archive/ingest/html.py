@@ -19,7 +19,7 @@ from typing import Any
 
 from archive.errors import InputError
 from archive.ingest.draft import ArticleDraft
-from archive.ingest.text import _title
+from archive.ingest.text import make_title
 from archive.text import normalize_text
 
 #: trafilatura's metadata kept in ``extra`` when present.
@@ -38,12 +38,12 @@ def parse(html: bytes | str, origin: str, origin_key: str | None = None) -> Iter
     """
     doc = extract(html)
     body = normalize_text(doc.get("text") or "") if doc else ""
-    if not body:
+    if not doc or not body:
         raise InputError(origin, "no article text found in the HTML page")
     extra = {k: doc[k] for k in EXTRA_KEYS if doc.get(k)}
     title = doc.get("title") or body.split("\n", 1)[0]
     yield ArticleDraft(
-        title=_title(title),
+        title=make_title(title),
         body=body,
         origin=origin,
         author=doc.get("author") or None,

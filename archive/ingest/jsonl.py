@@ -19,15 +19,15 @@ Keys the archive has no field for are kept in ``extra``.
 from __future__ import annotations
 
 import codecs
-import hashlib
 import json
 from collections.abc import Iterator
 from typing import IO, Any
 
 from archive.errors import InputError
+from archive.ingest.decoding import SNIFF_BYTES, Digest, decode, is_json_array, peek
 from archive.ingest.draft import ArticleDraft
 from archive.ingest.fields import draft_from_fields, from_mapping
-from archive.ingest.text import _title
+from archive.ingest.text import make_title
 from archive.text import normalize_text
 
 #: Keys of a JSON object that may hold the array of articles.
@@ -43,7 +43,7 @@ _ARRAY_CHUNK = 1 << 14
 MAX_DEPTH = 512
 
 
-def record(obj: Any, origin: str) -> ArticleDraft:
+def record(obj: object, origin: str) -> ArticleDraft:
     """The draft of one JSON value.
 
     :raises InputError: it is not an object, or it has no article text.
@@ -57,7 +57,7 @@ def record(obj: Any, origin: str) -> ArticleDraft:
     return draft_from_fields(
         fields,
         extra,
-        title=_title(fields.get("title") or body.split("\n", 1)[0]),
+        title=make_title(fields.get("title") or body.split("\n", 1)[0]),
         body=body,
         origin=origin,
     )
@@ -97,7 +97,7 @@ def parse_json_array(
     origin: str,
     *,
     max_bytes: int,
-    digest: hashlib._Hash | None = None,
+    digest: Digest | None = None,
 ) -> Iterator[ArticleDraft | InputError]:
     """Drafts from a stream holding one JSON array, one element at a time.
 
@@ -112,7 +112,7 @@ def parse_json_array(
     # Read in pieces of at most a quarter of the limit, so that an element is checked
     # against it closely enough: one over 1.5 times the limit is always caught.
     chunk = max(1, min(_ARRAY_CHUNK, max_bytes // 4))
-    if _peek(stream, 3) == codecs.BOM_UTF8:
+    if peek(stream, 3) == codecs.BOM_UTF8:
         reader.read(3)
     index = 0  # the element being read, counted from 0
     depth = 0  # nesting inside the top-level array (0: between elements)
@@ -198,10 +198,8 @@ def _reread_whole(
     stream: IO[bytes], reader: _Reader, origin: str, max_bytes: int, first: int
 ) -> list[ArticleDraft | InputError] | None:
     """The outcomes of elements *first* and after of the JSON array in *stream*, read
-    whole and decoded with :func:`archive.ingest.decode`; ``None`` when the stream
+    whole and decoded with :func:`archive.ingest.decoding.decode`; ``None`` when the stream
     cannot be read again (not seekable, over *max_bytes*) or is not such an array."""
-    from archive.ingest import decode
-
     try:
         if not stream.seekable():
             return None
@@ -217,6 +215,22 @@ def _reread_whole(
     if not isinstance(items, list) or len(items) <= first:
         return None
     return [_safe(item, f"{origin}[{i}]") for i, item in enumerate(items) if i >= first]
+
+
+#: How much of a JSON array :func:`estimate_array` reads to count its elements.
+ESTIMATE_SAMPLE = 1 << 20
+
+
+def estimate_array(f: IO[bytes], size: int) -> int:
+    """About how many elements the JSON array in *f* (*size* bytes) holds; 1 for a
+    file that is not an array."""
+    sample = f.read(ESTIMATE_SAMPLE)
+    if not is_json_array(sample[:SNIFF_BYTES]):
+        return 1
+    counted = count_elements(sample)
+    if len(sample) >= size:
+        return max(1, counted)
+    return max(1, round(counted * size / len(sample)))
 
 
 def count_elements(data: bytes) -> int:
@@ -246,7 +260,7 @@ def count_elements(data: bytes) -> int:
 class _Reader:
     """A byte stream as ijson reads it: counts (and hashes) every byte read."""
 
-    def __init__(self, stream: IO[bytes], digest: hashlib._Hash | None) -> None:
+    def __init__(self, stream: IO[bytes], digest: Digest | None) -> None:
         self.stream = stream
         self.digest = digest
         self.pos = 0
@@ -259,16 +273,6 @@ class _Reader:
         if self.digest is not None:
             self.digest.update(data)
         return data
-
-
-def _peek(stream: IO[bytes], size: int) -> bytes:
-    peek = getattr(stream, "peek", None)
-    if peek is None:
-        return b""
-    try:
-        return bytes(peek(size)[:size])
-    except (OSError, ValueError):
-        return b""
 
 
 def _bad_utf8(chunk: bytes) -> int | None:
@@ -312,11 +316,9 @@ def parse_jsonl(
     origin: str,
     *,
     max_bytes: int,
-    digest: hashlib._Hash | None = None,
+    digest: Digest | None = None,
 ) -> Iterator[ArticleDraft | InputError]:
     """Drafts from a JSONL stream, one line at a time (never more than *max_bytes* a line)."""
-    from archive.ingest import decode
-
     lineno = 0
     seen = 0
     while True:
@@ -352,7 +354,7 @@ def parse_jsonl(
         yield InputError(origin, "empty input, nothing to ingest")
 
 
-def _skip_line(stream: IO[bytes], digest: hashlib._Hash | None) -> int:
+def _skip_line(stream: IO[bytes], digest: Digest | None) -> int:
     skipped = 0
     while True:
         chunk = stream.readline(_CHUNK)
@@ -363,7 +365,7 @@ def _skip_line(stream: IO[bytes], digest: hashlib._Hash | None) -> int:
             return skipped
 
 
-def _safe(obj: Any, origin: str) -> ArticleDraft | InputError:
+def _safe(obj: object, origin: str) -> ArticleDraft | InputError:
     try:
         return record(obj, origin)
     except InputError as exc:
@@ -375,7 +377,7 @@ def _has_body(data: dict[str, Any]) -> bool:
     return bool(fields.get("body"))
 
 
-def _kind(value: Any) -> str:
+def _kind(value: object) -> str:
     return {
         list: "an array",
         str: "a string",

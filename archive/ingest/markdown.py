@@ -14,20 +14,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive.errors import InputError
 from archive.ingest.draft import ArticleDraft
 from archive.ingest.fields import draft_from_fields, from_mapping
-from archive.ingest.text import _title
+from archive.ingest.text import make_title
 from archive.text import normalize_line, normalize_text
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 
-_md: Any = None
+_md: MarkdownIt | None = None
 
 
-def _parser() -> Any:
+def _parser() -> MarkdownIt:
     global _md
     if _md is None:
         from markdown_it import MarkdownIt
@@ -49,7 +53,7 @@ def parse(text: str, origin: str, origin_key: str | None = None) -> Iterator[Art
     yield draft_from_fields(
         fields,
         extra,
-        title=_title(title),
+        title=make_title(title),
         body=body,
         origin=origin,
         warnings=tuple(warnings),
@@ -112,7 +116,7 @@ def to_text(markdown: str) -> tuple[str, str | None]:
     return "\n\n".join(b for b in blocks if b), heading
 
 
-def _inline_text(children: list[Any]) -> str:
+def _inline_text(children: list[Token]) -> str:
     out: list[str] = []
     for child in children:
         if child.type in ("text", "code_inline"):

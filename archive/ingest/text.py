@@ -59,7 +59,7 @@ def parse(text: str, origin: str, origin_key: str | None = None) -> Iterator[Art
     tags = tuple(t.strip() for t in fields.pop("tags", "").split(",") if t.strip())
     title = fields.pop("title", "") or body.split("\n", 1)[0]
     yield ArticleDraft(
-        title=_title(title),
+        title=make_title(title),
         body=body,
         origin=origin,
         author=fields.get("author") or None,
@@ -90,7 +90,9 @@ def split_headers(text: str) -> tuple[dict[str, str], str]:
     return fields, rest.strip()
 
 
-def _title(line: str) -> str:
+def make_title(line: str) -> str:
+    """*line* as a title: normalised, and cut at a word boundary (with ``…``) when it
+    is longer than :data:`MAX_TITLE_CHARS`. Every format's title goes through here."""
     title = normalize_line(line)
     if len(title) <= MAX_TITLE_CHARS:
         return title
