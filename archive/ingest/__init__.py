@@ -7,7 +7,7 @@ comes from its extension, else from sniffing its first bytes; standard input is
 sniffed unless a format is given.
 
 Parsers are pure: bytes in, drafts out; no database, no Click. The readers
-(:mod:`.reading`) turn every problem with an input into an
+(:mod:`.inputs`) turn every problem with an input into an
 :class:`~archive.errors.InputError` naming it (yielded, not raised), so one bad
 file never stops a run. Shared byte handling (peeking, character sets) is in
 :mod:`.decoding`.
@@ -20,7 +20,7 @@ from __future__ import annotations
 from archive.ingest.decoding import decode, is_json_array
 from archive.ingest.draft import ArticleDraft, Overrides
 from archive.ingest.formats import EXTENSIONS, FORMAT_NAMES, detect_format, sniff
-from archive.ingest.reading import (
+from archive.ingest.inputs import (
     DEFAULT_MAX_BYTES,
     estimate,
     parse_size,

@@ -1,6 +1,6 @@
 """The bytes of an input before any format reads them: its head, its character set.
 
-Shared by the readers (:mod:`archive.ingest.reading`), the format registry
+Shared by the readers (:mod:`archive.ingest.inputs`), the format registry
 (:mod:`archive.ingest.formats`) and the JSON parsers (:mod:`archive.ingest.jsonl`),
 so that none of them needs another's internals.
 """
