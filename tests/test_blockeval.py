@@ -42,6 +42,10 @@ QUERIES = (
 OTHER_SHAPES = ('"interest rates"', "econom*", "profits~", "oil^2 prices", "author:smith")
 DELETED = set(range(5, 900, 37))
 
+# Building the 900-article index takes ~18 s and optimising a copy as long again: slow, and
+# kept on one worker under pytest-xdist (--dist loadgroup) so each is built once.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("blockeval")]
+
 
 def _docs(bbc: Path) -> list[IndexDoc]:
     files = [

@@ -114,6 +114,7 @@ HOSTILE = settings(
 )
 
 
+@pytest.mark.slow
 @HOSTILE
 @given(query=queries)
 @example(query="nato troops")
@@ -138,6 +139,7 @@ def test_search_api_never_fails_unexpectedly(sample_home: Path, query: str) -> N
                 assert 0 <= s <= e <= len(p.text)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=50,
     deadline=None,
@@ -360,6 +362,7 @@ def test_a_file_that_vanishes_during_the_run(tmp_path: Path, runner) -> None:
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.slow
 def test_ingest_from_a_killed_pipe_is_not_half_stored(tmp_path: Path, runner) -> None:
     """Standard input cut off mid-article stores what arrived, as one whole article."""
     home = tmp_path / "home"

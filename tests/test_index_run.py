@@ -37,6 +37,7 @@ def outbox_rows(home: Path) -> int:
         return db.execute("SELECT count(*) FROM index_outbox").fetchone()[0]
 
 
+@pytest.mark.slow
 def test_a_run_of_many_batches_writes_one_segment(bbc_corpus: Path, archive_home: Path) -> None:
     with Archive.open(archive_home) as archive:
         before = iw.segment_names(archive.ix)
@@ -49,6 +50,7 @@ def test_a_run_of_many_batches_writes_one_segment(bbc_corpus: Path, archive_home
     assert outbox_rows(archive_home) == 0
 
 
+@pytest.mark.slow
 def test_checkpoints_commit_the_index_during_a_run(
     bbc_corpus: Path, archive_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -145,6 +147,7 @@ def ids(archive: Archive, query: str) -> list[int]:
     return [hit.id for hit in archive.search(query, rescue=False, limit=200).hits]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not iw.parallel_supported(), reason="needs fork and two or more cores")
 def test_large_runs_are_indexed_by_worker_processes(
     bbc_corpus: Path, archive_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -182,6 +185,7 @@ def test_cancelling_a_parallel_writer_ends_its_workers(sample_home: Path) -> Non
     ix.close()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not iw.parallel_supported(), reason="needs fork and two or more cores")
 def test_ctrl_c_as_a_worker_starts_does_not_kill_it(
     sample_home: Path, monkeypatch: pytest.MonkeyPatch
@@ -284,6 +288,7 @@ def test_a_run_interrupted_inside_a_batch_leaves_the_stored_batches_owed(
     assert outbox_rows(archive_home) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not iw.parallel_supported(), reason="needs fork and two or more cores")
 def test_reindex_of_a_large_archive_uses_worker_processes(
     bbc_corpus: Path, archive_home: Path, monkeypatch: pytest.MonkeyPatch
@@ -392,6 +397,7 @@ with Archive.open(Path(sys.argv[1])) as archive:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not iw.parallel_supported(), reason="needs fork and two or more cores")
 def test_ctrl_c_during_a_parallel_ingest_keeps_what_was_stored(
     bbc_corpus: Path, archive_home: Path
@@ -417,6 +423,7 @@ def test_ctrl_c_during_a_parallel_ingest_keeps_what_was_stored(
         assert archive.check().ok
 
 
+@pytest.mark.slow
 def test_without_fork_a_large_run_stays_in_one_process(
     bbc_corpus: Path, archive_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

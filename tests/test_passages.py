@@ -157,6 +157,7 @@ def _relative(tokens: list[tuple[str, int, int, int]]) -> list[tuple[str, int, i
     return [(term, pos - first, s, e) for term, pos, s, e in tokens]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["text", "exact"])
 def test_analysed_tokens_equal_the_analyzers_on_real_text(
     kind: str, sample_text: str, bbc_corpus, reuters_corpus

@@ -89,6 +89,7 @@ def test_facets(home: Path) -> None:
         search(home, "crane", facets=("colour",))
 
 
+@pytest.mark.slow  # an unreadable date: dateparser tries every language (~4 s)
 def test_since_until(home: Path) -> None:
     assert {h.id for h in search(home, "crane", since="2025-03").hits} == {2, 4}
     assert {h.id for h in search(home, "crane", until="2025-03-02").hits} == {1, 2}

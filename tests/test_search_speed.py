@@ -25,6 +25,9 @@ from index.schema import IndexDoc
 
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "000_4fc7972ffbe2aa8d.txt"
 
+# One worker under pytest-xdist (--dist loadgroup): each index is built once.
+pytestmark = pytest.mark.xdist_group("search_speed")
+
 QUERIES = (
     "troops",
     "nato troops",
