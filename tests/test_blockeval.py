@@ -42,9 +42,8 @@ QUERIES = (
 OTHER_SHAPES = ('"interest rates"', "econom*", "profits~", "oil^2 prices", "author:smith")
 DELETED = set(range(5, 900, 37))
 
-# Building the 900-article index takes ~18 s and optimising a copy as long again: slow, and
-# kept on one worker under pytest-xdist (--dist loadgroup) so each is built once.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("blockeval")]
+# Building the 900-article index takes ~18 s and optimising a copy as long again.
+pytestmark = pytest.mark.slow
 
 
 def _docs(bbc: Path) -> list[IndexDoc]:
@@ -62,7 +61,8 @@ def _docs(bbc: Path) -> list[IndexDoc]:
     return docs
 
 
-@pytest.fixture(scope="module")
+# Both indexes are session-scoped: built once per process, whatever order tests run in.
+@pytest.fixture(scope="session")
 def built(bbc_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("bbc") / "index"
     ix = iw.create(path)
@@ -78,17 +78,21 @@ def built(bbc_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module", params=["segments", "optimised"])
-def ix(request: pytest.FixtureRequest, built: Path, tmp_path_factory: pytest.TempPathFactory):
-    path = built
-    if request.param == "optimised":
-        import shutil
+@pytest.fixture(scope="session")
+def optimised(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import shutil
 
-        path = tmp_path_factory.mktemp("optimised") / "index"
-        shutil.copytree(built, path)
-        w = iw.open_index(path)
-        w.optimize()
-        w.close()
+    path = tmp_path_factory.mktemp("optimised") / "index"
+    shutil.copytree(built, path)
+    w = iw.open_index(path)
+    w.optimize()
+    w.close()
+    return path
+
+
+@pytest.fixture(scope="module", params=["segments", "optimised"])
+def ix(request: pytest.FixtureRequest, built: Path):
+    path = built if request.param == "segments" else request.getfixturevalue("optimised")
     ix = isearch.open_for_search(path)
     segments = ix._segments()
     if request.param == "segments":

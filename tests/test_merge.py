@@ -23,9 +23,6 @@ from index import search as isearch
 from index import writer as iw
 from index.schema import IndexDoc
 
-# One worker under pytest-xdist (--dist loadgroup): the segmented index is built once.
-pytestmark = pytest.mark.xdist_group("merge")
-
 
 def _docs(bbc: Path, start: int, n: int, section: str) -> list[IndexDoc]:
     files = sorted((bbc / section).glob("*.txt"))[start : start + n]
@@ -49,7 +46,7 @@ def _docs(bbc: Path, start: int, n: int, section: str) -> list[IndexDoc]:
     return out
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # built once per process, whatever order tests run in
 def segmented(bbc_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of four segments (40 to 120 articles) with some articles deleted."""
     path = tmp_path_factory.mktemp("segments") / "index"

@@ -25,9 +25,6 @@ from index.schema import IndexDoc
 
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "000_4fc7972ffbe2aa8d.txt"
 
-# One worker under pytest-xdist (--dist loadgroup): each index is built once.
-pytestmark = pytest.mark.xdist_group("search_speed")
-
 QUERIES = (
     "troops",
     "nato troops",
@@ -56,18 +53,32 @@ def _docs() -> list[IndexDoc]:
     return docs
 
 
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory):
+    """Each kind of index, built once per process whatever order tests run in."""
+    paths: dict[str, Path] = {}
+
+    def build(kind: str) -> Path:
+        if kind not in paths:
+            path = tmp_path_factory.mktemp(kind) / "index"
+            ix = iw.create(path)
+            docs = _docs()
+            for start in range(0, len(docs), 50):  # three segments
+                w = ix.writer()
+                iw.apply(w, docs[start : start + 50], [])
+                w.commit(merge=False)
+            if kind == "optimised":
+                ix.optimize()
+            ix.close()
+            paths[kind] = path
+        return paths[kind]
+
+    return build
+
+
 @pytest.fixture(scope="module", params=["segments", "optimised"])
-def ix(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    path = tmp_path_factory.mktemp(request.param) / "index"
-    ix = iw.create(path)
-    docs = _docs()
-    for start in range(0, len(docs), 50):  # three segments
-        w = ix.writer()
-        iw.apply(w, docs[start : start + 50], [])
-        w.commit(merge=False)
-    if request.param == "optimised":
-        ix.optimize()
-    ix = isearch.open_for_search(path)  # as the archive opens it: no mmap
+def ix(request: pytest.FixtureRequest, built):
+    ix = isearch.open_for_search(built(request.param))  # as the archive opens it: no mmap
     assert len(ix._segments()) == (3 if request.param == "segments" else 1)
     yield ix
     ix.close()
