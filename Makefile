@@ -21,15 +21,15 @@ demo: $(BIN)/archive
 
 ## test: install and run the whole test suite
 test: $(BIN)/archive
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 ## test-fast: the suite without the slow end-to-end tests
 test-fast: $(BIN)/archive
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not slow"
 
 ## test-slow: only the slow end-to-end tests (crash, concurrency, large inputs)
 test-slow: $(BIN)/archive
-	$(BIN)/python -m pytest -q -m slow
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m slow
 
 ## bench-ingest: bulk JSONL ingest of ~21,000 real articles vs a bare Whoosh writer (bench/README.md)
 bench-ingest: $(BIN)/archive

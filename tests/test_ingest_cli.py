@@ -57,6 +57,7 @@ def _on_a_terminal(args: list[str], home: Path) -> tuple[int, str]:
     return proc.wait(timeout=120), b"".join(chunks).decode("utf-8", "replace")
 
 
+@pytest.mark.slow
 def test_progress_bar_on_a_terminal(tmp_path: Path, archive_home: Path) -> None:
     feed = _feed(tmp_path / "feed.jsonl", 1200)
     status, screen = _on_a_terminal(["ingest", str(feed)], archive_home)

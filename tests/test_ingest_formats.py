@@ -201,6 +201,7 @@ def test_page_without_article_text_fails(trafilatura_pages: Path, archive_home: 
 # --- JSON and JSONL ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_reuters_json_array(reuters_corpus: Path, archive_home: Path) -> None:
     f = reuters_corpus / "reuters-000.json"
     records = json.loads(f.read_text(encoding="utf-8"))

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import lxml.html
+import pytest
 from click.testing import CliRunner
 
 from archive import Archive
@@ -30,6 +31,7 @@ def page_metadata(html: str) -> tuple[str, str]:
     return str(meta), json.loads(script)["datePublished"]
 
 
+@pytest.mark.slow
 def test_saved_page_keeps_its_published_time(
     trafilatura_pages: Path, archive_home: Path, runner: CliRunner
 ) -> None:

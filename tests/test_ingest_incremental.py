@@ -50,6 +50,7 @@ def _copy_bbc(bbc: Path, dest: Path, per_category: int) -> list[Path]:
     return files
 
 
+@pytest.mark.slow
 def test_rerun_on_a_folder_reads_only_what_changed(
     bbc_corpus: Path, tmp_path: Path, archive_home: Path, calls: Counter[str]
 ) -> None:
@@ -139,6 +140,7 @@ def test_jsonl_is_read_line_by_line(reuters_corpus: Path) -> None:
     assert stream.tell() < 20_000 < len(data)
 
 
+@pytest.mark.slow
 def test_ingest_pulls_one_batch_at_a_time(archive_home: Path) -> None:
     pulled = 0
 

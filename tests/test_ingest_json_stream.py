@@ -72,6 +72,7 @@ def split(items) -> tuple[list[ArticleDraft], list[InputError]]:
     return drafts, errors
 
 
+@pytest.mark.slow
 def test_all_reuters_records_as_one_array_stream(reuters_corpus: Path, tmp_path: Path) -> None:
     records = reuters(reuters_corpus)
     assert len(records) == 21_578
@@ -108,6 +109,7 @@ def test_progress_estimate_counts_array_elements(reuters_corpus: Path, tmp_path:
     assert estimate([obj, one]) == 1001
 
 
+@pytest.mark.slow
 def test_array_on_stdin_is_streamed_with_or_without_format(
     reuters_corpus: Path, runner: CliRunner
 ) -> None:

@@ -96,6 +96,7 @@ def test_an_untested_whoosh_version_closes_the_gate(gate, monkeypatch) -> None:
     assert internals.status()["reason"] == "Whoosh 2.7.5 is not a tested version (2.7.4)"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "options",
     [
@@ -128,6 +129,7 @@ def test_searches_give_the_same_results_with_the_gate_closed(
         assert fast[1].engine["evaluated_by"] == "blocks"
 
 
+@pytest.mark.slow
 def test_a_merge_gives_the_same_index_with_the_gate_closed(
     segmented: Path, tmp_path: Path, gate
 ) -> None:

@@ -47,7 +47,7 @@ def _docs(bbc: Path, start: int, n: int, section: str) -> list[IndexDoc]:
     return out
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # built once per process, whatever order tests run in
 def segmented(bbc_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of four segments (40 to 120 articles) with some articles deleted."""
     path = tmp_path_factory.mktemp("segments") / "index"
@@ -89,6 +89,7 @@ def _contents(path: Path) -> dict[str, object]:
             by_id = {}
             for docnum, stored in r.iter_docs():
                 by_id[int(stored["id"])] = docnum
+            id_of = {docnum: i for i, docnum in by_id.items()}  # live documents only
             lengths = {
                 (f, i): r.doc_field_length(by_id[i], f)
                 for i in by_id
@@ -100,8 +101,7 @@ def _contents(path: Path) -> dict[str, object]:
                 m = r.postings(fieldname, btext)
                 items = []
                 while m.is_active():
-                    stored = r.stored_fields(m.id())
-                    items.append((int(stored["id"]), m.weight(), m.value()))
+                    items.append((id_of[m.id()], m.weight(), m.value()))
                     m.next()
                 postings[(fieldname, btext)] = sorted(items)
                 info = r.term_info(fieldname, btext)
@@ -115,9 +115,7 @@ def _contents(path: Path) -> dict[str, object]:
             columns = {}
             for name in ("published", "facet_source", "facet_author", "facet_tag", "year"):
                 col = r.column_reader(name)
-                columns[name] = sorted(
-                    (int(r.stored_fields(d)["id"]), col[d]) for d in by_id.values()
-                )
+                columns[name] = sorted((i, col[d]) for i, d in by_id.items())
         return {
             "count": ix.doc_count(),
             "segments": len(ix._segments()),
@@ -132,6 +130,7 @@ def _contents(path: Path) -> dict[str, object]:
         ix.close()
 
 
+@pytest.mark.slow
 def test_optimize_streams_what_whoosh_writes(segmented: Path, tmp_path: Path) -> None:
     ours = _copy(segmented, tmp_path, "ours")
     whoosh = _copy(segmented, tmp_path, "whoosh")
@@ -146,6 +145,7 @@ def test_optimize_streams_what_whoosh_writes(segmented: Path, tmp_path: Path) ->
     assert a == b
 
 
+@pytest.mark.slow
 def test_a_small_commit_streams_merged_segments_beside_its_new_documents(
     segmented: Path, tmp_path: Path, bbc_corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -168,6 +168,7 @@ def test_a_small_commit_streams_merged_segments_beside_its_new_documents(
     assert a == b
 
 
+@pytest.mark.slow
 def test_search_after_a_streamed_merge(segmented: Path, tmp_path: Path) -> None:
     """The same matches as before the merge; the same results as after Whoosh's merge.
 
@@ -203,6 +204,7 @@ def test_optimizing_an_empty_index_writes_no_segment(tmp_path: Path) -> None:
     ix.close()
 
 
+@pytest.mark.slow
 def test_whooshs_own_merge_path_closes_the_readers_it_opens(
     segmented: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -35,6 +35,7 @@ def modes(home: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_everything_the_archive_creates_is_private(
     tmp_path: Path, runner, permissive_umask: None
 ) -> None:

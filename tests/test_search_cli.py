@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from cli import cli
@@ -85,6 +86,7 @@ def test_page_option(runner: CliRunner, sample_home: Path) -> None:
     assert bad.exit_code == 2
 
 
+@pytest.mark.slow  # an unreadable date: dateparser tries every language (~4 s)
 def test_since_until_options(runner: CliRunner, sample_home: Path) -> None:
     out = run(runner, sample_home, "search", "nato", "--since", "2025-03", "--until", "2025-03")
     assert "1 article matches" in out.stdout
@@ -137,6 +139,7 @@ def test_color_always_styles_matches(runner: CliRunner, sample_home: Path) -> No
     assert "**" not in out.stdout
 
 
+@pytest.mark.slow
 def test_a_pasted_wall_of_text_is_not_echoed_whole(runner: CliRunner, sample_home: Path) -> None:
     wall = "deployment" * 900
     result = run(runner, sample_home, "search", "--", wall)

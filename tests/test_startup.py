@@ -121,6 +121,7 @@ def test_help_imports_neither_sqlalchemy_nor_whoosh(args: list[str], archive_hom
         assert heavy not in modules, f"archive {' '.join(args)} imported {heavy}"
 
 
+@pytest.mark.slow
 def test_ingest_into_an_archive_at_the_schema_head_skips_alembic(
     sample_home: Path, tmp_path: Path
 ) -> None:
@@ -134,6 +135,7 @@ def test_ingest_into_an_archive_at_the_schema_head_skips_alembic(
     assert "alembic" not in modules
 
 
+@pytest.mark.slow
 def test_a_new_archive_is_created_through_alembic(archive_home: Path, tmp_path: Path) -> None:
     story = tmp_path / "story.txt"
     story.write_text("Ships dock\n\nThe ships docked at dawn.\n", encoding="utf-8")
