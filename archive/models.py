@@ -55,6 +55,9 @@ class Article(Base):
     updated: Mapped[datetime] = mapped_column(DateTime)
     #: Keys of the input the archive has no column for, kept as they were.
     extra: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    #: Fields the user set by hand with ``edit`` (sorted names): ingested metadata
+    #: does not overwrite them; metadata given on the ingest command line does.
+    edited: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
 
     tag_rows: Mapped[list[Tag]] = relationship(
         back_populates="article",
@@ -139,3 +142,24 @@ class SourceFile(Base):
     #: How many articles the file held.
     articles: Mapped[int] = mapped_column(Integer)
     ingested: Mapped[datetime] = mapped_column(DateTime)
+
+
+class FieldChange(Base):
+    """One earlier value of one metadata field, kept when an edit or an ingest changed it.
+
+    ``old`` and ``new`` are the values (text, or a list of names for ``tags``; None:
+    no value). Deleted with its article by the database (``ON DELETE CASCADE``).
+    """
+
+    __tablename__ = "field_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    field: Mapped[str] = mapped_column(String(20))
+    old: Mapped[object | None] = mapped_column(JSON(none_as_null=True))
+    new: Mapped[object | None] = mapped_column(JSON(none_as_null=True))
+    changed: Mapped[datetime] = mapped_column(DateTime)
+    #: ``edit`` (by hand) or ``ingest`` (an input carried another value).
+    how: Mapped[str] = mapped_column(String(8))

@@ -262,10 +262,18 @@ class CheckReport:
     repaired: bool = False
     #: The index could not be read, so ``repair`` rebuilt it whole.
     rebuilt: bool = False
+    #: Articles whose indexed metadata (title, author, source, tags, URL, date)
+    #: differs from the database's (the text is the same).
+    outdated_fields: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.missing_from_index or self.not_in_database or self.stale_in_index)
+        return not (
+            self.missing_from_index
+            or self.not_in_database
+            or self.stale_in_index
+            or self.outdated_fields
+        )
 
 
 @dataclass(frozen=True, slots=True)

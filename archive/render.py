@@ -310,6 +310,7 @@ def check_report(report: CheckReport) -> list[str]:
         (len(report.missing_from_index), "missing from the index"),
         (len(report.not_in_database), "in the index but not in the database"),
         (len(report.stale_in_index), "indexed with old text"),
+        (len(report.outdated_fields), "indexed with other metadata than the database's"),
     ):
         if count:
             lines.append(f"{count} {plural(count, 'article')} {what}")

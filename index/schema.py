@@ -1,12 +1,15 @@
 """The Whoosh schema: which fields an article has in the index, and how each is analysed.
 
-The index keeps no article text: only the id and a version (the content hash of
-the text that was indexed) are stored, so ``check`` can compare the index with
-the database. Passages are built from the body kept in SQLite.
+The index keeps no article text: only the id, a version (the content hash of
+the text that was indexed) and ``meta`` (a hash of every other indexed field:
+:meth:`IndexDoc.meta_hash`) are stored, so ``check`` can compare every indexed
+field with the database. Passages are built from the body kept in SQLite.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -55,6 +58,7 @@ def make_schema() -> Schema:
     schema = Schema(
         id=ID(stored=True, unique=True),
         version=ID(stored=True),
+        meta=ID(stored=True),
         title=TEXT(analyzer=prose, field_boost=TITLE_BOOST, phrase=True),
         body=TEXT(analyzer=prose, phrase=True),
         title_exact=TEXT(analyzer=exact, field_boost=TITLE_BOOST, phrase=False),
@@ -92,11 +96,19 @@ class IndexDoc:
     url: str | None = None
     published: datetime | None = None
 
+    def meta_hash(self) -> str:
+        """A hash of every indexed field but the body (whose hash is ``version``)."""
+        when = None if self.published is None else self.published.isoformat()
+        values = [self.title, self.author, self.source, list(self.tags), self.url, when]
+        text = json.dumps(values, ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
     def fields(self) -> dict[str, object]:
         """Keyword arguments for ``writer.update_document``."""
         doc: dict[str, object] = {
             "id": str(self.id),
             "version": self.version,
+            "meta": self.meta_hash(),
             "title": self.title,
             "body": self.body,
             "title_exact": self.title,
