@@ -442,7 +442,9 @@ def similar(state: State, article_id: int, limit: int, passages: int, fmt: str, 
     help="Output format.",
 )
 @click.option(
-    "--revisions", is_flag=True, help="Also list the earlier texts that updates replaced."
+    "--revisions",
+    is_flag=True,
+    help="Also list the earlier texts that updates replaced, and the metadata changes.",
 )
 @pass_state
 def show(state: State, article_id: int, fmt: str, revisions: bool) -> None:
@@ -459,14 +461,17 @@ def show(state: State, article_id: int, fmt: str, revisions: bool) -> None:
     reader = state.reader()
     article = reader.get(article_id)
     earlier = reader.revisions(article_id) if revisions else None
+    history = reader.history(article_id) if revisions else None
     echo_notices(reader.notices)
     if fmt == "json":
-        click.echo(render.article_json(article, earlier))
+        click.echo(render.article_json(article, earlier, history))
         return
     click.echo(render.article(article))
-    if earlier is not None:
+    if earlier is not None and history is not None:
         click.echo("")
         click.echo(render.revisions(earlier))
+        click.echo("")
+        click.echo(render.metadata_history(history))
 
 
 @cli.command(name="list")
@@ -505,26 +510,6 @@ def list_(state: State, limit: int, show_all: bool, fmt: str) -> None:
         click.echo(render.json_text([a.to_json(body=False) for a in articles]))
         return
     click.echo(render.article_list(articles, reader.count()))
-
-
-@cli.command()
-@click.argument("ids", nargs=-1, required=True, type=int)
-@pass_state
-def delete(state: State, ids: tuple[int, ...]) -> None:
-    """Delete articles by id from the database and the index.
-
-    If any id is unknown, nothing is deleted.
-
-    \b
-    Example:
-        archive delete 3 7
-    """
-    from archive.render import plural
-
-    deleted = state.archive().delete(ids)
-    click.echo(
-        f"deleted {len(deleted)} {plural(len(deleted), 'article')}: {', '.join(map(str, deleted))}"
-    )
 
 
 @cli.command()
@@ -661,6 +646,16 @@ def optimize(state: State) -> None:
     """
     state.archive().optimize()
     click.echo("index optimized")
+
+
+def _add_curation() -> None:
+    from cli_curation import delete, edit
+
+    cli.add_command(edit)
+    cli.add_command(delete)
+
+
+_add_curation()
 
 
 def main() -> None:

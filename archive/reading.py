@@ -23,6 +23,7 @@ from archive.errors import ArticleNotFound, QueryError, index_unavailable
 from archive.home import Home
 from archive.records import (
     ArticleRecord,
+    FieldChangeRecord,
     PassageResult,
     RevisionRecord,
     SearchHit,
@@ -155,6 +156,37 @@ class Reader:
             engine=found.engine,
         )
 
+    def search_ids(
+        self, query: str, *, since: str | None = None, until: str | None = None
+    ) -> list[int]:
+        """Every article *query* finds as written (no most-words or fuzzy rescue),
+        published between *since* and *until*: what ``edit --query`` and
+        ``delete --query`` act on.
+
+        :raises QueryError: the query has nothing to search for, or a date cannot be read.
+        """
+        from index import search as isearch
+        from index.errors import IndexOutdatedError, QuerySyntaxError
+
+        _check_query(query)
+        start = date_bound(since) if since else None
+        end = date_bound(until, end=True) if until else None
+        if start and end and start > end:
+            raise QueryError("--since is later than --until: nothing can match")
+        ix, _ = self._open_index()
+        if ix is None:
+            return []
+        try:
+            limit = max(ix.doc_count_all(), 1)
+            found = isearch.search(ix, query, limit=limit, since=start, until=end, rescue=False)
+        except QuerySyntaxError as exc:
+            raise QueryError(str(exc)) from exc
+        except IndexOutdatedError as exc:
+            raise index_unavailable(exc, "outdated") from exc
+        finally:
+            ix.close()
+        return [h.id for h in found.hits]
+
     def similar(
         self, article_id: int, *, limit: int = DEFAULT_LIMIT, passages: int = 1
     ) -> SimilarResults:
@@ -213,6 +245,14 @@ class Reader:
         """
         self.get(article_id)
         return store.read_revisions(self.paths.db, article_id)
+
+    def history(self, article_id: int) -> list[FieldChangeRecord]:
+        """The changes of an article's metadata (by ``edit`` or by an ingest), oldest first.
+
+        :raises ArticleNotFound: no such article.
+        """
+        self.get(article_id)
+        return store.read_field_changes(self.paths.db, article_id)
 
     def list(self, *, limit: int | None = 20) -> list[ArticleRecord]:
         """Articles, newest first (by publication date, else by ingest time)."""

@@ -159,6 +159,78 @@ class RevisionRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class FieldChangeRecord:
+    """One change of one metadata field: its value before and after, when and how."""
+
+    field: str
+    old: Any
+    new: Any
+    changed: datetime | None = None
+    #: ``edit`` (by hand) or ``ingest`` (an input carried another value).
+    how: str = "edit"
+
+    def to_json(self) -> dict[str, Any]:
+        data = {"field": self.field, "old": self.old, "new": self.new}
+        if self.changed is not None:
+            data["changed"] = _iso(self.changed)
+            data["how"] = self.how
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleEdit:
+    """The fields an edit changed (or would change) on one article."""
+
+    id: int
+    #: The title after the edit.
+    title: str
+    changes: list[FieldChangeRecord]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "changes": [c.to_json() for c in self.changes],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EditReport:
+    """What an edit did: how many articles were chosen, and each one it changed."""
+
+    selected: int
+    edited: list[ArticleEdit]
+    dry_run: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "selected": self.selected,
+            "changed": len(self.edited),
+            "articles": [e.to_json() for e in self.edited],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteReport:
+    """The articles a delete removed (or, in a dry run, would remove): (id, title)."""
+
+    deleted: list[tuple[int, str]]
+    dry_run: bool = False
+
+    @property
+    def ids(self) -> list[int]:
+        return [i for i, _ in self.deleted]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "deleted": len(self.deleted),
+            "articles": [{"id": i, "title": t} for i, t in self.deleted],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class PassageResult:
     text: str
     start: int

@@ -15,6 +15,9 @@ from typing import Any
 from archive.records import (
     ArticleRecord,
     CheckReport,
+    DeleteReport,
+    EditReport,
+    FieldChangeRecord,
     IngestOutcome,
     RevisionRecord,
     SearchHit,
@@ -240,11 +243,72 @@ def article(a: ArticleRecord) -> str:
     return f"{head}\n\n{a.body}"
 
 
-def article_json(a: ArticleRecord, revisions: list[RevisionRecord] | None) -> str:
+def article_json(
+    a: ArticleRecord,
+    revisions: list[RevisionRecord] | None,
+    history: list[FieldChangeRecord] | None = None,
+) -> str:
     data = a.to_json()
     if revisions is not None:
         data["revisions"] = [r.to_json() for r in revisions]
+    if history is not None:
+        data["metadata_changes"] = [c.to_json() for c in history]
     return json_text(data)
+
+
+def value(v: Any) -> str:
+    """A metadata value as an edit report shows it: text quoted, tags listed, '-' for none."""
+    if v is None or v == []:
+        return "-"
+    if isinstance(v, list):
+        return ", ".join(map(str, v))
+    return repr(v)
+
+
+def change_line(c: FieldChangeRecord) -> str:
+    return f"{c.field}: {value(c.old)} -> {value(c.new)}"
+
+
+def metadata_history(history: list[FieldChangeRecord]) -> str:
+    """The metadata changes of an article, a line each, oldest first."""
+    if not history:
+        return "metadata changes: none"
+    noun = plural(len(history), "metadata change")
+    lines = [f"{len(history)} {noun}:"]
+    for c in history:
+        when = c.changed.isoformat(timespec="seconds") + "Z" if c.changed else "-"
+        lines.append(f"  {when} ({c.how}) {change_line(c)}")
+    return "\n".join(lines)
+
+
+def edit_report(report: EditReport) -> str:
+    """What an edit changed, an article and its changed fields at a time, then a summary."""
+    lines = []
+    verb = "would edit" if report.dry_run else "edited"
+    for e in report.edited:
+        lines.append(f"{verb} {e.id}: {e.title}")
+        lines.extend(f"  {change_line(c)}" for c in e.changes)
+    n, chosen = len(report.edited), report.selected
+    if not n:
+        lines.append(
+            f"nothing to change: the {plural(chosen, 'article')} chosen already "
+            f"{'has' if chosen == 1 else 'have'} these values"
+        )
+    else:
+        head = "dry run, nothing written: " if report.dry_run else ""
+        done = "would change" if report.dry_run else "changed"
+        lines.append(f"{head}{n} {plural(n, 'article')} {done} of {chosen} chosen")
+    return "\n".join(lines)
+
+
+def delete_report(report: DeleteReport) -> str:
+    """The articles a delete removed (or would remove), a line each, then a count."""
+    verb = "would delete" if report.dry_run else "deleted"
+    lines = [f"{verb} {i}: {t}" for i, t in report.deleted]
+    n = len(report.deleted)
+    head = "dry run, nothing deleted: " if report.dry_run else ""
+    lines.append(f"{head}{n} {plural(n, 'article')} {verb}")
+    return "\n".join(lines)
 
 
 def revisions(earlier: list[RevisionRecord]) -> str:

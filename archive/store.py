@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from archive.errors import ArchiveBusy, ArchiveError, DatabaseDamaged, SchemaTooNew
 
 if TYPE_CHECKING:
-    from archive.records import ArticleRecord, RevisionRecord
+    from archive.records import ArticleRecord, FieldChangeRecord, RevisionRecord
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -369,3 +369,72 @@ def read_stats(db_path: Path) -> tuple[int, str | None, str | None, int]:
     finally:
         conn.close()
     return int(count), earliest, latest, int(sources)
+
+
+def existing_ids(db_path: Path, ids: Sequence[int]) -> list[int]:
+    """Those of *ids* that are articles in the database."""
+    conn = _connect_readonly(db_path)
+    out: list[int] = []
+    try:
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT id FROM articles WHERE id IN ({marks})"
+            out.extend(row[0] for row in conn.execute(sql, chunk))
+    finally:
+        conn.close()
+    return out
+
+
+def ids_where(db_path: Path, where: dict[str, str]) -> list[int]:
+    """Ids of the articles whose fields have these values (whole, ignoring case; an
+    empty value: no value). ``tag`` is one of the article's tags."""
+    clauses: list[str] = []
+    params: list[str] = []
+    for name, value in where.items():
+        if name == "tag":
+            inner = "SELECT article_id FROM tags WHERE lower(name) = lower(?)"
+            if value:
+                clauses.append(f"id IN ({inner})")
+                params.append(value)
+            else:
+                clauses.append("id NOT IN (SELECT article_id FROM tags)")
+        elif name in ("source", "author", "title", "url"):
+            if value:
+                clauses.append(f"lower({name}) = lower(?)")
+                params.append(value)
+            else:
+                clauses.append(f"({name} IS NULL OR {name} = '')")
+        else:
+            raise ValueError(f"unknown field {name!r}")
+    sql = "SELECT id FROM articles" + (" WHERE " + " AND ".join(clauses) if clauses else "")
+    conn = _connect_readonly(db_path)
+    try:
+        return [row[0] for row in conn.execute(sql + " ORDER BY id", params)]
+    finally:
+        conn.close()
+
+
+def read_field_changes(db_path: Path, article_id: int) -> list[FieldChangeRecord]:
+    """The metadata changes of article *article_id*, oldest first."""
+    from archive.records import FieldChangeRecord
+
+    conn = _connect_readonly(db_path)
+    try:
+        rows = conn.execute(
+            "SELECT field, old, new, changed, how FROM field_changes WHERE article_id = ? "
+            "ORDER BY id",
+            [article_id],
+        ).fetchall()
+    finally:
+        conn.close()
+    return [
+        FieldChangeRecord(
+            name,
+            None if old is None else json.loads(old),
+            None if new is None else json.loads(new),
+            _iso_datetime(changed),
+            how,
+        )
+        for name, old, new, changed, how in rows
+    ]
