@@ -73,6 +73,8 @@ class IngestOutcome:
     title: str | None = None
     message: str | None = None
     count: int = 1
+    #: For ``updated``: what changed (``text``, then metadata field names).
+    changed: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

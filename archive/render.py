@@ -353,6 +353,8 @@ def outcome_line(outcome: IngestOutcome, *, dry_run: bool = False) -> str:
         line = f"{verb}: {outcome.title or outcome.origin}"
     if outcome.status == "unchanged" and outcome.message:
         line += f" ({outcome.message})"
+    if outcome.status == "updated" and outcome.changed:
+        line += f" (changed: {', '.join(outcome.changed)})"
     return line
 
 
