@@ -49,6 +49,11 @@ def choosing(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.argument("ids", nargs=-1, type=int)(f)
 
 
+def on_terminal() -> bool:
+    """Whether a person is at the keyboard (the delete confirmation asks only then)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def _where(items: tuple[str, ...]) -> dict[str, str]:
     from archive.curation import parse_where
 
@@ -181,7 +186,7 @@ def delete(
     _require_choice(ids, query, where)
     archive = state.archive()
     chosen: dict[str, Any] = dict(query=query, since=since, until=until, where=_where(where))
-    ask = not dry_run and not yes and sys.stdin.isatty() and sys.stdout.isatty()
+    ask = not dry_run and not yes and on_terminal()
     if ask:
         preview = archive.remove(ids, **chosen, dry_run=True)
         if len(preview.deleted) > CONFIRM_OVER:

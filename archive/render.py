@@ -307,7 +307,8 @@ def delete_report(report: DeleteReport) -> str:
     lines = [f"{verb} {i}: {t}" for i, t in report.deleted]
     n = len(report.deleted)
     head = "dry run, nothing deleted: " if report.dry_run else ""
-    lines.append(f"{head}{n} {plural(n, 'article')} {verb}")
+    done = "would be deleted" if report.dry_run else "deleted"
+    lines.append(f"{head}{n} {plural(n, 'article')} {done}")
     return "\n".join(lines)
 
 
