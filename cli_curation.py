@@ -34,8 +34,8 @@ def choosing(f: Callable[..., Any]) -> Callable[..., Any]:
         "where",
         multiple=True,
         metavar="FIELD=VALUE",
-        help="Articles whose FIELD (source, author, tag, title, url) is VALUE, "
-        "ignoring case (repeatable; 'source=' means no source).",
+        help="Articles whose FIELD (source, author, tag, title, url) is VALUE, ignoring "
+        "case (repeatable: any value of one field, every field; 'source=': no source).",
     )(f)
     f = click.option("--until", metavar="DATE", help="With --query: published on or before DATE.")(
         f
@@ -54,7 +54,7 @@ def on_terminal() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def _where(items: tuple[str, ...]) -> dict[str, str]:
+def _where(items: tuple[str, ...]) -> dict[str, list[str]]:
     from archive.curation import parse_where
 
     return parse_where(items)

@@ -246,9 +246,10 @@ def check_urls(session: Session, articles: Sequence[Any], valid: Valid) -> None:
         raise EditError(f"article {other.id} already has the URL {other.url} ({other.title})")
 
 
-def parse_where(items: Iterable[str]) -> dict[str, str]:
-    """``FIELD=VALUE`` strings as a mapping; raise :class:`EditError` for a bad one."""
-    out: dict[str, str] = {}
+def parse_where(items: Iterable[str]) -> dict[str, list[str]]:
+    """``FIELD=VALUE`` strings as a mapping of each field to its values (any of which
+    may match); raise :class:`EditError` for a bad one."""
+    out: dict[str, list[str]] = {}
     for item in items:
         name, sep, value = item.partition("=")
         name = name.strip().lower()
@@ -257,7 +258,7 @@ def parse_where(items: Iterable[str]) -> dict[str, str]:
                 f"cannot read {item!r}: write FIELD=VALUE with FIELD one of "
                 f"{', '.join(WHERE_FIELDS)} (e.g. source=BBC)"
             )
-        out[name] = value.strip()
+        out.setdefault(name, []).append(value.strip())
     return out
 
 
@@ -268,15 +269,15 @@ def select_ids(
     query: str | None = None,
     since: str | None = None,
     until: str | None = None,
-    where: Mapping[str, str] | None = None,
+    where: Mapping[str, Sequence[str]] | None = None,
 ) -> list[int]:
     """The ids of the articles chosen: all the criteria given must hold.
 
     :param ids: these articles (each must exist).
     :param query: the articles a search finds, exactly as written (no rescue by
         most words or fuzzy matching), published between *since* and *until*.
-    :param where: field values (:data:`WHERE_FIELDS`), compared whole, ignoring
-        case; an empty value chooses the articles without one.
+    :param where: for fields of :data:`WHERE_FIELDS`, values (any of them), compared
+        whole, ignoring case; an empty value chooses the articles without one.
     :raises ArticleNotFound: an id is not in the archive.
     :raises QueryError: a bad query or date.
     :raises EditError: nothing chooses the articles.
@@ -302,6 +303,6 @@ def select_ids(
     if where:
         if not reader.count():
             return []
-        matched = set(store.ids_where(reader.paths.db, dict(where)))
+        matched = set(store.ids_where(reader.paths.db, {k: list(v) for k, v in where.items()}))
         chosen = sorted(matched) if chosen is None else [i for i in chosen if i in matched]
     return chosen or []

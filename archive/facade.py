@@ -87,7 +87,7 @@ class Archive(Intake, Reader):
         query: str | None = None,
         since: str | None = None,
         until: str | None = None,
-        where: Mapping[str, str] | None = None,
+        where: Mapping[str, Sequence[str]] | None = None,
     ) -> list[int]:
         """The ids of the articles chosen by ids, a search and field values; see
         :func:`archive.curation.select_ids`."""
@@ -103,7 +103,7 @@ class Archive(Intake, Reader):
         query: str | None = None,
         since: str | None = None,
         until: str | None = None,
-        where: Mapping[str, str] | None = None,
+        where: Mapping[str, Sequence[str]] | None = None,
         dry_run: bool = False,
     ) -> EditReport:
         """Change the metadata of articles, in the database and the index together.
@@ -177,7 +177,7 @@ class Archive(Intake, Reader):
         query: str | None,
         since: str | None,
         until: str | None,
-        where: Mapping[str, str] | None,
+        where: Mapping[str, Sequence[str]] | None,
     ) -> list[int]:
         wanted = list(dict.fromkeys(ids))
         if query is None and not where and not since and not until:
@@ -198,7 +198,7 @@ class Archive(Intake, Reader):
         query: str | None = None,
         since: str | None = None,
         until: str | None = None,
-        where: Mapping[str, str] | None = None,
+        where: Mapping[str, Sequence[str]] | None = None,
         dry_run: bool = False,
     ) -> DeleteReport:
         """Delete articles from the database and the index; names what went.

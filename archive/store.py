@@ -386,27 +386,32 @@ def existing_ids(db_path: Path, ids: Sequence[int]) -> list[int]:
     return out
 
 
-def ids_where(db_path: Path, where: dict[str, str]) -> list[int]:
-    """Ids of the articles whose fields have these values (whole, ignoring case; an
-    empty value: no value). ``tag`` is one of the article's tags."""
+def ids_where(db_path: Path, where: dict[str, list[str]]) -> list[int]:
+    """Ids of the articles whose fields have these values (any of a field's values,
+    compared whole, ignoring case; an empty value: no value). ``tag`` is one of the
+    article's tags."""
     clauses: list[str] = []
     params: list[str] = []
-    for name, value in where.items():
-        if name == "tag":
-            inner = "SELECT article_id FROM tags WHERE lower(name) = lower(?)"
-            if value:
-                clauses.append(f"id IN ({inner})")
-                params.append(value)
+    for name, values in where.items():
+        anyof: list[str] = []
+        for value in values:
+            if name == "tag":
+                if value:
+                    inner = "SELECT article_id FROM tags WHERE lower(name) = lower(?)"
+                    anyof.append(f"id IN ({inner})")
+                    params.append(value)
+                else:
+                    anyof.append("id NOT IN (SELECT article_id FROM tags)")
+            elif name in ("source", "author", "title", "url"):
+                if value:
+                    anyof.append(f"lower({name}) = lower(?)")
+                    params.append(value)
+                else:
+                    anyof.append(f"({name} IS NULL OR {name} = '')")
             else:
-                clauses.append("id NOT IN (SELECT article_id FROM tags)")
-        elif name in ("source", "author", "title", "url"):
-            if value:
-                clauses.append(f"lower({name}) = lower(?)")
-                params.append(value)
-            else:
-                clauses.append(f"({name} IS NULL OR {name} = '')")
-        else:
-            raise ValueError(f"unknown field {name!r}")
+                raise ValueError(f"unknown field {name!r}")
+        if anyof:
+            clauses.append("(" + " OR ".join(anyof) + ")")
     sql = "SELECT id FROM articles" + (" WHERE " + " AND ".join(clauses) if clauses else "")
     conn = _connect_readonly(db_path)
     try:
