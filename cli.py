@@ -462,11 +462,15 @@ def show(state: State, article_id: int, fmt: str, revisions: bool) -> None:
     article = reader.get(article_id)
     earlier = reader.revisions(article_id) if revisions else None
     history = reader.history(article_id) if revisions else None
+    notes = reader.notes(article_id=article_id)
     echo_notices(reader.notices)
     if fmt == "json":
-        click.echo(render.article_json(article, earlier, history))
+        click.echo(render.article_json(article, earlier, history, notes))
         return
     click.echo(render.article(article))
+    if notes:
+        click.echo("")
+        click.echo(render.notes_section(notes))
     if earlier is not None and history is not None:
         click.echo("")
         click.echo(render.revisions(earlier))
@@ -649,10 +653,10 @@ def optimize(state: State) -> None:
 
 
 def _add_curation() -> None:
-    from cli_curation import delete, edit
+    from cli_curation import delete, edit, note, notes
 
-    cli.add_command(edit)
-    cli.add_command(delete)
+    for command in (edit, delete, note, notes):
+        cli.add_command(command)
 
 
 _add_curation()

@@ -1,4 +1,4 @@
-"""The ``archive`` commands that curate what is kept: ``edit`` and ``delete``.
+"""The ``archive`` commands that curate what is kept: ``edit``, ``delete``, ``note``, ``notes``.
 
 Like :mod:`cli`, they only parse options, make one library call
 (:meth:`archive.facade.Archive.edit`, :meth:`~archive.facade.Archive.remove`)
@@ -200,3 +200,76 @@ def delete(
         click.echo("nothing to delete: no article matches")
     else:
         click.echo(render.delete_report(report))
+
+
+@click.command()
+@click.argument("article_id", type=int, required=False)
+@click.argument("text", required=False)
+@click.option("--quote", metavar="PASSAGE", help="Anchor the note to this exact passage.")
+@click.option("--delete", "delete_id", type=int, metavar="NOTE_ID", help="Delete this note.")
+@FORMAT
+@click.pass_obj
+def note(
+    state: Any,
+    article_id: int | None,
+    text: str | None,
+    quote: str | None,
+    delete_id: int | None,
+    fmt: str,
+) -> None:
+    """Add a note to article ARTICLE_ID, or delete one (--delete NOTE_ID).
+
+    Notes are searched with the text (and with note:WORD alone), shown by
+    'archive show', listed by 'archive notes', and kept by export and import.
+    With --quote the note is anchored to that passage of the article's text
+    (it must be there, once); if an update of the text removes the passage,
+    the note is kept and flagged.
+
+    \b
+    Example:
+        archive note 1 'Compare with the Reuters piece on the same summit'
+        archive note 1 --quote 'reassurance force' 'Who would lead it?'
+        archive note --delete 3
+    """
+    from archive import render
+
+    if delete_id is not None:
+        if article_id is not None or text is not None or quote is not None:
+            raise click.UsageError("--delete takes only the note's id")
+        gone = state.archive().delete_note(delete_id)
+        if fmt == "json":
+            click.echo(render.json_text({"deleted": gone.to_json()}))
+        else:
+            click.echo(f"deleted note {gone.id} on article {gone.article_id}")
+        return
+    if article_id is None or text is None:
+        raise click.UsageError("give an article id and the note's text (or --delete NOTE_ID)")
+    added = state.archive().add_note(article_id, text, quote=quote)
+    if fmt == "json":
+        click.echo(render.json_text(added.to_json()))
+    else:
+        click.echo("\n".join(["added " + line for line in render.note_lines([added])][:1]))
+
+
+@click.command()
+@click.option("--query", metavar="QUERY", help="Only notes on the articles this search finds.")
+@click.option("--article", "article_id", type=int, metavar="ID", help="Only this article's notes.")
+@FORMAT
+@click.pass_obj
+def notes(state: Any, query: str | None, article_id: int | None, fmt: str) -> None:
+    """List notes, oldest first, each with its article.
+
+    \b
+    Example:
+        archive notes
+        archive notes --query 'note:lead'
+        archive notes --article 1 --format json
+    """
+    from archive import render
+
+    reader = state.reader()
+    found = reader.notes(article_id=article_id, query=query)
+    if fmt == "json":
+        click.echo(render.json_text([n.to_json() for n in found]))
+    else:
+        click.echo(render.notes_list(found))

@@ -449,7 +449,7 @@ class IndexKeeper:
         fields, as the index would store them (:meth:`index.schema.IndexDoc.meta_hash`)."""
         from sqlalchemy import select
 
-        from archive.models import Article, Tag
+        from archive.models import Article, Note, Tag
         from index.schema import IndexDoc
 
         columns = (
@@ -468,6 +468,11 @@ class IndexKeeper:
                 select(Tag.article_id, Tag.name).order_by(Tag.article_id, Tag.position)
             ):
                 tags.setdefault(article_id, []).append(name)
+            notes: dict[int, list[str]] = {}
+            for article_id, text in session.execute(
+                select(Note.article_id, Note.text).order_by(Note.article_id, Note.id)
+            ):
+                notes.setdefault(article_id, []).append(text)
             for row in session.execute(select(*columns).execution_options(yield_per=2000)):
                 doc = IndexDoc(
                     id=row.id,
@@ -479,6 +484,7 @@ class IndexKeeper:
                     tags=tuple(tags.get(row.id, ())),
                     url=row.url,
                     published=row.published_at,
+                    notes=tuple(notes.get(row.id, ())),
                 )
                 out[row.id] = (row.content_hash, doc.meta_hash())
         return out
@@ -683,4 +689,5 @@ def index_doc(article: Any) -> IndexDoc:
         tags=tuple(article.tags),
         url=article.url,
         published=article.published_at,
+        notes=tuple(article.notes),
     )

@@ -205,6 +205,7 @@ def update(
     and are kept in the article's history (``field_changes``, ``how='ingest'``).
     """
     from archive.curation import write
+    from archive.notes import reanchor
 
     changed: list[str] = []
     if not same_text:
@@ -212,6 +213,8 @@ def update(
         article.body = p.body
         article.content_hash = p.hash
         article.origin = p.draft.origin
+        for note in article.note_rows:
+            reanchor(note, p.body)
         extra = {**(article.extra or {}), **(p.draft.extra or {})}
         article.extra = extra or None
         article.updated = when

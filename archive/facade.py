@@ -18,7 +18,7 @@ from archive.curation import Changes
 from archive.errors import ArticleNotFound
 from archive.intake import Intake
 from archive.reading import Reader
-from archive.records import CheckReport, DeleteReport, EditReport
+from archive.records import CheckReport, DeleteReport, EditReport, NoteRecord
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -170,6 +170,54 @@ class Archive(Intake, Reader):
                 session.flush()
                 index.upsert(changed)
         return EditReport(len(wanted), edits, dry_run)
+
+    def add_note(self, article_id: int, text: str, *, quote: str | None = None) -> NoteRecord:
+        """Add a note to an article; with *quote*, anchored to that passage of its text.
+
+        The note is indexed with the article (the ``note`` field, searched by default).
+
+        :raises ArticleNotFound: no such article.
+        :raises NoteError: the note is empty, or the quote is not in the text (or is
+            there more than once); nothing is changed.
+        """
+        from sqlalchemy import select
+
+        from archive.decisions import now
+        from archive.models import Article, Note
+        from archive.notes import anchor, clean
+
+        body = clean(text)
+        with self.keeper.writing() as (session, index):
+            article = session.scalar(select(Article).where(Article.id == article_id))
+            if article is None:
+                raise ArticleNotFound(article_id)
+            note = Note(text=body, created=now())
+            if quote is not None:
+                note.quote, note.start, note.end = anchor(article.body, quote, article_id)
+                note.anchor = "ok"
+            article.note_rows.append(note)
+            session.flush()
+            index.upsert([article])
+            return NoteRecord.from_model(note)
+
+    def delete_note(self, note_id: int) -> NoteRecord:
+        """Delete a note (and take it out of the index). :raises NoteError: no such note."""
+        from sqlalchemy import select
+
+        from archive.models import Article, Note
+        from archive.notes import NoteError
+
+        with self.keeper.writing() as (session, index):
+            note = session.scalar(select(Note).where(Note.id == note_id))
+            if note is None:
+                raise NoteError(f"no note with id {note_id} (see 'archive notes')")
+            record = NoteRecord.from_model(note)
+            article = session.scalar(select(Article).where(Article.id == note.article_id))
+            assert article is not None
+            article.note_rows.remove(note)
+            session.flush()
+            index.upsert([article])
+            return record
 
     def _chosen(
         self,

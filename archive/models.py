@@ -66,9 +66,19 @@ class Article(Base):
         lazy="selectin",
     )
 
+    note_rows: Mapped[list[Note]] = relationship(
+        cascade="all, delete-orphan",
+        order_by="Note.id",
+        lazy="selectin",
+    )
+
     @property
     def tags(self) -> list[str]:
         return [t.name for t in self.tag_rows]
+
+    @property
+    def notes(self) -> list[str]:
+        return [n.text for n in self.note_rows]
 
 
 class Tag(Base):
@@ -163,3 +173,27 @@ class FieldChange(Base):
     changed: Mapped[datetime] = mapped_column(DateTime)
     #: ``edit`` (by hand) or ``ingest`` (an input carried another value).
     how: Mapped[str] = mapped_column(String(8))
+
+
+class Note(Base):
+    """A note the user wrote on an article, optionally anchored to a passage of its text.
+
+    ``quote`` is the passage as the user gave it; ``start``/``end`` are its character
+    offsets in the body. When the body changes, the quote is looked for again:
+    found, the offsets move (``anchor`` ``ok``); not found, ``anchor`` is ``lost``.
+    Deleted with its article (``ON DELETE CASCADE``).
+    """
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    quote: Mapped[str | None] = mapped_column(Text)
+    start: Mapped[int | None] = mapped_column(Integer)
+    end: Mapped[int | None] = mapped_column(Integer)
+    #: ``ok`` (the quote is at start..end), ``lost`` (no longer in the text), None (no quote).
+    anchor: Mapped[str | None] = mapped_column(String(8))
+    created: Mapped[datetime] = mapped_column(DateTime)

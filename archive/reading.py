@@ -24,6 +24,7 @@ from archive.home import Home
 from archive.records import (
     ArticleRecord,
     FieldChangeRecord,
+    NoteRecord,
     PassageResult,
     RevisionRecord,
     SearchHit,
@@ -134,6 +135,10 @@ class Reader:
         finally:
             ix.close()
         rows = store.read_for_search(self.paths.db, [h.id for h in found.hits])
+        notes: dict[int, list[str]] = {}
+        if store.has_notes(self.paths.db):
+            for n in store.read_notes(self.paths.db, article_ids=list(rows)):
+                notes.setdefault(n.article_id, []).append(n.text)
         hits = []
         for rank, hit in enumerate(found.hits, start=offset + 1):
             row = rows.get(hit.id)
@@ -141,9 +146,16 @@ class Reader:
                 continue
             body: str = row["body"]
             matches = Matches(terms=hit.terms, exact=hit.exact_terms, phrases=found.phrases)
-            hits.append(
-                _hit(rank, row, hit.score, make_passages(body, matches, limit=passages), len(body))
+            shown = _hit(
+                rank, row, hit.score, make_passages(body, matches, limit=passages), len(body)
             )
+            noted = [
+                PassageResult(p.text, p.start, p.end, list(p.highlights))
+                for text in notes.get(hit.id, ())
+                for p in make_passages(text, matches, limit=1)
+                if p.highlights
+            ]
+            hits.append(replace(shown, notes=noted) if noted else shown)
         return SearchResults(
             query=query,
             total=found.total,
@@ -253,6 +265,23 @@ class Reader:
         """
         self.get(article_id)
         return store.read_field_changes(self.paths.db, article_id)
+
+    def notes(self, *, article_id: int | None = None, query: str | None = None) -> list[NoteRecord]:
+        """Notes, oldest first, with their article's title: all, an article's, or those
+        on the articles *query* finds (as written; notes are searched with the text).
+
+        :raises ArticleNotFound: *article_id* is not an article.
+        :raises QueryError: a bad query.
+        """
+        if article_id is not None:
+            self.get(article_id)
+        if not self._ready():
+            return []
+        ids: list[int] | None = None if article_id is None else [article_id]
+        if query is not None:
+            found = set(self.search_ids(query))
+            ids = sorted(found if ids is None else found & set(ids))
+        return store.read_notes(self.paths.db, article_ids=ids, titles=True)
 
     def list(self, *, limit: int | None = 20) -> list[ArticleRecord]:
         """Articles, newest first (by publication date, else by ingest time)."""

@@ -161,6 +161,34 @@ class RevisionRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class NoteRecord:
+    """A note on an article; ``quote``, ``start`` and ``end`` when it is anchored."""
+
+    id: int
+    article_id: int
+    text: str
+    created: datetime
+    quote: str | None = None
+    start: int | None = None
+    end: int | None = None
+    #: ``ok``, ``lost`` (the quote is no longer in the text) or None (no quote).
+    anchor: str | None = None
+    #: The article's title (in listings).
+    title: str | None = None
+
+    @classmethod
+    def from_model(cls, n: Any) -> NoteRecord:
+        return cls(n.id, n.article_id, n.text, n.created, n.quote, n.start, n.end, n.anchor)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["created"] = _iso(self.created)
+        if self.title is None:
+            del data["title"]
+        return data
+
+
+@dataclass(frozen=True, slots=True)
 class FieldChangeRecord:
     """One change of one metadata field: its value before and after, when and how."""
 
@@ -255,6 +283,8 @@ class SearchHit:
     body_length: int = 0
     #: For ``similar``: the words this article shares with the one it is like.
     shared: list[str] = field(default_factory=list)
+    #: The user's notes on it that matched, each as a passage with its highlights.
+    notes: list[PassageResult] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -266,6 +296,16 @@ class SearchHit:
             "url": self.url,
             "score": round(self.score, 4),
             **({"shared_terms": self.shared} if self.shared else {}),
+            **(
+                {
+                    "notes": [
+                        {"text": n.text, "highlights": [list(h) for h in n.highlights]}
+                        for n in self.notes
+                    ]
+                }
+                if self.notes
+                else {}
+            ),
             "passages": [
                 {
                     "text": p.text,

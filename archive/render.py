@@ -19,6 +19,7 @@ from archive.records import (
     EditReport,
     FieldChangeRecord,
     IngestOutcome,
+    NoteRecord,
     RevisionRecord,
     SearchHit,
     SearchResults,
@@ -125,6 +126,8 @@ def hit_lines(hit: SearchHit, color: bool) -> list[str]:
         lines.append("   shares: " + ", ".join(hit.shared))
     for passage in passage_texts(hit, lambda t, h: mark(t, h, color)):
         lines.append("   " + passage)
+    for note in hit.notes:
+        lines.append("   note: " + mark(note.text, note.highlights, color))
     return lines
 
 
@@ -247,8 +250,11 @@ def article_json(
     a: ArticleRecord,
     revisions: list[RevisionRecord] | None,
     history: list[FieldChangeRecord] | None = None,
+    notes: list[NoteRecord] | None = None,
 ) -> str:
     data = a.to_json()
+    if notes:
+        data["notes"] = [n.to_json() for n in notes]
     if revisions is not None:
         data["revisions"] = [r.to_json() for r in revisions]
     if history is not None:
@@ -310,6 +316,34 @@ def delete_report(report: DeleteReport) -> str:
     done = "would be deleted" if report.dry_run else "deleted"
     lines.append(f"{head}{n} {plural(n, 'article')} {done}")
     return "\n".join(lines)
+
+
+def note_lines(notes: list[NoteRecord], *, titles: bool = False) -> list[str]:
+    """Each note: its id, date and article, the passage it is anchored to, its text."""
+    lines = []
+    for n in notes:
+        when = n.created.isoformat(timespec="seconds") + "Z"
+        head = f"note {n.id} on article {n.article_id}" + (f": {n.title}" if titles else "")
+        lines.append(f"{head} ({when})")
+        if n.quote is not None:
+            where = f"characters {n.start}-{n.end}" if n.anchor == "ok" else "NOT FOUND"
+            lines.append(f"  on {n.quote!r} ({where})")
+        lines.extend(f"  {line}" for line in n.text.splitlines())
+    return lines
+
+
+def notes_section(notes: list[NoteRecord]) -> str:
+    """The notes ``show`` prints after the text."""
+    noun = plural(len(notes), "note")
+    return "\n".join([f"{len(notes)} {noun}:", *note_lines(notes)])
+
+
+def notes_list(notes: list[NoteRecord]) -> str:
+    """``archive notes``: every note listed, with its article's title."""
+    if not notes:
+        return "no notes"
+    n = len(notes)
+    return "\n".join([*note_lines(notes, titles=True), f"{n} {plural(n, 'note')}"])
 
 
 def revisions(earlier: list[RevisionRecord]) -> str:

@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 from archive.errors import ArchiveBusy, ArchiveError, DatabaseDamaged, SchemaTooNew
 
 if TYPE_CHECKING:
-    from archive.records import ArticleRecord, FieldChangeRecord, RevisionRecord
+    from archive.records import ArticleRecord, FieldChangeRecord, NoteRecord, RevisionRecord
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlalchemy.orm import Session
 
 #: The Alembic revision the code expects. A test checks it is the migrations' head.
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0004"
 #: Milliseconds a connection waits for another writer before failing.
 BUSY_TIMEOUT_MS = 60_000
 
@@ -443,3 +443,42 @@ def read_field_changes(db_path: Path, article_id: int) -> list[FieldChangeRecord
         )
         for name, old, new, changed, how in rows
     ]
+
+
+NOTE_COLUMNS = ("id", "article_id", "text", "created", "quote", "start", "end", "anchor")
+
+
+def read_notes(
+    db_path: Path, *, article_ids: Sequence[int] | None = None, titles: bool = False
+) -> list[NoteRecord]:
+    """Notes, oldest first: on *article_ids*, or all; with their article's title if asked."""
+    from archive.records import NoteRecord
+
+    cols = ", ".join(f"n.{c}" for c in NOTE_COLUMNS)
+    sql = f"SELECT {cols}, a.title FROM notes n JOIN articles a ON a.id = n.article_id"
+    params: list[int] = []
+    if article_ids is not None:
+        if not article_ids:
+            return []
+        sql += f" WHERE n.article_id IN ({','.join('?' * len(article_ids))})"
+        params.extend(article_ids)
+    conn = _connect_readonly(db_path)
+    try:
+        rows = conn.execute(sql + " ORDER BY n.id", params).fetchall()
+    finally:
+        conn.close()
+    out = []
+    for row in rows:
+        r = dict(zip(NOTE_COLUMNS, row[:-1], strict=True))
+        r["created"] = _iso_datetime(r["created"])
+        out.append(NoteRecord(**r, title=row[-1] if titles else None))
+    return out
+
+
+def has_notes(db_path: Path) -> bool:
+    """Whether any article has a note (a search then looks for matching ones)."""
+    conn = _connect_readonly(db_path)
+    try:
+        return conn.execute("SELECT 1 FROM notes LIMIT 1").fetchone() is not None
+    finally:
+        conn.close()
