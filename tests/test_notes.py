@@ -91,8 +91,15 @@ def test_show_notes_and_json(sample_home: Path, runner) -> None:
     listed = run(runner, sample_home, "notes", "--query", "note:thought").output
     assert listed.splitlines()[-1] == "2 notes"  # both notes of the article the query finds
     assert run(runner, sample_home, "notes", "--query", "zebra").output == "no notes\n"
+    listed = json.loads(
+        run(runner, sample_home, "notes", "--article", "1", "--format", "json").output
+    )
+    assert [(n["id"], n["article_id"], n["anchor"]) for n in listed] == [(1, 1, "ok"), (2, 1, None)]
+    assert listed[0]["title"].startswith("Plans to send European troops")
     hits = json.loads(run(runner, sample_home, "search", "thought", "--format", "json").output)
     assert hits["hits"][0]["notes"] == [{"text": "A second thought", "highlights": [[9, 16]]}]
+    gone = json.loads(run(runner, sample_home, "note", "--delete", "2", "--format", "json").output)
+    assert gone["deleted"]["text"] == "A second thought"
 
 
 def test_deleting_a_note_takes_it_out_of_the_index(archive: Archive) -> None:
