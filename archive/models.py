@@ -185,6 +185,8 @@ class Note(Base):
     """
 
     __tablename__ = "notes"
+    #: A deleted note's id is never given to another (``note --delete ID`` stays safe).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(

@@ -108,6 +108,7 @@ def test_deleting_a_note_takes_it_out_of_the_index(archive: Archive) -> None:
     assert archive.search("zeppelin").total == 0
     with pytest.raises(NoteError, match="no note with id"):
         archive.delete_note(note.id)
+    assert archive.add_note(1, "another").id == note.id + 1  # ids are never reused
     assert archive.check().ok
 
 
