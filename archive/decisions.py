@@ -183,26 +183,33 @@ def same_source(article: Any, p: Prepared) -> bool:
     )
 
 
-def _url_taken(session: Session, article: Any, p: Prepared) -> bool:
+def _url_owner(session: Session, article: Any, p: Prepared) -> int | None:
+    """The id of another article that has the draft's URL, if one does."""
     from sqlalchemy import select
 
     from archive.models import Article
 
     if p.url_key is None:
-        return False
-    other = session.scalar(
+        return None
+    return session.scalar(
         select(Article.id).where(Article.url_key == p.url_key, Article.id != article.id)
     )
-    return other is not None
 
 
 def update(
-    session: Session, article: Any, p: Prepared, when: datetime, *, same_text: bool
+    session: Session,
+    article: Any,
+    p: Prepared,
+    when: datetime,
+    *,
+    same_text: bool,
+    warnings: list[str] | None = None,
 ) -> tuple[str, ...]:
     """Bring a stored *article* in line with an ingested draft; returns what changed.
 
     A new text is kept as a revision first; metadata changes follow :func:`merged`
     and are kept in the article's history (``field_changes``, ``how='ingest'``).
+    A URL another article has is not taken: *warnings* says so.
     """
     from archive.curation import write
     from archive.notes import reanchor
@@ -220,8 +227,11 @@ def update(
         article.updated = when
         changed.append("text")
     diff = merged(article, p)
-    if any(f == "url" for f, _, _ in diff) and _url_taken(session, article, p):
+    owner = _url_owner(session, article, p) if any(f == "url" for f, _, _ in diff) else None
+    if owner is not None:
         diff = [c for c in diff if c[0] != "url"]  # another article has it: it keeps it
+        if warnings is not None:
+            warnings.append(f"URL {p.draft.url} not taken: article {owner} has it")
     write(session, article, diff, when, "ingest", published_at=p.published_at)
     changed.extend(f for f, _, _ in diff)
     return tuple(changed)
@@ -276,15 +286,17 @@ def decide(
         if existing is not None:
             if existing.id is None:
                 session.flush()
+            said: list[str] = []
             what = (
-                update(session, existing, p, when, same_text=True)
+                update(session, existing, p, when, same_text=True, warnings=said)
                 if same_source(existing, p)
                 else ()
             )
             if not what:
-                decided.append((i, "unchanged", existing, "same text as article {id}", ()))
+                same = "; ".join(["same text as article {id}", *said])
+                decided.append((i, "unchanged", existing, same, ()))
                 continue
-            decided.append((i, "updated", existing, "; ".join(p.warnings) or None, what))
+            decided.append((i, "updated", existing, "; ".join([*p.warnings, *said]) or None, what))
             if existing.url_key:
                 by_key[existing.url_key] = existing
             continue
@@ -300,13 +312,15 @@ def decide(
             if article.id is None:
                 session.flush()
             by_hash.pop(article.content_hash, None)
-            what = update(session, article, p, when, same_text=False)
+            said = []
+            what = update(session, article, p, when, same_text=False, warnings=said)
             status = "updated"
         by_hash[p.hash] = article
         if article.url_key:
             by_key[article.url_key] = article
         by_origin[article.origin] = article
-        decided.append((i, status, article, "; ".join(p.warnings) or None, what))
+        told = [*p.warnings, *(said if status == "updated" else [])]
+        decided.append((i, status, article, "; ".join(told) or None, what))
     session.flush()
     dry_new: set[int] = session.info.setdefault("dry_new", set()) if dry_run else set()
     changed: dict[int, Article] = {}
@@ -322,7 +336,7 @@ def decide(
         if status == "unchanged" and message:
             # No id yet (a dry run's own additions): name the input it came from.
             message = (
-                message.format(id=article_id)
+                message.replace("{id}", str(article_id))
                 if article_id is not None
                 else f"same text as {article.origin}, earlier in this run"
             )

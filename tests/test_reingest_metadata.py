@@ -126,3 +126,19 @@ def test_the_same_text_in_another_file_is_a_copy_and_changes_nothing(
         outcome = archive.ingest_paths([copy]).outcomes[0]
         assert (outcome.status, outcome.message) == ("unchanged", "same text as article 1")
         assert (archive.get(1).title, archive.get(1).tags) == ("Fed", ["economy"])
+
+
+def test_a_url_another_article_has_is_not_taken_and_the_user_is_told(
+    tmp_path: Path, archive_home: Path, runner
+) -> None:
+    a, b = tmp_path / "a.md", tmp_path / "b.md"
+    a.write_text(NOTE.format(title="A", tags="x"), encoding="utf-8")
+    b.write_text(NOTE.format(title="B", tags="x").replace("Wednesday", "Thursday"), "utf-8")
+    run(runner, archive_home, "ingest", str(a), "--url", "https://e.org/{a}")
+    run(runner, archive_home, "ingest", str(b), "--url", "https://e.org/b")
+    result = run(runner, archive_home, "ingest", str(b), "--url", "https://e.org/{a}")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0] == (
+        "unchanged 2: B (same text as article 2; URL https://e.org/{a} not taken: article 1 has it)"
+    )
+    assert Reader(archive_home).get(2).url == "https://e.org/b"
