@@ -189,8 +189,9 @@ def ingest(
     """Add articles from text, Markdown, HTML, JSON and JSONL files, directories, or '-' (stdin).
 
     Directories are read recursively (hidden files skipped). The same text
-    again is left unchanged; the same URL or the same file with new text
-    updates that article and keeps the old text as a revision. Files not
+    again is left unchanged, unless it brings other metadata (or the command
+    line gives some): then the article is updated; the same URL or the same
+    file with new text updates that article and keeps the old text as a revision. Files not
     changed since they were ingested are skipped unread. Bad inputs are
     reported and skipped; the exit status is 1 if any failed.
 
@@ -355,7 +356,7 @@ def search(
     fmt: str,
     color: str,
 ) -> None:
-    """Search titles and bodies; print each hit with its highlighted passages.
+    """Search titles, bodies and notes; print each hit with its highlighted passages.
 
     Every word is required; words match their other forms (deploy finds
     deployment), accents, apostrophes and British/American spellings.
@@ -570,7 +571,8 @@ def check(state: State, repair: bool) -> None:
 def export(state: State, file: Path) -> None:
     """Write the whole archive as JSON Lines (a backup).
 
-    One line per article with every field, its tags and its revisions, to FILE
+    One line per article with every field, its tags, notes, metadata changes
+    and revisions, to FILE
     or (default '-') standard output. 'archive import' restores it, ids
     included, into an empty archive on this or another machine.
     A file is written whole or not at all, readable by you only.
