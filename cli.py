@@ -189,8 +189,9 @@ def ingest(
     """Add articles from text, Markdown, HTML, JSON and JSONL files, directories, or '-' (stdin).
 
     Directories are read recursively (hidden files skipped). The same text
-    again is left unchanged; the same URL or the same file with new text
-    updates that article and keeps the old text as a revision. Files not
+    again is left unchanged, unless it brings other metadata (or the command
+    line gives some): then the article is updated; the same URL or the same
+    file with new text updates that article and keeps the old text as a revision. Files not
     changed since they were ingested are skipped unread. Bad inputs are
     reported and skipped; the exit status is 1 if any failed.
 
@@ -355,7 +356,7 @@ def search(
     fmt: str,
     color: str,
 ) -> None:
-    """Search titles and bodies; print each hit with its highlighted passages.
+    """Search titles, bodies and notes; print each hit with its highlighted passages.
 
     Every word is required; words match their other forms (deploy finds
     deployment), accents, apostrophes and British/American spellings.
@@ -442,7 +443,9 @@ def similar(state: State, article_id: int, limit: int, passages: int, fmt: str, 
     help="Output format.",
 )
 @click.option(
-    "--revisions", is_flag=True, help="Also list the earlier texts that updates replaced."
+    "--revisions",
+    is_flag=True,
+    help="Also list the earlier texts that updates replaced, and the metadata changes.",
 )
 @pass_state
 def show(state: State, article_id: int, fmt: str, revisions: bool) -> None:
@@ -459,14 +462,21 @@ def show(state: State, article_id: int, fmt: str, revisions: bool) -> None:
     reader = state.reader()
     article = reader.get(article_id)
     earlier = reader.revisions(article_id) if revisions else None
+    history = reader.history(article_id) if revisions else None
+    notes = reader.notes(article_id=article_id)
     echo_notices(reader.notices)
     if fmt == "json":
-        click.echo(render.article_json(article, earlier))
+        click.echo(render.article_json(article, earlier, history, notes))
         return
     click.echo(render.article(article))
-    if earlier is not None:
+    if notes:
+        click.echo("")
+        click.echo(render.notes_section(notes))
+    if earlier is not None and history is not None:
         click.echo("")
         click.echo(render.revisions(earlier))
+        click.echo("")
+        click.echo(render.metadata_history(history))
 
 
 @cli.command(name="list")
@@ -505,26 +515,6 @@ def list_(state: State, limit: int, show_all: bool, fmt: str) -> None:
         click.echo(render.json_text([a.to_json(body=False) for a in articles]))
         return
     click.echo(render.article_list(articles, reader.count()))
-
-
-@cli.command()
-@click.argument("ids", nargs=-1, required=True, type=int)
-@pass_state
-def delete(state: State, ids: tuple[int, ...]) -> None:
-    """Delete articles by id from the database and the index.
-
-    If any id is unknown, nothing is deleted.
-
-    \b
-    Example:
-        archive delete 3 7
-    """
-    from archive.render import plural
-
-    deleted = state.archive().delete(ids)
-    click.echo(
-        f"deleted {len(deleted)} {plural(len(deleted), 'article')}: {', '.join(map(str, deleted))}"
-    )
 
 
 @cli.command()
@@ -581,7 +571,8 @@ def check(state: State, repair: bool) -> None:
 def export(state: State, file: Path) -> None:
     """Write the whole archive as JSON Lines (a backup).
 
-    One line per article with every field, its tags and its revisions, to FILE
+    One line per article with every field, its tags, notes, metadata changes
+    and revisions, to FILE
     or (default '-') standard output. 'archive import' restores it, ids
     included, into an empty archive on this or another machine.
     A file is written whole or not at all, readable by you only.
@@ -661,6 +652,16 @@ def optimize(state: State) -> None:
     """
     state.archive().optimize()
     click.echo("index optimized")
+
+
+def _add_curation() -> None:
+    from cli_curation import delete, edit, note, notes
+
+    for command in (edit, delete, note, notes):
+        cli.add_command(command)
+
+
+_add_curation()
 
 
 def main() -> None:

@@ -385,7 +385,8 @@ class IndexKeeper:
             return int(session.scalar(select(func.count()).select_from(Article)) or 0)
 
     def check(self, *, repair: bool = False) -> CheckReport:
-        """Compare the database with the index: ids on each side, and the text version indexed.
+        """Compare the database with the index: ids on each side, the text and every other
+        indexed field (title, author, source, tags, URL, date).
 
         Holds the write lock, so a change in flight in another process is never
         taken for a difference; index work a crash left owed is finished first
@@ -409,7 +410,7 @@ class IndexKeeper:
                 return CheckReport(count, [], [], [], repaired=True, rebuilt=True)
             settled = self.settle_locked()
             try:
-                in_index = iw.indexed_versions(self.ix)
+                in_index = iw.indexed_fields(self.ix)
             except IndexingError as exc:
                 self._index_problem = str(exc)
                 if repair:
@@ -417,15 +418,16 @@ class IndexKeeper:
                     return CheckReport(count, [], [], [], settled, repaired=True, rebuilt=True)
                 self.ix  # noqa: B018 - raises IndexUnavailable, saying to run reindex
                 raise
-            with self.store.session() as session:
-                in_db = dict(session.execute(select(Article.id, Article.content_hash)).all())
+            in_db = self.stored_fields()
             missing = sorted(set(in_db) - set(in_index))
             extra = sorted(set(in_index) - set(in_db))
-            stale = sorted(i for i in set(in_db) & set(in_index) if in_db[i] != in_index[i])
-            report = CheckReport(len(in_db), missing, extra, stale, settled)
+            both = sorted(set(in_db) & set(in_index))
+            stale = [i for i in both if in_db[i][0] != in_index[i][0]]
+            fields = [i for i in both if in_db[i][0] == in_index[i][0] and in_db[i] != in_index[i]]
+            report = CheckReport(len(in_db), missing, extra, stale, settled, outdated_fields=fields)
             if not repair or report.ok:
                 return report
-            fix = missing + stale
+            fix = missing + stale + fields
             try:
                 with (
                     iw.open_writer(self.ix, timeout=self.lock_timeout) as writer,
@@ -438,7 +440,54 @@ class IndexKeeper:
             except IndexingError as exc:
                 self.fresh_ix()
                 raise index_unavailable(exc, "repair") from exc
-            return CheckReport(len(in_db), missing, extra, stale, settled, repaired=True)
+            return CheckReport(
+                len(in_db), missing, extra, stale, settled, repaired=True, outdated_fields=fields
+            )
+
+    def stored_fields(self) -> dict[int, tuple[str, str]]:
+        """Every article id with its content hash and the hash of its other indexed
+        fields, as the index would store them (:meth:`index.schema.IndexDoc.meta_hash`)."""
+        from sqlalchemy import select
+
+        from archive.models import Article, Note, Tag
+        from index.schema import IndexDoc
+
+        columns = (
+            Article.id,
+            Article.content_hash,
+            Article.title,
+            Article.author,
+            Article.source,
+            Article.url,
+            Article.published_at,
+        )
+        out: dict[int, tuple[str, str]] = {}
+        with self.store.session() as session:
+            tags: dict[int, list[str]] = {}
+            for article_id, name in session.execute(
+                select(Tag.article_id, Tag.name).order_by(Tag.article_id, Tag.position)
+            ):
+                tags.setdefault(article_id, []).append(name)
+            notes: dict[int, list[str]] = {}
+            for article_id, text in session.execute(
+                select(Note.article_id, Note.text).order_by(Note.article_id, Note.id)
+            ):
+                notes.setdefault(article_id, []).append(text)
+            for row in session.execute(select(*columns).execution_options(yield_per=2000)):
+                doc = IndexDoc(
+                    id=row.id,
+                    version=row.content_hash,
+                    title=row.title,
+                    body="",
+                    author=row.author,
+                    source=row.source,
+                    tags=tuple(tags.get(row.id, ())),
+                    url=row.url,
+                    published=row.published_at,
+                    notes=tuple(notes.get(row.id, ())),
+                )
+                out[row.id] = (row.content_hash, doc.meta_hash())
+        return out
 
 
 class IndexRun:
@@ -640,4 +689,5 @@ def index_doc(article: Any) -> IndexDoc:
         tags=tuple(article.tags),
         url=article.url,
         published=article.published_at,
+        notes=tuple(article.notes),
     )

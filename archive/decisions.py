@@ -4,7 +4,11 @@ These are the archive's dedup and update rules, in one place and free of the
 index: they work on SQLAlchemy rows in a session the caller opened, so they can
 be tested with the database alone.
 
-* The same text (content hash) as a stored article is ``unchanged``.
+* The same text (content hash) as a stored article is ``unchanged``, unless the
+  same input (or the same URL) carries other metadata, or the command line gives
+  some: then it is ``updated`` with that metadata (:func:`merged` says which
+  values win; a field the user set by hand with ``edit`` keeps their value unless
+  the command line gives one).
 * Else the same URL (in canonical form, :func:`archive.urls.canonical_url`), or
   else the same origin file, is an ``update`` of that article: same id,
   ``updated`` set, the previous text kept as a revision; metadata the new
@@ -91,6 +95,7 @@ def prepare(draft: ArticleDraft) -> Prepared:
         tags=tuple(dict.fromkeys(t for t in (normalize_line(t) for t in draft.tags) if t)),
         extra=draft.extra or None,
         origin_key=draft.origin_key,
+        explicit=draft.explicit,
     )
     return Prepared(
         clean, body, content_hash(body), published_at, tuple(warnings), canonical_url(url)
@@ -118,42 +123,118 @@ def keep_revision(session: Session, article: Any, when: datetime) -> None:
     )
 
 
-def fill(article: Any, p: Prepared, when: datetime, *, update: bool = False) -> None:
-    """Write a prepared draft into *article*.
-
-    On an update, metadata the new input lacks (no URL, no author, ...) keeps its
-    old value, and unknown keys are merged, the new input's winning.
-    """
-    from archive.models import Tag
+def fill(article: Any, p: Prepared, when: datetime) -> None:
+    """Write a prepared draft into a new *article*."""
+    from archive.curation import set_tags
 
     d = p.draft
-
-    def pick(new: Any, old: Any) -> Any:
-        return old if update and new is None else new
-
     article.title = d.title
     article.body = p.body
-    article.author = pick(d.author, article.author)
-    article.source = pick(d.source, article.source)
-    article.url = pick(d.url, article.url)
-    article.url_key = pick(p.url_key, article.url_key)
-    article.published = pick(d.published, article.published)
-    article.published_at = pick(p.published_at, article.published_at)
+    article.author = d.author
+    article.source = d.source
+    article.url = d.url
+    article.url_key = p.url_key
+    article.published = d.published
+    article.published_at = p.published_at
     article.content_hash = p.hash
-    extra = {**(article.extra or {}), **(d.extra or {})} if update else d.extra
-    article.extra = extra or None
+    article.extra = d.extra or None
     article.origin = d.origin
     article.updated = when
-    names = d.tags or (tuple(article.tags) if update else ())
-    # Keep existing Tag rows for names that stay: a fresh row with the same key would
-    # be inserted before the old one is deleted and break the primary key.
-    current = {t.name: t for t in article.tag_rows}
-    rows = []
-    for n, name in enumerate(names):
-        row = current.get(name) or Tag(name=name)
-        row.position = n
-        rows.append(row)
-    article.tag_rows = rows
+    set_tags(article, d.tags)
+
+
+def merged(article: Any, p: Prepared) -> list[tuple[str, Any, Any]]:
+    """The metadata changes an ingested draft makes to a stored article: (field, old, new).
+
+    * A value the input lacks keeps the stored one.
+    * A field the user set by hand (``edit``) keeps the user's value, unless the
+      ingest command line gives it (:attr:`ArticleDraft.explicit`).
+    * Tags from the command line are added to the stored tags; tags from the input
+      replace them.
+    """
+    from archive.curation import current
+
+    d = p.draft
+    old = current(article)
+    hand = set(article.edited or ())
+    new = dict(old)
+    for name in ("title", "author", "source", "url", "published"):
+        value = getattr(d, name)
+        if value is None or (name in hand and name not in d.explicit):
+            continue
+        new[name] = value
+    if d.tags:
+        if "tags" in d.explicit:
+            new["tags"] = list(dict.fromkeys([*old["tags"], *d.tags]))
+        elif "tags" not in hand:
+            new["tags"] = list(d.tags)
+    return [(f, old[f], new[f]) for f in old if old[f] != new[f]]
+
+
+def same_source(article: Any, p: Prepared) -> bool:
+    """Whether a draft with *article*'s text is that article ingested again, so that its
+    metadata applies: the same input (origin), the same URL, or metadata given on the
+    command line. Otherwise it is a copy (another file, another feed record) and leaves
+    the article as it is."""
+    return bool(
+        p.draft.explicit
+        or article.origin == p.draft.origin
+        or (p.url_key is not None and article.url_key == p.url_key)
+    )
+
+
+def _url_owner(session: Session, article: Any, p: Prepared) -> int | None:
+    """The id of another article that has the draft's URL, if one does."""
+    from sqlalchemy import select
+
+    from archive.models import Article
+
+    if p.url_key is None:
+        return None
+    return session.scalar(
+        select(Article.id).where(Article.url_key == p.url_key, Article.id != article.id)
+    )
+
+
+def update(
+    session: Session,
+    article: Any,
+    p: Prepared,
+    when: datetime,
+    *,
+    same_text: bool,
+    warnings: list[str] | None = None,
+) -> tuple[str, ...]:
+    """Bring a stored *article* in line with an ingested draft; returns what changed.
+
+    A new text is kept as a revision first; metadata changes follow :func:`merged`
+    and are kept in the article's history (``field_changes``, ``how='ingest'``).
+    A URL another article has is not taken: *warnings* says so.
+    """
+    from archive.curation import write
+    from archive.notes import reanchor
+
+    changed: list[str] = []
+    if not same_text:
+        keep_revision(session, article, when)
+        article.body = p.body
+        article.content_hash = p.hash
+        article.origin = p.draft.origin
+        for note in article.note_rows:
+            reanchor(note, p.body)
+        extra = {**(article.extra or {}), **(p.draft.extra or {})}
+        article.extra = extra or None
+        article.updated = when
+        changed.append("text")
+    diff = merged(article, p)
+    owner = _url_owner(session, article, p) if any(f == "url" for f, _, _ in diff) else None
+    if owner is not None:
+        diff = [c for c in diff if c[0] != "url"]  # another article has it: it keeps it
+        if warnings is not None:
+            warnings.append(f"URL {p.draft.url} not taken: article {owner} has it")
+    write(session, article, diff, when, "ingest", published_at=p.published_at)
+    changed.extend(f for f, _, _ in diff)
+    return tuple(changed)
 
 
 def decide(
@@ -197,13 +278,27 @@ def decide(
     )
     when = now()
     added: set[int] = set()
-    decided: list[tuple[int, str, Article, str | None]] = []
+    decided: list[tuple[int, str, Article, str | None, tuple[str, ...]]] = []
     origin_of = {i: p.draft.origin for i, p in prepared}
     for i, p in prepared:
         d = p.draft
         existing = by_hash.get(p.hash)
         if existing is not None:
-            decided.append((i, "unchanged", existing, "same text as article {id}"))
+            if existing.id is None:
+                session.flush()
+            said: list[str] = []
+            what = (
+                update(session, existing, p, when, same_text=True, warnings=said)
+                if same_source(existing, p)
+                else ()
+            )
+            if not what:
+                same = "; ".join(["same text as article {id}", *said])
+                decided.append((i, "unchanged", existing, same, ()))
+                continue
+            decided.append((i, "updated", existing, "; ".join([*p.warnings, *said]) or None, what))
+            if existing.url_key:
+                by_key[existing.url_key] = existing
             continue
         article = by_key.get(p.url_key) if p.url_key else None
         if article is None and d.origin_key:
@@ -211,39 +306,43 @@ def decide(
         if article is None:
             article = Article(ingested=when, origin=d.origin)
             session.add(article)
-            status = "added"
+            fill(article, p, when)
+            status, what = "added", ()
         else:
             if article.id is None:
                 session.flush()
-            keep_revision(session, article, when)
             by_hash.pop(article.content_hash, None)
+            said = []
+            what = update(session, article, p, when, same_text=False, warnings=said)
             status = "updated"
-        fill(article, p, when, update=status == "updated")
         by_hash[p.hash] = article
         if article.url_key:
             by_key[article.url_key] = article
         by_origin[article.origin] = article
-        decided.append((i, status, article, "; ".join(p.warnings) or None))
+        told = [*p.warnings, *(said if status == "updated" else [])]
+        decided.append((i, status, article, "; ".join(told) or None, what))
     session.flush()
     dry_new: set[int] = session.info.setdefault("dry_new", set()) if dry_run else set()
     changed: dict[int, Article] = {}
-    for _, status, article, _ in decided:
+    for _, status, article, _, _ in decided:
         if status != "unchanged":
             changed[id(article)] = article
             if status == "added":
                 added.add(id(article))
                 if dry_run:
                     dry_new.add(article.id)
-    for i, status, article, message in decided:
+    for i, status, article, message, what in decided:
         article_id: int | None = None if article.id in dry_new else article.id
         if status == "unchanged" and message:
             # No id yet (a dry run's own additions): name the input it came from.
             message = (
-                message.format(id=article_id)
+                message.replace("{id}", str(article_id))
                 if article_id is not None
                 else f"same text as {article.origin}, earlier in this run"
             )
-        outcomes[i] = IngestOutcome(status, origin_of[i], article_id, article.title, message)
+        outcomes[i] = IngestOutcome(
+            status, origin_of[i], article_id, article.title, message, changed=what
+        )
     return list(changed.values()), added
 
 

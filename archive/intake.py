@@ -115,13 +115,15 @@ class Intake:
         :param globs: inside directories, take the files matching these patterns.
         :param max_bytes: the size limit of one input (for JSONL a line, for a JSON
             array an element).
-        :param force: read every file, changed or not.
+        :param force: read every file, changed or not (as when *overrides* give anything).
         :param options: passed on to :meth:`ingest`.
         """
         from archive.ingest import DEFAULT_MAX_BYTES, read_path, read_stream, walk
 
         limit = max_bytes or DEFAULT_MAX_BYTES
-        known = {} if force else self._source_files()
+        # Metadata on the command line may change articles whose files have not changed.
+        fresh = force or (overrides is not None and not overrides.empty)
+        known = {} if fresh else self._source_files()
         skipped = 0
 
         def items() -> Iterator[Item]:

@@ -55,6 +55,9 @@ class Article(Base):
     updated: Mapped[datetime] = mapped_column(DateTime)
     #: Keys of the input the archive has no column for, kept as they were.
     extra: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    #: Fields the user set by hand with ``edit`` (sorted names): ingested metadata
+    #: does not overwrite them; metadata given on the ingest command line does.
+    edited: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
 
     tag_rows: Mapped[list[Tag]] = relationship(
         back_populates="article",
@@ -63,9 +66,19 @@ class Article(Base):
         lazy="selectin",
     )
 
+    note_rows: Mapped[list[Note]] = relationship(
+        cascade="all, delete-orphan",
+        order_by="Note.id",
+        lazy="selectin",
+    )
+
     @property
     def tags(self) -> list[str]:
         return [t.name for t in self.tag_rows]
+
+    @property
+    def notes(self) -> list[str]:
+        return [n.text for n in self.note_rows]
 
 
 class Tag(Base):
@@ -139,3 +152,50 @@ class SourceFile(Base):
     #: How many articles the file held.
     articles: Mapped[int] = mapped_column(Integer)
     ingested: Mapped[datetime] = mapped_column(DateTime)
+
+
+class FieldChange(Base):
+    """One earlier value of one metadata field, kept when an edit or an ingest changed it.
+
+    ``old`` and ``new`` are the values (text, or a list of names for ``tags``; None:
+    no value). Deleted with its article by the database (``ON DELETE CASCADE``).
+    """
+
+    __tablename__ = "field_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    field: Mapped[str] = mapped_column(String(20))
+    old: Mapped[object | None] = mapped_column(JSON(none_as_null=True))
+    new: Mapped[object | None] = mapped_column(JSON(none_as_null=True))
+    changed: Mapped[datetime] = mapped_column(DateTime)
+    #: ``edit`` (by hand) or ``ingest`` (an input carried another value).
+    how: Mapped[str] = mapped_column(String(8))
+
+
+class Note(Base):
+    """A note the user wrote on an article, optionally anchored to a passage of its text.
+
+    ``quote`` is the passage as the user gave it; ``start``/``end`` are its character
+    offsets in the body. When the body changes, the quote is looked for again:
+    found, the offsets move (``anchor`` ``ok``); not found, ``anchor`` is ``lost``.
+    Deleted with its article (``ON DELETE CASCADE``).
+    """
+
+    __tablename__ = "notes"
+    #: A deleted note's id is never given to another (``note --delete ID`` stays safe).
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    quote: Mapped[str | None] = mapped_column(Text)
+    start: Mapped[int | None] = mapped_column(Integer)
+    end: Mapped[int | None] = mapped_column(Integer)
+    #: ``ok`` (the quote is at start..end), ``lost`` (no longer in the text), None (no quote).
+    anchor: Mapped[str | None] = mapped_column(String(8))
+    created: Mapped[datetime] = mapped_column(DateTime)

@@ -23,6 +23,8 @@ from archive.errors import ArticleNotFound, QueryError, index_unavailable
 from archive.home import Home
 from archive.records import (
     ArticleRecord,
+    FieldChangeRecord,
+    NoteRecord,
     PassageResult,
     RevisionRecord,
     SearchHit,
@@ -133,6 +135,10 @@ class Reader:
         finally:
             ix.close()
         rows = store.read_for_search(self.paths.db, [h.id for h in found.hits])
+        notes: dict[int, list[str]] = {}
+        if store.has_notes(self.paths.db):
+            for n in store.read_notes(self.paths.db, article_ids=list(rows)):
+                notes.setdefault(n.article_id, []).append(n.text)
         hits = []
         for rank, hit in enumerate(found.hits, start=offset + 1):
             row = rows.get(hit.id)
@@ -140,9 +146,16 @@ class Reader:
                 continue
             body: str = row["body"]
             matches = Matches(terms=hit.terms, exact=hit.exact_terms, phrases=found.phrases)
-            hits.append(
-                _hit(rank, row, hit.score, make_passages(body, matches, limit=passages), len(body))
+            shown = _hit(
+                rank, row, hit.score, make_passages(body, matches, limit=passages), len(body)
             )
+            noted = [
+                PassageResult(p.text, p.start, p.end, list(p.highlights))
+                for text in notes.get(hit.id, ())
+                for p in make_passages(text, matches, limit=1)
+                if p.highlights
+            ]
+            hits.append(replace(shown, notes=noted) if noted else shown)
         return SearchResults(
             query=query,
             total=found.total,
@@ -154,6 +167,37 @@ class Reader:
             offset=offset,
             engine=found.engine,
         )
+
+    def search_ids(
+        self, query: str, *, since: str | None = None, until: str | None = None
+    ) -> list[int]:
+        """Every article *query* finds as written (no most-words or fuzzy rescue),
+        published between *since* and *until*: what ``edit --query`` and
+        ``delete --query`` act on.
+
+        :raises QueryError: the query has nothing to search for, or a date cannot be read.
+        """
+        from index import search as isearch
+        from index.errors import IndexOutdatedError, QuerySyntaxError
+
+        _check_query(query)
+        start = date_bound(since) if since else None
+        end = date_bound(until, end=True) if until else None
+        if start and end and start > end:
+            raise QueryError("--since is later than --until: nothing can match")
+        ix, _ = self._open_index()
+        if ix is None:
+            return []
+        try:
+            limit = max(ix.doc_count_all(), 1)
+            found = isearch.search(ix, query, limit=limit, since=start, until=end, rescue=False)
+        except QuerySyntaxError as exc:
+            raise QueryError(str(exc)) from exc
+        except IndexOutdatedError as exc:
+            raise index_unavailable(exc, "outdated") from exc
+        finally:
+            ix.close()
+        return [h.id for h in found.hits]
 
     def similar(
         self, article_id: int, *, limit: int = DEFAULT_LIMIT, passages: int = 1
@@ -213,6 +257,31 @@ class Reader:
         """
         self.get(article_id)
         return store.read_revisions(self.paths.db, article_id)
+
+    def history(self, article_id: int) -> list[FieldChangeRecord]:
+        """The changes of an article's metadata (by ``edit`` or by an ingest), oldest first.
+
+        :raises ArticleNotFound: no such article.
+        """
+        self.get(article_id)
+        return store.read_field_changes(self.paths.db, article_id)
+
+    def notes(self, *, article_id: int | None = None, query: str | None = None) -> list[NoteRecord]:
+        """Notes, oldest first, with their article's title: all, an article's, or those
+        on the articles *query* finds (as written; notes are searched with the text).
+
+        :raises ArticleNotFound: *article_id* is not an article.
+        :raises QueryError: a bad query.
+        """
+        if article_id is not None:
+            self.get(article_id)
+        if not self._ready():
+            return []
+        ids: list[int] | None = None if article_id is None else [article_id]
+        if query is not None:
+            found = set(self.search_ids(query))
+            ids = sorted(found if ids is None else found & set(ids))
+        return store.read_notes(self.paths.db, article_ids=ids, titles=True)
 
     def list(self, *, limit: int | None = 20) -> list[ArticleRecord]:
         """Articles, newest first (by publication date, else by ingest time)."""

@@ -73,6 +73,8 @@ class IngestOutcome:
     title: str | None = None
     message: str | None = None
     count: int = 1
+    #: For ``updated``: what changed (``text``, then metadata field names).
+    changed: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -159,6 +161,106 @@ class RevisionRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class NoteRecord:
+    """A note on an article; ``quote``, ``start`` and ``end`` when it is anchored."""
+
+    id: int
+    article_id: int
+    text: str
+    created: datetime
+    quote: str | None = None
+    start: int | None = None
+    end: int | None = None
+    #: ``ok``, ``lost`` (the quote is no longer in the text) or None (no quote).
+    anchor: str | None = None
+    #: The article's title (in listings).
+    title: str | None = None
+
+    @classmethod
+    def from_model(cls, n: Any) -> NoteRecord:
+        return cls(n.id, n.article_id, n.text, n.created, n.quote, n.start, n.end, n.anchor)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["created"] = _iso(self.created)
+        if self.title is None:
+            del data["title"]
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChangeRecord:
+    """One change of one metadata field: its value before and after, when and how."""
+
+    field: str
+    old: Any
+    new: Any
+    changed: datetime | None = None
+    #: ``edit`` (by hand) or ``ingest`` (an input carried another value).
+    how: str = "edit"
+
+    def to_json(self) -> dict[str, Any]:
+        data = {"field": self.field, "old": self.old, "new": self.new}
+        if self.changed is not None:
+            data["changed"] = _iso(self.changed)
+            data["how"] = self.how
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleEdit:
+    """The fields an edit changed (or would change) on one article."""
+
+    id: int
+    #: The title after the edit.
+    title: str
+    changes: list[FieldChangeRecord]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "changes": [c.to_json() for c in self.changes],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EditReport:
+    """What an edit did: how many articles were chosen, and each one it changed."""
+
+    selected: int
+    edited: list[ArticleEdit]
+    dry_run: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "selected": self.selected,
+            "changed": len(self.edited),
+            "articles": [e.to_json() for e in self.edited],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteReport:
+    """The articles a delete removed (or, in a dry run, would remove): (id, title)."""
+
+    deleted: list[tuple[int, str]]
+    dry_run: bool = False
+
+    @property
+    def ids(self) -> list[int]:
+        return [i for i, _ in self.deleted]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "deleted": len(self.deleted),
+            "articles": [{"id": i, "title": t} for i, t in self.deleted],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class PassageResult:
     text: str
     start: int
@@ -181,6 +283,8 @@ class SearchHit:
     body_length: int = 0
     #: For ``similar``: the words this article shares with the one it is like.
     shared: list[str] = field(default_factory=list)
+    #: The user's notes on it that matched, each as a passage with its highlights.
+    notes: list[PassageResult] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -192,6 +296,16 @@ class SearchHit:
             "url": self.url,
             "score": round(self.score, 4),
             **({"shared_terms": self.shared} if self.shared else {}),
+            **(
+                {
+                    "notes": [
+                        {"text": n.text, "highlights": [list(h) for h in n.highlights]}
+                        for n in self.notes
+                    ]
+                }
+                if self.notes
+                else {}
+            ),
             "passages": [
                 {
                     "text": p.text,
@@ -262,10 +376,18 @@ class CheckReport:
     repaired: bool = False
     #: The index could not be read, so ``repair`` rebuilt it whole.
     rebuilt: bool = False
+    #: Articles whose indexed metadata (title, author, source, tags, URL, date)
+    #: differs from the database's (the text is the same).
+    outdated_fields: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.missing_from_index or self.not_in_database or self.stale_in_index)
+        return not (
+            self.missing_from_index
+            or self.not_in_database
+            or self.stale_in_index
+            or self.outdated_fields
+        )
 
 
 @dataclass(frozen=True, slots=True)

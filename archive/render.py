@@ -15,7 +15,11 @@ from typing import Any
 from archive.records import (
     ArticleRecord,
     CheckReport,
+    DeleteReport,
+    EditReport,
+    FieldChangeRecord,
     IngestOutcome,
+    NoteRecord,
     RevisionRecord,
     SearchHit,
     SearchResults,
@@ -122,6 +126,8 @@ def hit_lines(hit: SearchHit, color: bool) -> list[str]:
         lines.append("   shares: " + ", ".join(hit.shared))
     for passage in passage_texts(hit, lambda t, h: mark(t, h, color)):
         lines.append("   " + passage)
+    for note in hit.notes:
+        lines.append("   note: " + mark(note.text, note.highlights, color))
     return lines
 
 
@@ -240,11 +246,104 @@ def article(a: ArticleRecord) -> str:
     return f"{head}\n\n{a.body}"
 
 
-def article_json(a: ArticleRecord, revisions: list[RevisionRecord] | None) -> str:
+def article_json(
+    a: ArticleRecord,
+    revisions: list[RevisionRecord] | None,
+    history: list[FieldChangeRecord] | None = None,
+    notes: list[NoteRecord] | None = None,
+) -> str:
     data = a.to_json()
+    if notes:
+        data["notes"] = [n.to_json() for n in notes]
     if revisions is not None:
         data["revisions"] = [r.to_json() for r in revisions]
+    if history is not None:
+        data["metadata_changes"] = [c.to_json() for c in history]
     return json_text(data)
+
+
+def value(v: Any) -> str:
+    """A metadata value as an edit report shows it: text quoted, tags listed, '-' for none."""
+    if v is None or v == []:
+        return "-"
+    if isinstance(v, list):
+        return ", ".join(map(str, v))
+    return repr(v)
+
+
+def change_line(c: FieldChangeRecord) -> str:
+    return f"{c.field}: {value(c.old)} -> {value(c.new)}"
+
+
+def metadata_history(history: list[FieldChangeRecord]) -> str:
+    """The metadata changes of an article, a line each, oldest first."""
+    if not history:
+        return "metadata changes: none"
+    noun = plural(len(history), "metadata change")
+    lines = [f"{len(history)} {noun}:"]
+    for c in history:
+        when = c.changed.isoformat(timespec="seconds") + "Z" if c.changed else "-"
+        lines.append(f"  {when} ({c.how}) {change_line(c)}")
+    return "\n".join(lines)
+
+
+def edit_report(report: EditReport) -> str:
+    """What an edit changed, an article and its changed fields at a time, then a summary."""
+    lines = []
+    verb = "would edit" if report.dry_run else "edited"
+    for e in report.edited:
+        lines.append(f"{verb} {e.id}: {e.title}")
+        lines.extend(f"  {change_line(c)}" for c in e.changes)
+    n, chosen = len(report.edited), report.selected
+    if not n:
+        lines.append(
+            f"nothing to change: the {plural(chosen, 'article')} chosen already "
+            f"{'has' if chosen == 1 else 'have'} these values"
+        )
+    else:
+        head = "dry run, nothing written: " if report.dry_run else ""
+        done = "would change" if report.dry_run else "changed"
+        lines.append(f"{head}{n} {plural(n, 'article')} {done} of {chosen} chosen")
+    return "\n".join(lines)
+
+
+def delete_report(report: DeleteReport) -> str:
+    """The articles a delete removed (or would remove), a line each, then a count."""
+    verb = "would delete" if report.dry_run else "deleted"
+    lines = [f"{verb} {i}: {t}" for i, t in report.deleted]
+    n = len(report.deleted)
+    head = "dry run, nothing deleted: " if report.dry_run else ""
+    done = "would be deleted" if report.dry_run else "deleted"
+    lines.append(f"{head}{n} {plural(n, 'article')} {done}")
+    return "\n".join(lines)
+
+
+def note_lines(notes: list[NoteRecord], *, titles: bool = False) -> list[str]:
+    """Each note: its id, date and article, the passage it is anchored to, its text."""
+    lines = []
+    for n in notes:
+        when = n.created.isoformat(timespec="seconds") + "Z"
+        head = f"note {n.id} on article {n.article_id}" + (f": {n.title}" if titles else "")
+        lines.append(f"{head} ({when})")
+        if n.quote is not None:
+            where = f"characters {n.start}-{n.end}" if n.anchor == "ok" else "NOT FOUND"
+            lines.append(f"  on {n.quote!r} ({where})")
+        lines.extend(f"  {line}" for line in n.text.splitlines())
+    return lines
+
+
+def notes_section(notes: list[NoteRecord]) -> str:
+    """The notes ``show`` prints after the text."""
+    noun = plural(len(notes), "note")
+    return "\n".join([f"{len(notes)} {noun}:", *note_lines(notes)])
+
+
+def notes_list(notes: list[NoteRecord]) -> str:
+    """``archive notes``: every note listed, with its article's title."""
+    if not notes:
+        return "no notes"
+    n = len(notes)
+    return "\n".join([*note_lines(notes, titles=True), f"{n} {plural(n, 'note')}"])
 
 
 def revisions(earlier: list[RevisionRecord]) -> str:
@@ -289,6 +388,8 @@ def outcome_line(outcome: IngestOutcome, *, dry_run: bool = False) -> str:
         line = f"{verb}: {outcome.title or outcome.origin}"
     if outcome.status == "unchanged" and outcome.message:
         line += f" ({outcome.message})"
+    if outcome.status == "updated" and outcome.changed:
+        line += f" (changed: {', '.join(outcome.changed)})"
     return line
 
 
@@ -310,6 +411,7 @@ def check_report(report: CheckReport) -> list[str]:
         (len(report.missing_from_index), "missing from the index"),
         (len(report.not_in_database), "in the index but not in the database"),
         (len(report.stale_in_index), "indexed with old text"),
+        (len(report.outdated_fields), "indexed with other metadata than the database's"),
     ):
         if count:
             lines.append(f"{count} {plural(count, 'article')} {what}")

@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 from archive.errors import ArchiveBusy, ArchiveError, DatabaseDamaged, SchemaTooNew
 
 if TYPE_CHECKING:
-    from archive.records import ArticleRecord, RevisionRecord
+    from archive.records import ArticleRecord, FieldChangeRecord, NoteRecord, RevisionRecord
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlalchemy.orm import Session
 
 #: The Alembic revision the code expects. A test checks it is the migrations' head.
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0004"
 #: Milliseconds a connection waits for another writer before failing.
 BUSY_TIMEOUT_MS = 60_000
 
@@ -369,3 +369,116 @@ def read_stats(db_path: Path) -> tuple[int, str | None, str | None, int]:
     finally:
         conn.close()
     return int(count), earliest, latest, int(sources)
+
+
+def existing_ids(db_path: Path, ids: Sequence[int]) -> list[int]:
+    """Those of *ids* that are articles in the database."""
+    conn = _connect_readonly(db_path)
+    out: list[int] = []
+    try:
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT id FROM articles WHERE id IN ({marks})"
+            out.extend(row[0] for row in conn.execute(sql, chunk))
+    finally:
+        conn.close()
+    return out
+
+
+def ids_where(db_path: Path, where: dict[str, list[str]]) -> list[int]:
+    """Ids of the articles whose fields have these values (any of a field's values,
+    compared whole, ignoring case; an empty value: no value). ``tag`` is one of the
+    article's tags."""
+    clauses: list[str] = []
+    params: list[str] = []
+    for name, values in where.items():
+        anyof: list[str] = []
+        for value in values:
+            if name == "tag":
+                if value:
+                    inner = "SELECT article_id FROM tags WHERE lower(name) = lower(?)"
+                    anyof.append(f"id IN ({inner})")
+                    params.append(value)
+                else:
+                    anyof.append("id NOT IN (SELECT article_id FROM tags)")
+            elif name in ("source", "author", "title", "url"):
+                if value:
+                    anyof.append(f"lower({name}) = lower(?)")
+                    params.append(value)
+                else:
+                    anyof.append(f"({name} IS NULL OR {name} = '')")
+            else:
+                raise ValueError(f"unknown field {name!r}")
+        if anyof:
+            clauses.append("(" + " OR ".join(anyof) + ")")
+    sql = "SELECT id FROM articles" + (" WHERE " + " AND ".join(clauses) if clauses else "")
+    conn = _connect_readonly(db_path)
+    try:
+        return [row[0] for row in conn.execute(sql + " ORDER BY id", params)]
+    finally:
+        conn.close()
+
+
+def read_field_changes(db_path: Path, article_id: int) -> list[FieldChangeRecord]:
+    """The metadata changes of article *article_id*, oldest first."""
+    from archive.records import FieldChangeRecord
+
+    conn = _connect_readonly(db_path)
+    try:
+        rows = conn.execute(
+            "SELECT field, old, new, changed, how FROM field_changes WHERE article_id = ? "
+            "ORDER BY id",
+            [article_id],
+        ).fetchall()
+    finally:
+        conn.close()
+    return [
+        FieldChangeRecord(
+            name,
+            None if old is None else json.loads(old),
+            None if new is None else json.loads(new),
+            _iso_datetime(changed),
+            how,
+        )
+        for name, old, new, changed, how in rows
+    ]
+
+
+NOTE_COLUMNS = ("id", "article_id", "text", "created", "quote", "start", "end", "anchor")
+
+
+def read_notes(
+    db_path: Path, *, article_ids: Sequence[int] | None = None, titles: bool = False
+) -> list[NoteRecord]:
+    """Notes, oldest first: on *article_ids*, or all; with their article's title if asked."""
+    from archive.records import NoteRecord
+
+    cols = ", ".join(f"n.{c}" for c in NOTE_COLUMNS)
+    sql = f"SELECT {cols}, a.title FROM notes n JOIN articles a ON a.id = n.article_id"
+    params: list[int] = []
+    if article_ids is not None:
+        if not article_ids:
+            return []
+        sql += f" WHERE n.article_id IN ({','.join('?' * len(article_ids))})"
+        params.extend(article_ids)
+    conn = _connect_readonly(db_path)
+    try:
+        rows = conn.execute(sql + " ORDER BY n.id", params).fetchall()
+    finally:
+        conn.close()
+    out = []
+    for row in rows:
+        r = dict(zip(NOTE_COLUMNS, row[:-1], strict=True))
+        r["created"] = _iso_datetime(r["created"])
+        out.append(NoteRecord(**r, title=row[-1] if titles else None))
+    return out
+
+
+def has_notes(db_path: Path) -> bool:
+    """Whether any article has a note (a search then looks for matching ones)."""
+    conn = _connect_readonly(db_path)
+    try:
+        return conn.execute("SELECT 1 FROM notes LIMIT 1").fetchone() is not None
+    finally:
+        conn.close()

@@ -1,12 +1,15 @@
 """The Whoosh schema: which fields an article has in the index, and how each is analysed.
 
-The index keeps no article text: only the id and a version (the content hash of
-the text that was indexed) are stored, so ``check`` can compare the index with
-the database. Passages are built from the body kept in SQLite.
+The index keeps no article text: only the id, a version (the content hash of
+the text that was indexed) and ``meta`` (a hash of every other indexed field:
+:meth:`IndexDoc.meta_hash`) are stored, so ``check`` can compare every indexed
+field with the database. Passages are built from the body kept in SQLite.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -30,8 +33,8 @@ FACET_FIELDS = {
     "month": "month",
 }
 
-#: Fields a query searches when no field is named.
-DEFAULT_FIELDS = ("title", "body")
+#: Fields a query searches when no field is named (``note``: the user's notes).
+DEFAULT_FIELDS = ("title", "body", "note")
 
 #: Names a user may write before a colon in a query (``tag:`` is ``tags``).
 FIELD_ALIASES = {
@@ -44,6 +47,8 @@ FIELD_ALIASES = {
     "url": "url",
     "published": "published",
     "date": "published",
+    "note": "note",
+    "notes": "note",
 }
 
 
@@ -55,8 +60,10 @@ def make_schema() -> Schema:
     schema = Schema(
         id=ID(stored=True, unique=True),
         version=ID(stored=True),
+        meta=ID(stored=True),
         title=TEXT(analyzer=prose, field_boost=TITLE_BOOST, phrase=True),
         body=TEXT(analyzer=prose, phrase=True),
+        note=TEXT(analyzer=prose, phrase=True),
         title_exact=TEXT(analyzer=exact, field_boost=TITLE_BOOST, phrase=False),
         body_exact=TEXT(analyzer=exact, phrase=False),
         author=TEXT(analyzer=names, phrase=True),
@@ -71,7 +78,7 @@ def make_schema() -> Schema:
         month=ID(sortable=True),
     )
     # A word the analyzer splits (post-ceasefire) is searched as a phrase of its parts.
-    for name in ("title", "body", "author", "source"):
+    for name in ("title", "body", "note", "author", "source"):
         schema[name].multitoken_query = "phrase"
     for name in EXACT_FIELDS.values():
         schema[name].multitoken_query = "and"
@@ -91,12 +98,23 @@ class IndexDoc:
     tags: tuple[str, ...] = field(default_factory=tuple)
     url: str | None = None
     published: datetime | None = None
+    #: The user's notes on the article.
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def meta_hash(self) -> str:
+        """A hash of every indexed field but the body (whose hash is ``version``)."""
+        when = None if self.published is None else self.published.isoformat()
+        values = [self.title, self.author, self.source, list(self.tags), self.url, when]
+        values.append(list(self.notes))
+        text = json.dumps(values, ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def fields(self) -> dict[str, object]:
         """Keyword arguments for ``writer.update_document``."""
         doc: dict[str, object] = {
             "id": str(self.id),
             "version": self.version,
+            "meta": self.meta_hash(),
             "title": self.title,
             "body": self.body,
             "title_exact": self.title,
@@ -113,6 +131,8 @@ class IndexDoc:
             doc["facet_tag"] = ",".join(t.replace(",", " ") for t in self.tags)
         if self.url:
             doc["url"] = self.url
+        if self.notes:
+            doc["note"] = "\n\n".join(self.notes)
         if self.published is not None:
             doc["published"] = self.published
             doc["year"] = f"{self.published.year:04d}"

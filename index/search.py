@@ -58,7 +58,7 @@ FEW_HITS = 3
 BM25_B = 0.75
 BM25_K1 = 1.2
 
-_HIGHLIGHT_FIELDS = frozenset({"title", "body"})
+_HIGHLIGHT_FIELDS = frozenset({"title", "body", "note"})
 _EXACT_HIGHLIGHT_FIELDS = frozenset(EXACT_FIELDS.values())
 _TEXT_FIELDS = _HIGHLIGHT_FIELDS | _EXACT_HIGHLIGHT_FIELDS
 

@@ -371,6 +371,22 @@ def indexed_versions(ix: FileIndex) -> dict[int, str]:
         raise IndexingError(f"the search index at {folder} is damaged ({_describe(exc)})") from exc
 
 
+def indexed_fields(ix: FileIndex) -> dict[int, tuple[str, str]]:
+    """Every indexed article id with its version (content hash) and ``meta`` hash.
+
+    :raises IndexingError: the index cannot be read.
+    """
+    try:
+        with ix.searcher() as searcher:
+            return {
+                int(fields["id"]): (fields.get("version", ""), fields.get("meta", ""))
+                for fields in searcher.all_stored_fields()
+            }
+    except Exception as exc:
+        folder = getattr(ix.storage, "folder", "?")
+        raise IndexingError(f"the search index at {folder} is damaged ({_describe(exc)})") from exc
+
+
 def segment_names(ix: FileIndex) -> set[str]:
     """The names of the index's current segments (a rebuild replaces them all)."""
     with ix.reader() as reader:

@@ -119,6 +119,7 @@ def test_search_without_hits_exits_zero(runner: CliRunner, sample_home: Path) ->
 
 def test_show_list_stats_delete_reindex(runner: CliRunner, sample_home: Path) -> None:
     shown = run(runner, "show", "1").stdout
+    shown_json = run(runner, "show", "1", "--format", "json").stdout
     assert shown.startswith("id:        1\ntitle:     Plans to send")
     assert "source:    Euronews" in shown and "tags:      nato, ukraine" in shown
     listing = json.loads(run(runner, "list", "--format", "json").stdout)
@@ -127,7 +128,10 @@ def test_show_list_stats_delete_reindex(runner: CliRunner, sample_home: Path) ->
     assert json.loads(run(runner, "stats", "--format", "json").stdout)["articles"] == 1
     assert run(runner, "reindex").stdout == "reindexed 1 article\n"
     assert run(runner, "check").exit_code == 0
-    assert run(runner, "delete", "1").stdout == "deleted 1 article: 1\n"
+    assert run(runner, "delete", "1").stdout.splitlines() == [
+        f"deleted 1: {json.loads(shown_json)['title']}",
+        "1 article deleted",
+    ]
     assert json.loads(run(runner, "list", "--all", "--format", "json").stdout) == []
 
 

@@ -166,7 +166,7 @@ def test_dry_run_reports_and_writes_nothing(
     assert result.stdout.splitlines()[:4] == [
         "would add: New",
         f"unchanged: New (same text as {f}:1, earlier in this run)",
-        "would update 1: Changed",
+        "would update 1: Changed (changed: text, title, url)",
         f"unchanged: {SAMPLE} (file not changed since it was ingested; not read)",
     ]
     assert result.stdout.splitlines()[-1].startswith(

@@ -85,7 +85,12 @@ def test_same_url_variant_with_new_text_is_an_update_with_a_revision(
     shown = runner.invoke(cli, ["show", "1", "--revisions"])
     assert shown.exit_code == 0
     assert "revisions: 1 earlier text\n\n--- revision 1: Storm nears\nstored " in shown.stdout
-    assert shown.stdout.rstrip().endswith("A storm is expected on Friday.")
+    assert "A storm is expected on Friday.\n\n2 metadata changes:\n" in shown.stdout
+    assert "(ingest) title: 'Storm nears' -> 'Storm hits coast'" in shown.stdout
+    assert shown.stdout.rstrip().endswith(
+        "(ingest) url: 'https://News.example.com/world/storm/?utm_source=rss' -> "
+        "'https://news.example.com/world/storm#live'"
+    )
     as_json = json.loads(
         runner.invoke(cli, ["show", "1", "--revisions", "--format", "json"]).stdout
     )
@@ -119,7 +124,7 @@ def test_same_file_with_changed_text_is_an_update(tmp_path: Path, runner: CliRun
     result = runner.invoke(cli, ["ingest", str(f)])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        "updated 1: Final",
+        "updated 1: Final (changed: text, title)",
         result.stdout.splitlines()[-1],
     ]
     assert result.stdout.splitlines()[-1].startswith("0 added, 1 updated, 0 unchanged, 0 failed")

@@ -40,7 +40,9 @@ def test_text_output_with_ellipses_and_explain(runner: CliRunner, sample_home: P
     result = run(runner, sample_home, "search", "deploy troops", "--explain", "--color", "never")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0] == "Understood as: (deploy in title, body) AND (troop in title, body)"
+    assert lines[0] == (
+        "Understood as: (deploy in title, body, note) AND (troop in title, body, note)"
+    )
     assert lines[1] == "1 article matches 'deploy troops' (showing 1–1)"
     assert (
         "   … Concretely, this means there are no **troops** available to **deploy** to "

@@ -22,6 +22,9 @@ class ArticleDraft:
     #: The absolute path of the file this article alone came from: a later text from the
     #: same file updates the article. ``None`` for records of a JSON/JSONL file and stdin.
     origin_key: str | None = None
+    #: The fields given on the command line (:class:`Overrides`): they win over a
+    #: value the user set by hand with ``edit``, which the input's own do not.
+    explicit: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +40,12 @@ class Overrides:
 
     def apply(self, draft: ArticleDraft) -> ArticleDraft:
         """*draft* with these values in place of its own (tags are added to its tags)."""
-        texts = (self.title, self.author, self.source, self.url, self.published)
-        if not self.tags and all(value is None for value in texts):
+        if self.empty:
             return draft
+        names = ("title", "author", "source", "url", "published")
+        given = {n for n in names if getattr(self, n) is not None} | (
+            {"tags"} if self.tags else set()
+        )
         return replace(
             draft,
             title=draft.title if self.title is None else self.title,
@@ -48,4 +54,11 @@ class Overrides:
             url=draft.url if self.url is None else self.url,
             published=draft.published if self.published is None else self.published,
             tags=tuple(dict.fromkeys((*draft.tags, *self.tags))) if self.tags else draft.tags,
+            explicit=draft.explicit | given,
         )
+
+    @property
+    def empty(self) -> bool:
+        """Whether nothing is given (an ingest may then skip files it has seen)."""
+        texts = (self.title, self.author, self.source, self.url, self.published)
+        return not self.tags and all(value is None for value in texts)
