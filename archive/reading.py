@@ -24,6 +24,7 @@ from archive.home import Home
 from archive.records import (
     ArticleRecord,
     PassageResult,
+    Rescued,
     RevisionRecord,
     SearchHit,
     SearchResults,
@@ -140,9 +141,8 @@ class Reader:
                 continue
             body: str = row["body"]
             matches = Matches(terms=hit.terms, exact=hit.exact_terms, phrases=found.phrases)
-            hits.append(
-                _hit(rank, row, hit.score, make_passages(body, matches, limit=passages), len(body))
-            )
+            shown = make_passages(body, matches, limit=passages)
+            hits.append(replace(_hit(rank, row, hit.score, shown, len(body)), match=hit.match))
         return SearchResults(
             query=query,
             total=found.total,
@@ -152,6 +152,11 @@ class Reader:
             facets=found.facets,
             suggestion=found.suggestion,
             offset=offset,
+            rescue=(
+                Rescued(found.rescue.kind, found.rescue.total, found.rescue.query)
+                if found.rescue is not None
+                else None
+            ),
             engine=found.engine,
         )
 

@@ -57,7 +57,7 @@ def results(found: SearchResults, fmt: str, color: bool, *, explain: bool = Fals
             json_text({"rank": h.rank, **h.to_json()}, indent=None) for h in found.hits
         )
     if fmt == "csv":
-        return csv_hits(found.hits)
+        return csv_hits(found.hits, match=True)
     if fmt == "markdown":
         return markdown(found)
     return text(found, color, explain=explain)
@@ -86,16 +86,15 @@ def engine_line(engine: dict[str, Any]) -> str:
 def text(found: SearchResults, color: bool, *, explain: bool = False) -> str:
     """Search results as text: a heading, then a block per hit, then the facets."""
     lines = [f"Understood as: {found.understood}"] if explain else []
+    head = heading(found)
     if not found.hits:
-        if found.total:
-            noun = "article matches" if found.total == 1 else "articles match"
-            lines.append(f"No more hits: {found.total} {noun} {quoted(found.query)}.")
+        if found.shown_total:
+            lines.append(f"No more hits: {head}.")
         else:
-            lines.append(f"No articles match {quoted(found.query)}.")
+            lines.append(f"{head}.")
     else:
         first, last = found.hits[0].rank, found.hits[-1].rank
-        noun = "article matches" if found.total == 1 else "articles match"
-        lines.append(f"{found.total} {noun} {quoted(found.query)} (showing {first}–{last})")
+        lines.append(f"{head} (showing {first}–{last})")
         for hit in found.hits:
             lines.append("")
             lines.extend(hit_lines(hit, color))
@@ -103,6 +102,35 @@ def text(found: SearchResults, color: bool, *, explain: bool = False) -> str:
     if explain and found.engine:
         lines.extend(["", engine_line(found.engine)])
     return "\n".join(lines)
+
+
+def heading(found: SearchResults) -> str:
+    """How many articles match the query, and what a rescue found besides (no full stop).
+
+    Only articles that match the query as written are called matches.
+    """
+    query = quoted(found.query)
+    n, rescue = found.total, found.rescue
+    matches = f"{n} {'article matches' if n == 1 else 'articles match'} {query}"
+    if rescue is None:
+        return matches if n else f"No articles match {query}"
+    r = rescue.total
+    if rescue.kind == "most-words":
+        have = f"{r} {'article has' if r == 1 else 'articles have'}"
+        if n == 0:
+            return f"No article has all of {query}; {have} some of its words"
+        return f"{matches}; {r} more {'has' if r == 1 else 'have'} some of its words"
+    if rescue.kind == "spelling":
+        their = (
+            f"{r} {'article matches' if r == 1 else 'articles match'} {quoted(rescue.query or '')}"
+        )
+        return f"No articles match {query}; {their}"
+    fuzzy = f"{r} {'article matches' if r == 1 else 'articles match'}"
+    return f"No articles match {query}; {fuzzy} with words a letter or two different"
+
+
+#: How a hit matched, as text output labels it (nothing for a true match).
+MATCH_LABELS = {"most": "some of the words", "fuzzy": "spelling variant"}
 
 
 def facet_lines(facets: dict[str, list[tuple[str, int]]]) -> list[str]:
@@ -117,7 +145,11 @@ def hit_lines(hit: SearchHit, color: bool) -> list[str]:
     """One hit: rank and title, source, date and id, shared words, passages."""
     title = f"{_BOLD}{hit.title}{_RESET}" if color else hit.title
     meta = " · ".join(x for x in (hit.source, hit.published and hit.published[:10]) if x)
-    lines = [f"{hit.rank}. {title}", f"   {meta + ' · ' if meta else ''}id {hit.id}"]
+    label = MATCH_LABELS.get(hit.match or "all")
+    lines = [
+        f"{hit.rank}. {title}",
+        f"   {meta + ' · ' if meta else ''}id {hit.id}" + (f" · {label}" if label else ""),
+    ]
     if hit.shared:
         lines.append("   shares: " + ", ".join(hit.shared))
     for passage in passage_texts(hit, lambda t, h: mark(t, h, color)):
@@ -151,16 +183,18 @@ def mark(passage: str, highlights: list[tuple[int, int]], color: bool) -> str:
     return re.sub(r"\s+", " ", "".join(out)).strip()
 
 
-def csv_hits(hits: list[SearchHit]) -> str:
-    """Hits as CSV: a header row, then one row per hit with its passages joined."""
+def csv_hits(hits: list[SearchHit], *, match: bool = False) -> str:
+    """Hits as CSV: a header row, then one row per hit with its passages joined.
+
+    :param match: add the ``match`` column (how each search hit matched).
+    """
     import csv
     import io
 
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(
-        ["rank", "id", "title", "source", "author", "published", "url", "score", "passages"]
-    )
+    header = ["rank", "id", "title", "source", "author", "published", "url", "score"]
+    writer.writerow([*header, *(["match"] if match else []), "passages"])
     for h in hits:
         plain = passage_texts(h, lambda t, _h: re.sub(r"\s+", " ", t).strip())
         writer.writerow(
@@ -173,6 +207,7 @@ def csv_hits(hits: list[SearchHit]) -> str:
                 h.published or "",
                 h.url or "",
                 round(h.score, 4),
+                *([h.match or "all"] if match else []),
                 " ".join(plain),
             ]
         )
@@ -182,10 +217,12 @@ def csv_hits(hits: list[SearchHit]) -> str:
 def markdown(found: SearchResults) -> str:
     """Search results as Markdown notes: a section per hit, passages quoted, a citation."""
     noun = "article" if found.total == 1 else "articles"
-    lines = [f"## Search: {found.query}", "", f"{found.total} matching {noun}."]
+    summary = f"{found.total} matching {noun}." if found.rescue is None else heading(found) + "."
+    lines = [f"## Search: {found.query}", "", summary]
     for h in found.hits:
         title = f"[{h.title}]({h.url})" if h.url else h.title
-        lines.extend(["", f"### {h.rank}. {title}", ""])
+        label = MATCH_LABELS.get(h.match or "all")
+        lines.extend(["", f"### {h.rank}. {title}" + (f" ({label})" if label else ""), ""])
         cite = ", ".join(x for x in (h.author, h.source, h.published and h.published[:10]) if x)
         for passage in passage_texts(h, lambda t, hl: mark(t, hl, False)):
             lines.append(f"> {passage}")
@@ -213,6 +250,8 @@ def similar(found: SimilarResults, fmt: str, color: bool) -> str:
         if not found.hits:
             lines.append("No other article shares its key words.")
         return "\n".join(lines)
+    if fmt == "csv":
+        return csv_hits(found.hits)
     as_results = SearchResults(
         query=f"like {found.id}: {found.title}", total=len(found.hits), hits=found.hits
     )

@@ -43,6 +43,8 @@ _OPERATOR = re.compile(r"^(AND|OR|NOT|ANDNOT|ANDMAYBE)$")
 # "-word" at the start of a word excludes it (Whoosh itself has no such syntax by default).
 _MINUS = re.compile(r"(?:(?<=^)|(?<=[\s(]))-(?=[\w\"(=])")
 # published:2025-01..2025-06 (either end may be left open: 2025-01.. or ..2025-06).
+#: An operator typed between words (``a AND b`` parses as ``a b`` would; ``a OR the``, as ``a``).
+_TYPED_OPERATOR = re.compile(r"(?<!\S)(?:AND|OR|NOT)(?!\S)")
 _DATE_RANGE = re.compile(r"\b(published|date):([\w-]*)\.\.([\w-]*)")
 
 
@@ -88,6 +90,9 @@ class ParsedQuery:
     notices: tuple[str, ...] = ()
     #: Plain words of the query (for the most-words rescue, suggestions and fuzzy retry).
     words: tuple[str, ...] = field(default_factory=tuple)
+    #: The query uses syntax (AND, OR, NOT, ``-word``, quotes, ``=word``, ``field:value``,
+    #: ``word~``, ``word*``, a range, a boost) and was read as written: no rescue may relax it.
+    explicit: bool = False
 
 
 def make_parser(schema: Schema) -> MultifieldParser:
@@ -209,7 +214,32 @@ def parse(schema: Schema, text: str) -> ParsedQuery:
     if q is wq.NullQuery or not list(q.leaves()):
         shown = text.strip() or text
         raise QuerySyntaxError(f"query {shown!r} has no words to search for")
-    return ParsedQuery(text=text, query=q, notices=tuple(notices), words=words_of(text))
+    explicit = not notices and (_TYPED_OPERATOR.search(text) is not None or uses_syntax(q))
+    return ParsedQuery(
+        text=text, query=q, notices=tuple(notices), words=words_of(text), explicit=explicit
+    )
+
+
+def uses_syntax(q: wq.Query) -> bool:
+    """Whether *q* is anything but plain words, each searched in title and body, all required.
+
+    An operator typed between words may parse as plain words would (``a AND b``):
+    :func:`parse` looks for operators in the text too.
+    """
+    if isinstance(q, wq.And):
+        return any(uses_syntax(c) for c in q.children())
+    if isinstance(q, wq.Or):
+        kids = list(q.children())
+        if not kids or not all(type(k) is wq.Term for k in kids):
+            return True
+        return (
+            q.boost != 1
+            or len({_text(k.text) for k in kids}) != 1
+            or not {k.fieldname for k in kids} <= set(DEFAULT_FIELDS)
+            or any(k.boost != 1 for k in kids)
+        )
+    # A lone term is a field (``title:nato``): a plain word is searched in title and body.
+    return True
 
 
 def positive_leaves(q: wq.Query) -> list[wq.Query]:

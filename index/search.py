@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -62,7 +62,7 @@ _HIGHLIGHT_FIELDS = frozenset({"title", "body"})
 _EXACT_HIGHLIGHT_FIELDS = frozenset(EXACT_FIELDS.values())
 _TEXT_FIELDS = _HIGHLIGHT_FIELDS | _EXACT_HIGHLIGHT_FIELDS
 
-__all__ = ["SORTS", "Hit", "SearchResult", "search", "syntax_problems"]
+__all__ = ["SORTS", "Hit", "Rescue", "SearchResult", "search", "syntax_problems"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +75,21 @@ class Hit:
     terms: frozenset[str] = field(default_factory=frozenset)
     #: Exact (unstemmed, folded) forms that matched.
     exact_terms: frozenset[str] = field(default_factory=frozenset)
+    #: How it matched: ``all`` (the query as written), ``most`` (some of its words: the
+    #: most-words rescue) or ``fuzzy`` (a corrected spelling or fuzzy words: a rescue).
+    match: str = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class Rescue:
+    """A rescue that ran because the query as written found nothing (or too little)."""
+
+    #: ``spelling`` (a corrected query), ``most-words`` or ``fuzzy``.
+    kind: str
+    #: How many articles the rescue found that do not match the query as written.
+    total: int
+    #: For ``spelling``: the corrected query that was run.
+    query: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +97,7 @@ class SearchResult:
     """A page of hits, the total count, and what the query was taken to mean."""
 
     query: str
+    #: How many articles match the query as written (a rescue's hits are not counted).
     total: int
     hits: list[Hit]
     understood: str
@@ -92,6 +108,8 @@ class SearchResult:
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     #: A corrected query from the index's vocabulary, when the search found (almost) nothing.
     suggestion: str | None = None
+    #: The rescue that ran, if any (its hits are not counted in :attr:`total`).
+    rescue: Rescue | None = None
     #: How the engine ran it: :func:`index.internals.status`, ``evaluated_by`` (``blocks``,
     #: ``whoosh`` or both, joined by ``+``) and this search's ``fallbacks``.
     engine: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -180,36 +198,53 @@ def search(
         notices.append("fuzzy matching: words may differ by a letter or two")
     dates = _date_filter(since, until)
     fell_back = sum(internals.fallbacks.values())
+    # Explicit syntax is run exactly as written: no rescue relaxes it.
+    relax = rescue and not parsed.explicit
+    found: Rescue | None = None
     with ix.searcher(weighting=FastBM25F(B=BM25_B, K1=BM25_K1)) as searcher:
         run = _Runner(searcher, dates, limit, offset, sort, facets)
         page = run(q)
         strict_total = page.total
-        thin = page.total < limit + offset and sort == "relevance"
-        if rescue and (page.total == 0 or thin and _required(q) >= FILL_MIN_WORDS):
+        suggestion = None
+        if strict_total < FEW_HITS and rescue:
+            suggestion = _suggest(searcher, parsed, dates, strict_total)
+            if suggestion:
+                notices.append(f"did you mean: {suggestion}")
+        if relax and strict_total == 0 and suggestion and not fuzzy:
+            # A misspelt word is corrected before any word is dropped.
+            corrected = parse(ix.schema, suggestion).query
+            fixed = run(corrected)
+            if fixed.total:
+                page, q = fixed, corrected
+                found = Rescue("spelling", fixed.total, suggestion)
+                notices[-1] = f"nothing matched as typed; showing matches for: {suggestion}"
+        thin = strict_total < limit + offset and sort == "relevance"
+        if (
+            relax
+            and found is None
+            and (strict_total == 0 or thin and _required(q) >= FILL_MIN_WORDS)
+        ):
             # No or too few articles have every word of a longer query (a pasted sentence,
             # one word too many): rank by how many of the words an article has, IDF-weighted;
             # those with every word come first.
             loose = _most_words(q)
             if loose is not None:
                 wider = run(loose, coverage=True)
-                if wider.total > page.total:
-                    if page.total == 0:
+                if wider.total > strict_total:
+                    if strict_total == 0:
                         notices.append(
-                            "no article has every word; showing those that match the most of them"
+                            "no article has every word; showing those that have some of them"
                         )
                     else:
-                        have = "article has" if page.total == 1 else "articles have"
+                        have = "article has" if strict_total == 1 else "articles have"
                         notices.append(
-                            f"only {page.total} {have} every word; "
-                            "also showing those that match the most of them"
+                            f"only {strict_total} {have} every word; "
+                            "also showing those that have some of them"
                         )
+                    wider.hits = _label(searcher, q, wider.hits, "most")
                     page, q = wider, loose
-        suggestion = None
-        if strict_total < FEW_HITS and rescue:
-            suggestion = _suggest(searcher, parsed, dates, strict_total)
-            if suggestion:
-                notices.append(f"did you mean: {suggestion}")
-        if page.total == 0 and rescue and not fuzzy:
+                    found = Rescue("most-words", wider.total - strict_total)
+        if page.total == 0 and relax and not fuzzy:
             fq = _fuzzy_query(ix, parsed)
             if fq is not None:
                 page = run(fq)
@@ -218,25 +253,41 @@ def search(
                     fq = loose
                 if page.total:
                     q = fq
+                    found = Rescue("fuzzy", page.total)
                     notices.append(
                         "nothing matched exactly; showing fuzzy matches "
                         "(words that differ by a letter or two)"
                     )
+    hits = page.hits
+    if found is not None and found.kind != "most-words":
+        hits = [replace(h, match="fuzzy") for h in hits]
     return SearchResult(
         query=text,
-        total=page.total,
-        hits=page.hits,
+        total=strict_total,
+        hits=hits,
         understood=explain(q) + (_explain_dates(since, until) if dates is not None else ""),
         notices=tuple(notices),
         phrases=tuple(phrases(q)),
         facets=page.facets,
         suggestion=suggestion,
+        rescue=found,
         engine={
             **internals.status(),
             "evaluated_by": "+".join(sorted(run.evaluated_by)),
             "fallbacks": sum(internals.fallbacks.values()) - fell_back,
         },
     )
+
+
+def _label(searcher: Searcher, strict: wq.Query, hits: list[Hit], other: str) -> list[Hit]:
+    """*hits* with ``match`` set: ``all`` for those *strict* matches, else *other*."""
+    if not hits:
+        return hits
+    ids = wq.Or([wq.Term("id", str(h.id)) for h in hits])
+    matching = {
+        int(r["id"]) for r in searcher.search(wq.And([strict, ids]), limit=len(hits), scored=False)
+    }
+    return [h if h.id in matching else replace(h, match=other) for h in hits]
 
 
 @dataclass(slots=True)

@@ -87,13 +87,14 @@ def test_json_and_jsonl_carry_the_contract(found: SearchResults) -> None:
 def test_csv_has_a_header_and_a_row_per_hit(found: SearchResults) -> None:
     rows = list(csv.reader(io.StringIO(render.results(found, "csv", False))))
     assert rows[0] == [
-        "rank", "id", "title", "source", "author", "published", "url", "score", "passages"
+        "rank", "id", "title", "source", "author", "published", "url", "score", "match", "passages"
     ]  # fmt: skip
     (row,) = rows[1:]
     hit = found.hits[0]
     assert row[:6] == ["1", "1", hit.title, "Euronews", "", "2025-03-13"]
     assert float(row[7]) == round(hit.score, 4)
-    assert hit.passages[0].text.split()[0] in row[8]
+    assert row[8] == "all"
+    assert hit.passages[0].text.split()[0] in row[9]
 
 
 def test_markdown_quotes_passages_and_cites_the_article(found: SearchResults) -> None:
