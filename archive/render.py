@@ -302,14 +302,19 @@ def revisions(earlier: list[RevisionRecord]) -> str:
 
 
 def article_list(articles: list[ArticleRecord], total: int) -> str:
-    """One line per article (id, date, source, title), and how many were left out."""
+    """One line per article (id, date, source, title), and how many were left out.
+
+    The date is labelled: ``published``, or ``ingested`` for an article without a
+    publication date (its ingest date is shown instead).
+    """
     if not articles:
         return "The archive is empty."
     lines = []
     for a in articles:
+        label = "published" if a.published else "ingested"
         date = (a.published or a.ingested.date().isoformat())[:10]
         source = (a.source or "-")[:18]
-        lines.append(f"{a.id:>6}  {date:<10}  {source:<18}  {a.title[:80]}")
+        lines.append(f"{a.id:>6}  {label:<9} {date:<10}  {source:<18}  {a.title[:80]}")
     if len(articles) < total:
         lines.append(f"({len(articles)} of {total}; use --all or --limit to see more)")
     return "\n".join(lines)

@@ -337,8 +337,7 @@ class _Runner:
             _as_when_collecting_terms(full)
         kwargs: dict[str, object] = {"terms": plain is None, "optimize": False}
         if self.sort != "relevance":
-            kwargs["sortedby"] = "published"
-            kwargs["reverse"] = self.sort == "newest"
+            kwargs["sortedby"] = _by_date(newest=self.sort == "newest")
             kwargs["limit"] = want
         else:
             kwargs["limit"] = max(want, RERANK_DEPTH)
@@ -461,6 +460,27 @@ def _nodes(q: wq.Query) -> list[wq.Query]:
         for child in q.children():
             out.extend(_nodes(child))
     return out
+
+
+#: The sort key of an article without a date: the "published" column's default, the
+#: largest value its unsigned 64-bit column holds.
+_UNDATED = 2**64 - 1
+
+
+def _by_date(*, newest: bool) -> sorting.FacetType:
+    """Order by publication date, undated articles last in either direction.
+
+    An undated article's sort key is the column's default, which Whoosh orders
+    past every date: first when newest first. A leading "has no date" key keeps
+    them last both ways.
+    """
+    dated = sorting.FieldFacet("published")
+    undated = sorting.TranslateFacet(_no_date, dated)
+    return sorting.MultiFacet([undated, sorting.FieldFacet("published", reverse=newest)])
+
+
+def _no_date(key: Any) -> int:
+    return 1 if key is None or key == _UNDATED else 0
 
 
 def _date_filter(since: datetime | None, until: datetime | None) -> wq.Query | None:

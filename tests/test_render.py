@@ -120,10 +120,33 @@ def test_an_article_shows_its_fields_then_its_text(sample_home: Path) -> None:
     assert data["revisions"] == [] and data["body"] == article.body
 
 
+def test_the_list_labels_which_date_it_shows(archive_home: Path) -> None:
+    from archive import Archive, ArticleDraft
+
+    with Archive.open(archive_home) as archive:
+        archive.ingest(
+            [
+                ArticleDraft(
+                    title="Dated", body="A dated text.", origin="a", published="2020-05-01"
+                ),
+                ArticleDraft(title="Undated", body="A text without a date.", origin="b"),
+            ]
+        )
+    lines = render.article_list(Reader(archive_home).list(), 2).splitlines()
+    by_title = {line.split()[-1]: line for line in lines}
+    assert "  published 2020-05-01  " in by_title["Dated"]
+    undated = by_title["Undated"]
+    ingested = Reader(archive_home).list()
+    day = next(a for a in ingested if a.title == "Undated").ingested.date().isoformat()
+    assert f"  ingested  {day}  " in undated
+
+
 def test_the_list_says_how_many_were_left_out(sample_home: Path) -> None:
     articles = Reader(sample_home).list()
     (line,) = render.article_list(articles, 1).splitlines()
-    assert line.startswith("     1  2025-03-13  Euronews            Plans to send European")
+    assert line.startswith(
+        "     1  published 2025-03-13  Euronews            Plans to send European"
+    )
     assert render.article_list(articles, 3).splitlines()[-1] == (
         "(1 of 3; use --all or --limit to see more)"
     )

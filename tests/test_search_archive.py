@@ -308,3 +308,13 @@ def test_an_overlong_fuzzy_word_highlights_only_itself() -> None:
     assert _multi_matches(FuzzyTerm("body", word, maxdist=1), word)
     assert not _multi_matches(FuzzyTerm("body", word, maxdist=1), word + "y")  # as typed
     assert _multi_matches(FuzzyTerm("body", "harbour", maxdist=1), "harbor")
+
+
+def test_undated_articles_sort_last_both_ways(home: Path) -> None:
+    # Article 5 has no publication date: it comes last, newest first or oldest first.
+    newest = Reader(home).search("crane OR budget", sort="newest")
+    oldest = Reader(home).search("crane OR budget", sort="oldest")
+    assert [h.id for h in newest.hits] == [4, 2, 1, 5]
+    assert [h.id for h in oldest.hits] == [1, 2, 4, 5]
+    paged = Reader(home).search("crane OR budget", sort="newest", limit=2, offset=2)
+    assert [h.id for h in paged.hits] == [1, 5]
