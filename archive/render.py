@@ -184,7 +184,11 @@ def mark(passage: str, highlights: list[tuple[int, int]], color: bool) -> str:
 
 
 def csv_hits(hits: list[SearchHit], *, match: bool = False) -> str:
-    """Hits as CSV: a header row, then one row per hit with its passages joined.
+    """Hits as CSV (RFC 4180: CRLF line ends, quoted where needed): a header row, then
+    one row per hit with its passages joined.
+
+    A text cell that starts with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage
+    return) gets a leading ``'``, so no spreadsheet runs it as a formula.
 
     :param match: add the ``match`` column (how each search hit matched).
     """
@@ -192,7 +196,7 @@ def csv_hits(hits: list[SearchHit], *, match: bool = False) -> str:
     import io
 
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv.writer(buf, lineterminator="\r\n")
     header = ["rank", "id", "title", "source", "author", "published", "url", "score"]
     writer.writerow([*header, *(["match"] if match else []), "passages"])
     for h in hits:
@@ -201,41 +205,92 @@ def csv_hits(hits: list[SearchHit], *, match: bool = False) -> str:
             [
                 h.rank,
                 h.id,
-                h.title,
-                h.source or "",
-                h.author or "",
+                csv_cell(h.title),
+                csv_cell(h.source or ""),
+                csv_cell(h.author or ""),
                 h.published or "",
-                h.url or "",
+                csv_cell(h.url or ""),
                 round(h.score, 4),
                 *([h.match or "all"] if match else []),
-                " ".join(plain),
+                csv_cell(" ".join(plain)),
             ]
         )
-    return buf.getvalue().rstrip("\n")
+    return buf.getvalue().removesuffix("\r\n")
+
+
+def csv_cell(value: str) -> str:
+    """*value* made safe for a spreadsheet: never starting like a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def markdown(found: SearchResults) -> str:
-    """Search results as Markdown notes: a section per hit, passages quoted, a citation."""
+    """Search results as Markdown notes: a section per hit, passages quoted, a citation.
+
+    Titles, passages, names and the query are escaped (:func:`md_escape`), so text such as
+    ``<RENA.PA>`` or ``*`` shows as written in any Markdown viewer; highlights stay bold.
+    """
     noun = "article" if found.total == 1 else "articles"
     summary = f"{found.total} matching {noun}." if found.rescue is None else heading(found) + "."
-    lines = [f"## Search: {found.query}", "", summary]
+    lines = [f"## Search: {md_escape(found.query)}", "", md_escape(summary)]
     for h in found.hits:
-        title = f"[{h.title}]({h.url})" if h.url else h.title
+        title = md_escape(h.title)
+        if h.url:
+            title = f"[{title}](<{_md_url(h.url)}>)"
         label = MATCH_LABELS.get(h.match or "all")
         lines.extend(["", f"### {h.rank}. {title}" + (f" ({label})" if label else ""), ""])
-        cite = ", ".join(x for x in (h.author, h.source, h.published and h.published[:10]) if x)
-        for passage in passage_texts(h, lambda t, hl: mark(t, hl, False)):
+        cite = ", ".join(
+            md_escape(x) for x in (h.author, h.source, h.published and h.published[:10]) if x
+        )
+        for passage in passage_texts(h, md_mark):
             lines.append(f"> {passage}")
             lines.append(">")
         if h.passages:
             lines.pop()
         lines.append("")
         lines.append(
-            f"— {cite + ', ' if cite else ''}archive id {h.id}" + (f", <{h.url}>" if h.url else "")
+            f"— {cite + ', ' if cite else ''}archive id {h.id}"
+            + (f", <{_md_url(h.url)}>" if h.url else "")
         )
     for name, pairs in found.facets.items():
-        lines.extend(["", f"**{name}:** " + (", ".join(f"{v} ({n})" for v, n in pairs) or "-")])
+        values = ", ".join(f"{md_escape(v)} ({n})" for v, n in pairs) or "-"
+        lines.extend(["", f"**{name}:** " + values])
     return "\n".join(lines)
+
+
+#: Characters Markdown (CommonMark) or HTML may read as markup; each is backslash-escaped.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~&$])")
+#: At the start of a line, "1." or "-" would begin a list.
+_MD_LINE_START = re.compile(r"^(\d+)([.)])|^([-=])")
+
+
+def md_escape(text: str) -> str:
+    """*text* with Markdown and HTML specials escaped, white space folded to one line."""
+    return _md_line(_md(re.sub(r"\s+", " ", text).strip()))
+
+
+def md_mark(passage: str, highlights: list[tuple[int, int]]) -> str:
+    """*passage* escaped for Markdown, its highlights in ``**``; white space folded."""
+    out = []
+    pos = 0
+    for s, e in highlights:
+        out.append(_md(passage[pos:s]))
+        out.append("**" + _md(passage[s:e]) + "**")
+        pos = e
+    out.append(_md(passage[pos:]))
+    return _md_line(re.sub(r"\s+", " ", "".join(out)).strip())
+
+
+def _md(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _md_line(text: str) -> str:
+    return _MD_LINE_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3]}", text)
+
+
+def _md_url(url: str) -> str:
+    """*url* for a Markdown autolink or ``<...>`` link target: no spaces or angle brackets."""
+    return url.replace(" ", "%20").replace("<", "%3C").replace(">", "%3E")
 
 
 def similar(found: SimilarResults, fmt: str, color: bool) -> str:
