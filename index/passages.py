@@ -25,7 +25,7 @@ from functools import lru_cache
 
 from whoosh.analysis import Analyzer
 
-from index.analysis import TOKEN_PATTERN, exact_analyzer, text_analyzer
+from index.analysis import TOKEN, exact_analyzer, text_analyzer
 
 #: A passage grows by neighbouring sentences while it stays under this many characters.
 TARGET_CHARS = 320
@@ -50,8 +50,8 @@ _ABBREVIATIONS = frozenset(
     "oct nov dec".split()
 )
 _analyzers: dict[str, Analyzer] = {}
-#: The analyzers' tokenizer (Whoosh's RegexTokenizer compiles the same pattern).
-_TOKEN = re.compile(TOKEN_PATTERN)
+#: The analyzers' tokenizer pattern.
+_TOKEN = TOKEN
 
 
 @dataclass(frozen=True, slots=True)

@@ -214,27 +214,33 @@ def parse(schema: Schema, text: str) -> ParsedQuery:
     if q is wq.NullQuery or not list(q.leaves()):
         shown = text.strip() or text
         raise QuerySyntaxError(f"query {shown!r} has no words to search for")
-    explicit = not notices and (_TYPED_OPERATOR.search(text) is not None or uses_syntax(q))
+    explicit = not notices and (
+        _TYPED_OPERATOR.search(text) is not None or uses_syntax(q, quoted='"' in text)
+    )
     return ParsedQuery(
         text=text, query=q, notices=tuple(notices), words=words_of(text), explicit=explicit
     )
 
 
-def uses_syntax(q: wq.Query) -> bool:
+def uses_syntax(q: wq.Query, *, quoted: bool = True) -> bool:
     """Whether *q* is anything but plain words, each searched in title and body, all required.
 
     An operator typed between words may parse as plain words would (``a AND b``):
     :func:`parse` looks for operators in the text too.
+
+    :param quoted: the text has quotes; if not, a phrase is one word the analyzer cut in
+        parts (``post-ceasefire``, ``香港政府``), not syntax.
     """
     if isinstance(q, wq.And):
-        return any(uses_syntax(c) for c in q.children())
+        return any(uses_syntax(c, quoted=quoted) for c in q.children())
     if isinstance(q, wq.Or):
         kids = list(q.children())
-        if not kids or not all(type(k) is wq.Term for k in kids):
+        plain = (wq.Term,) if quoted else (wq.Term, wq.Phrase)
+        if not kids or not all(type(k) in plain for k in kids):
             return True
         return (
             q.boost != 1
-            or len({_text(k.text) for k in kids}) != 1
+            or len({_leaf(k, with_field=False) for k in kids}) != 1
             or not {k.fieldname for k in kids} <= set(DEFAULT_FIELDS)
             or any(k.boost != 1 for k in kids)
         )

@@ -261,6 +261,13 @@ def search(
     hits = page.hits
     if found is not None and found.kind != "most-words":
         hits = [replace(h, match="fuzzy") for h in hits]
+    # A phrase's words are highlighted where the phrase stands, not alone (the bigrams
+    # of a Chinese word, the parts of a hyphenated one).
+    alone = {_text(leaf.text) for leaf in positive_leaves(q) if isinstance(leaf, wq.Term)}
+    in_phrases = {w for p in phrases(q) for w in p} | {w for p in phrases(q, "title") for w in p}
+    hidden = in_phrases - alone
+    if hidden:
+        hits = [replace(h, terms=h.terms - hidden) for h in hits]
     return SearchResult(
         query=text,
         total=strict_total,
