@@ -640,4 +640,12 @@ def index_doc(article: Any) -> IndexDoc:
         tags=tuple(article.tags),
         url=article.url,
         published=article.published_at,
+        language=language_of(article.extra),
     )
+
+
+def language_of(extra: dict[str, Any] | None) -> str | None:
+    """The language an article's input declared (``language`` in ``extra``), if any."""
+    from index.languages import code
+
+    return code((extra or {}).get("language"))

@@ -140,7 +140,12 @@ class Reader:
             if row is None:  # deleted between the index lookup and the read
                 continue
             body: str = row["body"]
-            matches = Matches(terms=hit.terms, exact=hit.exact_terms, phrases=found.phrases)
+            matches = Matches(
+                terms=hit.terms,
+                exact=hit.exact_terms,
+                phrases=found.phrases,
+                language=hit.language,
+            )
             shown = make_passages(body, matches, limit=passages)
             hits.append(replace(_hit(rank, row, hit.score, shown, len(body)), match=hit.match))
         return SearchResults(

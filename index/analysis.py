@@ -37,14 +37,15 @@ from whoosh.analysis import (
     Filter,
     LowercaseFilter,
     RegexTokenizer,
-    StemFilter,
     StopFilter,
     Token,
 )
 from whoosh.support.charset import accent_map
 
+from index.languages import ENGLISH, LanguageTokenizer, is_english, stem_for, stems_for_query
+
 #: Bumped whenever the terms produced for a text change.
-ANALYSIS_VERSION = 3
+ANALYSIS_VERSION = 4
 
 _W = r"[\w\p{M}]"  # a word character, or a combining mark (Devanagari's vowel signs...)
 _PIECE = rf"(?:\d+(?:[.,]\d+)*(?:%|[^\W\d_]+(?!{_W}))?|{_W}+(?:['\u2019\u02bc]{_W}+)*)"
@@ -204,27 +205,71 @@ def _script_pieces(text: str) -> list[tuple[str, int, int]]:
 
 
 class SpellingFilter(Filter):
-    """Map British spellings to American ones, so either finds both."""
+    """Map British spellings to American ones, so either finds both (English text only)."""
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         table = _british_to_american()
         for t in tokens:
-            t.text = table.get(t.text, t.text)
+            t.unspelled = t.text
+            if is_english(t):
+                t.text = table.get(t.text, t.text)
+            yield t
+
+
+class EnglishStopFilter(StopFilter):
+    """Whoosh's stop filter, for English text only (``a``, ``die`` mean other things)."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        stoplist = self.stops
+        pos = None
+        for t in tokens:
+            if t.text not in stoplist or not is_english(t):
+                if self.renumber and t.positions:
+                    if pos is None:
+                        pos = t.pos
+                    else:
+                        pos += 1
+                        t.pos = pos
+                t.stopped = False
+                yield t
+            elif not t.removestops:
+                t.stopped = True
+                yield t
+
+
+class LanguageStemFilter(Filter):
+    """The Snowball stemmer of each token's language (:mod:`index.languages`).
+
+    A query's words are stemmed for English and for the archive's other languages
+    (joined by :data:`index.languages.STEM_SEPARATOR`, split again by the parser).
+    """
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for t in tokens:
+            if not t.stopped:
+                language = getattr(t, "language", None)
+                if t.mode == "query" and language is None:
+                    word = getattr(t, "unspelled", t.text)
+                    t.text = stems_for_query(word, stem(t.text))
+                elif language in (None, ENGLISH):
+                    t.text = stem(t.text)
+                else:
+                    t.text = stem_for(language, t.text)
             yield t
 
 
 def text_analyzer() -> Analyzer:
     """The analyzer for prose fields (title, body, author, source)."""
     return (
-        RegexTokenizer(TOKEN)
+        LanguageTokenizer(TOKEN)
         | ApostropheFilter()
         | LowercaseFilter()
         | CharsetFilter(accent_map)
         | BigramFilter()
-        | StopFilter(stoplist=STOP_WORDS, minsize=1)
+        | EnglishStopFilter(stoplist=STOP_WORDS, minsize=1)
         | CompoundFilter()
         | SpellingFilter()
-        | StemFilter(stemfn=stem, cachesize=-1)
+        | LanguageStemFilter()
     )
 
 

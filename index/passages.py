@@ -26,6 +26,7 @@ from functools import lru_cache
 from whoosh.analysis import Analyzer
 
 from index.analysis import TOKEN, exact_analyzer, text_analyzer
+from index.languages import LanguageText
 
 #: A passage grows by neighbouring sentences while it stays under this many characters.
 TARGET_CHARS = 320
@@ -71,6 +72,8 @@ class Matches:
     terms: frozenset[str] = frozenset()
     exact: frozenset[str] = frozenset()
     phrases: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
+    #: The text's language (ISO 639-1), which chose its stemmer when it was indexed.
+    language: str | None = None
 
     def __bool__(self) -> bool:
         return bool(self.terms or self.exact or self.phrases)
@@ -203,7 +206,7 @@ def match_spans(
 def _match_spans(text: str, matches: Matches) -> list[tuple[str, int, int]]:
     found: list[tuple[str, int, int]] = []
     if matches.terms or matches.phrases:
-        tokens = analysed_tokens("text", text)
+        tokens = analysed_tokens("text", text, matches.language)
         found.extend((term, s, e) for term, _, s, e in tokens if term in matches.terms)
         if matches.phrases:
             found.extend(_phrase_spans(tokens, matches.phrases))
@@ -216,7 +219,9 @@ def _match_spans(text: str, matches: Matches) -> list[tuple[str, int, int]]:
     return _merge(found)
 
 
-def analysed_tokens(kind: str, text: str) -> list[tuple[str, int, int, int]]:
+def analysed_tokens(
+    kind: str, text: str, language: str | None = None
+) -> list[tuple[str, int, int, int]]:
     """What the ``text`` or ``exact`` analyzer makes of *text*: (term, position, start, end).
 
     The same terms and character spans as running the analyzer over *text*, and
@@ -232,7 +237,7 @@ def analysed_tokens(kind: str, text: str) -> list[tuple[str, int, int, int]]:
     out: list[tuple[str, int, int, int]] = []
     base = 0
     for m in _TOKEN.finditer(text):
-        terms, width = _token_terms(kind, m.group())
+        terms, width = _token_terms(kind, m.group(), language)
         start = m.start()
         out.extend((term, base + p, start + a, start + b) for term, p, a, b in terms)
         base += width
@@ -240,11 +245,14 @@ def analysed_tokens(kind: str, text: str) -> list[tuple[str, int, int, int]]:
 
 
 @lru_cache(maxsize=200_000)
-def _token_terms(kind: str, token: str) -> tuple[tuple[tuple[str, int, int, int], ...], int]:
+def _token_terms(
+    kind: str, token: str, language: str | None = None
+) -> tuple[tuple[tuple[str, int, int, int], ...], int]:
     """The terms of one token (term, position, start, end), and how many positions it takes."""
+    value = LanguageText(token, language) if language else token
     terms = tuple(
         (t.text, t.pos, t.startchar, t.endchar)
-        for t in _analyzer(kind)(token, positions=True, chars=True, mode="index")
+        for t in _analyzer(kind)(value, positions=True, chars=True, mode="index")
     )
     return terms, (max(p for _, p, _, _ in terms) + 1 if terms else 0)
 

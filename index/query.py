@@ -17,7 +17,8 @@ bracket, an unknown field) is searched as plain words, with a notice saying so.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 from whoosh import query as wq
 from whoosh.fields import Schema
@@ -33,6 +34,7 @@ from whoosh.qparser.taggers import RegexTagger
 
 from index.errors import QuerySyntaxError
 from index.internals.fuzzy import FuzzyTerm
+from index.languages import STEM_SEPARATOR, query_languages
 from index.schema import DEFAULT_FIELDS, EXACT_FIELDS, FIELD_ALIASES
 
 #: Query-time weight of a title match, on top of the title's index-time boost.
@@ -181,11 +183,48 @@ def _walk(q: wq.Query) -> list[wq.Query]:
     return out
 
 
-def parse(schema: Schema, text: str) -> ParsedQuery:
+def parse(schema: Schema, text: str, languages: Sequence[str] = ()) -> ParsedQuery:
     """Parse *text*, rescuing broken syntax as plain words.
 
+    :param languages: the languages the archive holds (ISO 639-1): each word is searched
+        in its stem for each of them (:mod:`index.languages`).
     :raises QuerySyntaxError: nothing in *text* can be searched for.
     """
+    with query_languages(languages):
+        parsed = _parse(schema, text)
+    if set(languages) - {"en"} and STEM_SEPARATOR in str(parsed.query):
+        parsed = replace(parsed, query=_alternatives(parsed.query))
+    return parsed
+
+
+def _alternatives(q: wq.Query) -> wq.Query:
+    """*q* with each term holding several languages' stems made an OR of them (a phrase:
+    an OR of the phrase in each language's stems)."""
+    if isinstance(q, wq.Term) and type(q) is wq.Term and STEM_SEPARATOR in _text(q.text):
+        stems = dict.fromkeys(_text(q.text).split(STEM_SEPARATOR))
+        return wq.Or([wq.Term(q.fieldname, s, boost=q.boost) for s in stems])
+    if isinstance(q, wq.Phrase):
+        words = [_text(w) for w in q.words]
+        if not any(STEM_SEPARATOR in w for w in words):
+            return q
+        width = max(len(w.split(STEM_SEPARATOR)) for w in words)
+        variants = dict.fromkeys(
+            tuple(w.split(STEM_SEPARATOR)[i] if STEM_SEPARATOR in w else w for w in words)
+            for i in range(width)
+        )
+        return wq.Or(
+            [wq.Phrase(q.fieldname, list(v), slop=q.slop, boost=q.boost) for v in variants]
+        )
+    if isinstance(q, wq.Not):
+        return wq.Not(_alternatives(q.query))
+    if isinstance(q, wq.AndNot):
+        return wq.AndNot(_alternatives(q.a), _alternatives(q.b))
+    if isinstance(q, wq.CompoundQuery):
+        return type(q)([_alternatives(c) for c in q.subqueries], boost=q.boost)
+    return q
+
+
+def _parse(schema: Schema, text: str) -> ParsedQuery:
     notices: list[str] = []
     problems = syntax_problems(text)
     source = _rewrite(text)

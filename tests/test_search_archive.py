@@ -133,13 +133,13 @@ def test_suggestion_and_fuzzy_retry(home: Path) -> None:
     assert [p.text[s:e] for s, e in p.highlights] == ["harbour"]
 
 
-def test_fuzzy_retry_when_no_correction_exists(home: Path) -> None:
-    # No spelling of the pair finds anything, and neither word is in the archive: the
-    # words are retried fuzzily, and the hit is labelled so, not counted as a match.
+def test_a_word_is_dropped_only_when_it_has_no_correction(home: Path) -> None:
+    # "harbuor" is corrected to "harbour"; "zepelin" has no spelling in the archive, so
+    # it is the word dropped (most-words over the corrected query), never "harbour".
     r = Reader(home).search("harbuor zepelin")
-    assert r.suggestion is None
-    assert r.total == 0 and r.rescue is not None and r.rescue.kind == "fuzzy"
-    assert [(h.id, h.match) for h in r.hits] == [(1, "fuzzy")]
+    assert r.total == 0 and r.rescue is not None and r.rescue.kind == "most-words"
+    assert [(h.id, h.match) for h in r.hits] == [(1, "most")]
+    assert "(=harbour (exact form) in title, body)" in r.understood
 
 
 def test_fuzzy_option(home: Path) -> None:

@@ -130,7 +130,7 @@ def test_suggestion_fuzzy_and_explain_in_json(runner: CliRunner, sample_home: Pa
     assert data["total"] == 0
     assert data["rescue"] == {"kind": "spelling", "total": 1, "query": "jeopardise"}
     assert data["hits"][0]["match"] == "fuzzy"
-    assert data["understood"] == "(jeopard in title, body)"
+    assert data["understood"] == "(=jeopardise (exact form) in title, body)"
     assert "note: nothing matched as typed; showing matches for: jeopardise" in result.stderr
     (p,) = data["hits"][0]["passages"][:1]
     assert [p["text"][s:e] for s, e in p["highlights"]] == ["jeopardise"]
