@@ -232,8 +232,13 @@ def search(
                     if strict_total == 0
                     else f"few matches as typed; also showing matches for: {suggestion}"
                 )
-            elif strict_total == 0:
-                base = corrected  # found nothing either: words are dropped from it
+            elif strict_total == 0 and _required(q) < FILL_MIN_WORDS:
+                # Found nothing either: words are dropped from the (short) query with its
+                # missing words corrected (a word the archive holds, however rare, is kept).
+                # In a longer query (a pasted headline) a word the archive lacks is dropped.
+                missing = _correction(searcher, parsed, rarer=False)
+                if missing:
+                    base = parse(ix.schema, missing[1], languages).query
         thin = strict_total < limit + offset and sort == "relevance"
         if (
             relax
@@ -592,14 +597,17 @@ def _exclusions(q: wq.Query) -> list[wq.Query]:
 RARER = 20
 
 
-def _correction(searcher: Searcher, parsed: ParsedQuery) -> tuple[str, str] | None:
+def _correction(
+    searcher: Searcher, parsed: ParsedQuery, *, rarer: bool = True
+) -> tuple[str, str] | None:
     """*parsed*'s text with each misspelt word corrected from the index's vocabulary: as
     shown to the user, and as searched (each corrected word in its exact form, ``=word``:
     ``Donwing`` is corrected to *downing*, not to every word stemmed *down*).
 
     A word is corrected when the archive does not hold it, or holds it in far fewer
     articles (:data:`RARER` times) than a spelling one or two letters away
-    (``Tillersen`` in one article, ``Tillerson`` in fifty). None: nothing to correct.
+    (``Tillersen`` in one article, ``Tillerson`` in fifty); with *rarer* off, only
+    when the archive does not hold it. None: nothing to correct.
     """
     from index.analysis import exact_analyzer
 
@@ -620,7 +628,7 @@ def _correction(searcher: Searcher, parsed: ParsedQuery) -> tuple[str, str] | No
         if len(form) > MAX_FUZZY_CHARS or form.isdigit():
             continue
         held = frequency(form)
-        if held and len(form) < 5:  # short words held are words, not slips
+        if held and (len(form) < 5 or not rarer):  # short words held are words, not slips
             continue
         found = {
             w
