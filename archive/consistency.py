@@ -34,6 +34,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from archive.documents import index_doc
 from archive.errors import ArchiveError, index_unavailable
 from archive.home import Home
 from archive.records import CheckReport
@@ -674,20 +675,3 @@ def delete_outbox(session: Session, seqs: Sequence[int]) -> None:
 def chunks(items: list[int], size: int) -> Iterator[list[int]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-def index_doc(article: Any) -> IndexDoc:
-    from index.schema import IndexDoc
-
-    return IndexDoc(
-        id=article.id,
-        version=article.content_hash,
-        title=article.title,
-        body=article.body,
-        author=article.author,
-        source=article.source,
-        tags=tuple(article.tags),
-        url=article.url,
-        published=article.published_at,
-        notes=tuple(article.notes),
-    )

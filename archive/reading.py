@@ -26,6 +26,7 @@ from archive.records import (
     FieldChangeRecord,
     NoteRecord,
     PassageResult,
+    Rescued,
     RevisionRecord,
     SearchHit,
     SearchResults,
@@ -145,7 +146,12 @@ class Reader:
             if row is None:  # deleted between the index lookup and the read
                 continue
             body: str = row["body"]
-            matches = Matches(terms=hit.terms, exact=hit.exact_terms, phrases=found.phrases)
+            matches = Matches(
+                terms=hit.terms,
+                exact=hit.exact_terms,
+                phrases=found.phrases,
+                language=hit.language,
+            )
             shown = _hit(
                 rank, row, hit.score, make_passages(body, matches, limit=passages), len(body)
             )
@@ -155,6 +161,7 @@ class Reader:
                 for p in make_passages(text, matches, limit=1)
                 if p.highlights
             ]
+            shown = replace(shown, match=hit.match)
             hits.append(replace(shown, notes=noted) if noted else shown)
         return SearchResults(
             query=query,
@@ -165,6 +172,11 @@ class Reader:
             facets=found.facets,
             suggestion=found.suggestion,
             offset=offset,
+            rescue=(
+                Rescued(found.rescue.kind, found.rescue.total, found.rescue.query)
+                if found.rescue is not None
+                else None
+            ),
             engine=found.engine,
         )
 

@@ -285,6 +285,9 @@ class SearchHit:
     shared: list[str] = field(default_factory=list)
     #: The user's notes on it that matched, each as a passage with its highlights.
     notes: list[PassageResult] = field(default_factory=list)
+    #: For ``search``: how it matched, ``all`` (the query as written), ``most`` (some of
+    #: its words) or ``fuzzy`` (a corrected spelling or fuzzy words).
+    match: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -295,6 +298,7 @@ class SearchHit:
             "published": self.published,
             "url": self.url,
             "score": round(self.score, 4),
+            **({"match": self.match} if self.match is not None else {}),
             **({"shared_terms": self.shared} if self.shared else {}),
             **(
                 {
@@ -319,8 +323,27 @@ class SearchHit:
 
 
 @dataclass(frozen=True, slots=True)
+class Rescued:
+    """What a rescue found when the query as written found nothing, or too little."""
+
+    #: ``spelling`` (a corrected query was run), ``most-words`` or ``fuzzy``.
+    kind: str
+    #: How many articles it found that do not match the query as written.
+    total: int
+    #: For ``spelling``: the corrected query.
+    query: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind, "total": self.total}
+        if self.query is not None:
+            data["query"] = self.query
+        return data
+
+
+@dataclass(frozen=True, slots=True)
 class SearchResults:
     query: str
+    #: Articles that match the query as written (never a rescue's).
     total: int
     hits: list[SearchHit]
     understood: str = ""
@@ -329,15 +352,23 @@ class SearchResults:
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     suggestion: str | None = None
     offset: int = 0
+    #: The rescue that ran, if any: its hits follow the true matches.
+    rescue: Rescued | None = None
     #: How the index engine ran the search (:func:`index.internals.status`, plus
     #: ``evaluated_by``: ``blocks`` or ``whoosh``); shown with ``--explain``.
     engine: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def shown_total(self) -> int:
+        """The hits there are to page through: the true matches and a rescue's."""
+        return self.total + (self.rescue.total if self.rescue is not None else 0)
 
     def to_json(self) -> dict[str, Any]:
         """DESIGN.md's contract (query, total, hits), plus notices, facets and a suggestion."""
         data: dict[str, Any] = {
             "query": self.query,
             "total": self.total,
+            "rescue": self.rescue.to_json() if self.rescue is not None else None,
             "hits": [h.to_json() for h in self.hits],
             "notices": list(self.notices),
         }

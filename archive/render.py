@@ -61,7 +61,7 @@ def results(found: SearchResults, fmt: str, color: bool, *, explain: bool = Fals
             json_text({"rank": h.rank, **h.to_json()}, indent=None) for h in found.hits
         )
     if fmt == "csv":
-        return csv_hits(found.hits)
+        return csv_hits(found.hits, match=True)
     if fmt == "markdown":
         return markdown(found)
     return text(found, color, explain=explain)
@@ -90,16 +90,15 @@ def engine_line(engine: dict[str, Any]) -> str:
 def text(found: SearchResults, color: bool, *, explain: bool = False) -> str:
     """Search results as text: a heading, then a block per hit, then the facets."""
     lines = [f"Understood as: {found.understood}"] if explain else []
+    head = heading(found)
     if not found.hits:
-        if found.total:
-            noun = "article matches" if found.total == 1 else "articles match"
-            lines.append(f"No more hits: {found.total} {noun} {quoted(found.query)}.")
+        if found.shown_total:
+            lines.append(f"No more hits: {head}.")
         else:
-            lines.append(f"No articles match {quoted(found.query)}.")
+            lines.append(f"{head}.")
     else:
         first, last = found.hits[0].rank, found.hits[-1].rank
-        noun = "article matches" if found.total == 1 else "articles match"
-        lines.append(f"{found.total} {noun} {quoted(found.query)} (showing {first}–{last})")
+        lines.append(f"{head} (showing {first}–{last})")
         for hit in found.hits:
             lines.append("")
             lines.extend(hit_lines(hit, color))
@@ -107,6 +106,35 @@ def text(found: SearchResults, color: bool, *, explain: bool = False) -> str:
     if explain and found.engine:
         lines.extend(["", engine_line(found.engine)])
     return "\n".join(lines)
+
+
+def heading(found: SearchResults) -> str:
+    """How many articles match the query, and what a rescue found besides (no full stop).
+
+    Only articles that match the query as written are called matches.
+    """
+    query = quoted(found.query)
+    n, rescue = found.total, found.rescue
+    matches = f"{n} {'article matches' if n == 1 else 'articles match'} {query}"
+    if rescue is None:
+        return matches if n else f"No articles match {query}"
+    r = rescue.total
+    if rescue.kind == "most-words":
+        have = f"{r} {'article has' if r == 1 else 'articles have'}"
+        if n == 0:
+            return f"No article has all of {query}; {have} some of its words"
+        return f"{matches}; {r} more {'has' if r == 1 else 'have'} some of its words"
+    if rescue.kind == "spelling":
+        their = (
+            f"{r} {'article matches' if r == 1 else 'articles match'} {quoted(rescue.query or '')}"
+        )
+        return f"No articles match {query}; {their}"
+    fuzzy = f"{r} {'article matches' if r == 1 else 'articles match'}"
+    return f"No articles match {query}; {fuzzy} with words a letter or two different"
+
+
+#: How a hit matched, as text output labels it (nothing for a true match).
+MATCH_LABELS = {"most": "some of the words", "fuzzy": "spelling variant"}
 
 
 def facet_lines(facets: dict[str, list[tuple[str, int]]]) -> list[str]:
@@ -121,7 +149,11 @@ def hit_lines(hit: SearchHit, color: bool) -> list[str]:
     """One hit: rank and title, source, date and id, shared words, passages."""
     title = f"{_BOLD}{hit.title}{_RESET}" if color else hit.title
     meta = " · ".join(x for x in (hit.source, hit.published and hit.published[:10]) if x)
-    lines = [f"{hit.rank}. {title}", f"   {meta + ' · ' if meta else ''}id {hit.id}"]
+    label = MATCH_LABELS.get(hit.match or "all")
+    lines = [
+        f"{hit.rank}. {title}",
+        f"   {meta + ' · ' if meta else ''}id {hit.id}" + (f" · {label}" if label else ""),
+    ]
     if hit.shared:
         lines.append("   shares: " + ", ".join(hit.shared))
     for passage in passage_texts(hit, lambda t, h: mark(t, h, color)):
@@ -157,54 +189,114 @@ def mark(passage: str, highlights: list[tuple[int, int]], color: bool) -> str:
     return re.sub(r"\s+", " ", "".join(out)).strip()
 
 
-def csv_hits(hits: list[SearchHit]) -> str:
-    """Hits as CSV: a header row, then one row per hit with its passages joined."""
+def csv_hits(hits: list[SearchHit], *, match: bool = False) -> str:
+    """Hits as CSV (RFC 4180: CRLF line ends, quoted where needed): a header row, then
+    one row per hit with its passages joined.
+
+    A text cell that starts with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage
+    return) gets a leading ``'``, so no spreadsheet runs it as a formula.
+
+    :param match: add the ``match`` column (how each search hit matched).
+    """
     import csv
     import io
 
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(
-        ["rank", "id", "title", "source", "author", "published", "url", "score", "passages"]
-    )
+    writer = csv.writer(buf, lineterminator="\r\n")
+    header = ["rank", "id", "title", "source", "author", "published", "url", "score"]
+    writer.writerow([*header, *(["match"] if match else []), "passages"])
     for h in hits:
         plain = passage_texts(h, lambda t, _h: re.sub(r"\s+", " ", t).strip())
         writer.writerow(
             [
                 h.rank,
                 h.id,
-                h.title,
-                h.source or "",
-                h.author or "",
+                csv_cell(h.title),
+                csv_cell(h.source or ""),
+                csv_cell(h.author or ""),
                 h.published or "",
-                h.url or "",
+                csv_cell(h.url or ""),
                 round(h.score, 4),
-                " ".join(plain),
+                *([h.match or "all"] if match else []),
+                csv_cell(" ".join(plain)),
             ]
         )
-    return buf.getvalue().rstrip("\n")
+    return buf.getvalue().removesuffix("\r\n")
+
+
+def csv_cell(value: str) -> str:
+    """*value* made safe for a spreadsheet: never starting like a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def markdown(found: SearchResults) -> str:
-    """Search results as Markdown notes: a section per hit, passages quoted, a citation."""
+    """Search results as Markdown notes: a section per hit, passages quoted, a citation.
+
+    Titles, passages, names and the query are escaped (:func:`md_escape`), so text such as
+    ``<RENA.PA>`` or ``*`` shows as written in any Markdown viewer; highlights stay bold.
+    """
     noun = "article" if found.total == 1 else "articles"
-    lines = [f"## Search: {found.query}", "", f"{found.total} matching {noun}."]
+    summary = f"{found.total} matching {noun}." if found.rescue is None else heading(found) + "."
+    lines = [f"## Search: {md_escape(found.query)}", "", md_escape(summary)]
     for h in found.hits:
-        title = f"[{h.title}]({h.url})" if h.url else h.title
-        lines.extend(["", f"### {h.rank}. {title}", ""])
-        cite = ", ".join(x for x in (h.author, h.source, h.published and h.published[:10]) if x)
-        for passage in passage_texts(h, lambda t, hl: mark(t, hl, False)):
+        title = md_escape(h.title)
+        if h.url:
+            title = f"[{title}](<{_md_url(h.url)}>)"
+        label = MATCH_LABELS.get(h.match or "all")
+        lines.extend(["", f"### {h.rank}. {title}" + (f" ({label})" if label else ""), ""])
+        cite = ", ".join(
+            md_escape(x) for x in (h.author, h.source, h.published and h.published[:10]) if x
+        )
+        for passage in passage_texts(h, md_mark):
             lines.append(f"> {passage}")
             lines.append(">")
         if h.passages:
             lines.pop()
         lines.append("")
         lines.append(
-            f"— {cite + ', ' if cite else ''}archive id {h.id}" + (f", <{h.url}>" if h.url else "")
+            f"— {cite + ', ' if cite else ''}archive id {h.id}"
+            + (f", <{_md_url(h.url)}>" if h.url else "")
         )
     for name, pairs in found.facets.items():
-        lines.extend(["", f"**{name}:** " + (", ".join(f"{v} ({n})" for v, n in pairs) or "-")])
+        values = ", ".join(f"{md_escape(v)} ({n})" for v, n in pairs) or "-"
+        lines.extend(["", f"**{name}:** " + values])
     return "\n".join(lines)
+
+
+#: Characters Markdown (CommonMark) or HTML may read as markup; each is backslash-escaped.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~&$])")
+#: At the start of a line, "1." or "-" would begin a list.
+_MD_LINE_START = re.compile(r"^(\d+)([.)])|^([-=])")
+
+
+def md_escape(text: str) -> str:
+    """*text* with Markdown and HTML specials escaped, white space folded to one line."""
+    return _md_line(_md(re.sub(r"\s+", " ", text).strip()))
+
+
+def md_mark(passage: str, highlights: list[tuple[int, int]]) -> str:
+    """*passage* escaped for Markdown, its highlights in ``**``; white space folded."""
+    out = []
+    pos = 0
+    for s, e in highlights:
+        out.append(_md(passage[pos:s]))
+        out.append("**" + _md(passage[s:e]) + "**")
+        pos = e
+    out.append(_md(passage[pos:]))
+    return _md_line(re.sub(r"\s+", " ", "".join(out)).strip())
+
+
+def _md(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _md_line(text: str) -> str:
+    return _MD_LINE_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3]}", text)
+
+
+def _md_url(url: str) -> str:
+    """*url* for a Markdown autolink or ``<...>`` link target: no spaces or angle brackets."""
+    return url.replace(" ", "%20").replace("<", "%3C").replace(">", "%3E")
 
 
 def similar(found: SimilarResults, fmt: str, color: bool) -> str:
@@ -219,6 +311,8 @@ def similar(found: SimilarResults, fmt: str, color: bool) -> str:
         if not found.hits:
             lines.append("No other article shares its key words.")
         return "\n".join(lines)
+    if fmt == "csv":
+        return csv_hits(found.hits)
     as_results = SearchResults(
         query=f"like {found.id}: {found.title}", total=len(found.hits), hits=found.hits
     )
@@ -362,14 +456,19 @@ def revisions(earlier: list[RevisionRecord]) -> str:
 
 
 def article_list(articles: list[ArticleRecord], total: int) -> str:
-    """One line per article (id, date, source, title), and how many were left out."""
+    """One line per article (id, date, source, title), and how many were left out.
+
+    The date is labelled: ``published``, or ``ingested`` for an article without a
+    publication date (its ingest date is shown instead).
+    """
     if not articles:
         return "The archive is empty."
     lines = []
     for a in articles:
+        label = "published" if a.published else "ingested"
         date = (a.published or a.ingested.date().isoformat())[:10]
         source = (a.source or "-")[:18]
-        lines.append(f"{a.id:>6}  {date:<10}  {source:<18}  {a.title[:80]}")
+        lines.append(f"{a.id:>6}  {label:<9} {date:<10}  {source:<18}  {a.title[:80]}")
     if len(articles) < total:
         lines.append(f"({len(articles)} of {total}; use --all or --limit to see more)")
     return "\n".join(lines)

@@ -29,6 +29,7 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
+import regex
 import Stemmer
 from whoosh.analysis import (
     Analyzer,
@@ -36,19 +37,33 @@ from whoosh.analysis import (
     Filter,
     LowercaseFilter,
     RegexTokenizer,
-    StemFilter,
     StopFilter,
     Token,
 )
 from whoosh.support.charset import accent_map
 
-#: Bumped whenever the terms produced for a text change.
-ANALYSIS_VERSION = 2
+from index.languages import ENGLISH, LanguageTokenizer, is_english, stem_for, stems_for_query
 
-_PIECE = r"(?:\d+(?:[.,]\d+)*(?:%|[^\W\d_]+(?![\w]))?|\w+(?:['\u2019\u02bc]\w+)*)"
+#: Bumped whenever the terms produced for a text change.
+ANALYSIS_VERSION = 4
+
+_W = r"[\w\p{M}]"  # a word character, or a combining mark (Devanagari's vowel signs...)
+_PIECE = rf"(?:\d+(?:[.,]\d+)*(?:%|[^\W\d_]+(?!{_W}))?|{_W}+(?:['\u2019\u02bc]{_W}+)*)"
 #: A number (``3.4``, ``1,000``, ``5%``, ``80m``, ``1990s``) or a word with inner
 #: apostrophes, possibly several joined by hyphens (``post-ceasefire``, ``well-to-do``).
+#: For the ``regex`` module (``\p{M}``): :data:`TOKEN` is it compiled.
 TOKEN_PATTERN = rf"{_PIECE}(?:[-\u2010\u2011]{_PIECE})*"
+TOKEN = regex.compile(TOKEN_PATTERN)
+
+#: Scripts written without spaces between words (Chinese, Japanese kana, Korean Hangul,
+#: Thai, Lao, Myanmar, Khmer): a run of them is indexed as overlapping character bigrams.
+_UNSPACED = (
+    "\u0e00-\u0eff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u3040-\u30ff\u3100-\u312f"
+    "\u3130-\u318f\u31a0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7ff"
+    "\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f"
+)
+_UNSPACED_RUN = regex.compile(rf"[{_UNSPACED}][{_UNSPACED}\p{{M}}]*")
+_PARTS = regex.compile(r"[^-\u2010\u2011]+")
 _HYPHEN = re.compile("[-\u2010\u2011]")
 
 #: Deliberately short: news searches often hinge on small words ("no", "not").
@@ -136,37 +151,136 @@ class CompoundFilter(Filter):
             shift += len(kept) - 1
 
 
+class BigramFilter(Filter):
+    """Index text in scripts without spaces as overlapping character bigrams.
+
+    ``香港政府`` becomes ``香港``, ``港政``, ``政府`` at consecutive positions, so a
+    word of two or more characters is found wherever it stands (a query of
+    several characters becomes a phrase of its bigrams); a lone character stays
+    a term. Letters of other scripts in the same token (``iphone手机``) stay one
+    term. Each term keeps its character span, so highlights mark the matched
+    characters.
+    """
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        shift = 0
+        for t in tokens:
+            if t.positions:
+                t.pos += shift
+            if not _UNSPACED_RUN.search(t.text):
+                yield t
+                continue
+            pieces = _script_pieces(t.text)
+            base = t.pos if t.positions else 0
+            start = t.startchar if t.chars else 0
+            for n, (text, s, e) in enumerate(pieces):
+                part = t.copy()
+                part.text = text
+                if t.positions:
+                    part.pos = base + n
+                if t.chars:
+                    part.startchar, part.endchar = start + s, start + e
+                yield part
+            shift += len(pieces) - 1
+
+
+def _script_pieces(text: str) -> list[tuple[str, int, int]]:
+    """*text* cut into terms: bigrams of its unspaced runs, the rest whole (with spans)."""
+    out: list[tuple[str, int, int]] = []
+    pos = 0
+
+    def rest(a: int, b: int) -> None:  # other letters, without joining hyphens
+        out.extend((p.group(), a + p.start(), a + p.end()) for p in _PARTS.finditer(text[a:b]))
+
+    for m in _UNSPACED_RUN.finditer(text):
+        rest(pos, m.start())
+        chars = [(c.start(), c.end()) for c in regex.finditer(r"\X", m.group())]
+        if len(chars) == 1:
+            out.append((m.group(), m.start(), m.end()))
+        for (a, _), (_, b) in zip(chars, chars[1:], strict=False):
+            out.append((m.group()[a:b], m.start() + a, m.start() + b))
+        pos = m.end()
+    rest(pos, len(text))
+    return out
+
+
 class SpellingFilter(Filter):
-    """Map British spellings to American ones, so either finds both."""
+    """Map British spellings to American ones, so either finds both (English text only)."""
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         table = _british_to_american()
         for t in tokens:
-            t.text = table.get(t.text, t.text)
+            t.unspelled = t.text
+            if is_english(t):
+                t.text = table.get(t.text, t.text)
+            yield t
+
+
+class EnglishStopFilter(StopFilter):
+    """Whoosh's stop filter, for English text only (``a``, ``die`` mean other things)."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        stoplist = self.stops
+        pos = None
+        for t in tokens:
+            if t.text not in stoplist or not is_english(t):
+                if self.renumber and t.positions:
+                    if pos is None:
+                        pos = t.pos
+                    else:
+                        pos += 1
+                        t.pos = pos
+                t.stopped = False
+                yield t
+            elif not t.removestops:
+                t.stopped = True
+                yield t
+
+
+class LanguageStemFilter(Filter):
+    """The Snowball stemmer of each token's language (:mod:`index.languages`).
+
+    A query's words are stemmed for English and for the archive's other languages
+    (joined by :data:`index.languages.STEM_SEPARATOR`, split again by the parser).
+    """
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for t in tokens:
+            if not t.stopped:
+                language = getattr(t, "language", None)
+                if t.mode == "query" and language is None:
+                    word = getattr(t, "unspelled", t.text)
+                    t.text = stems_for_query(word, stem(t.text))
+                elif language in (None, ENGLISH):
+                    t.text = stem(t.text)
+                else:
+                    t.text = stem_for(language, t.text)
             yield t
 
 
 def text_analyzer() -> Analyzer:
     """The analyzer for prose fields (title, body, author, source)."""
     return (
-        RegexTokenizer(TOKEN_PATTERN)
+        LanguageTokenizer(TOKEN)
         | ApostropheFilter()
         | LowercaseFilter()
         | CharsetFilter(accent_map)
-        | StopFilter(stoplist=STOP_WORDS, minsize=1)
+        | BigramFilter()
+        | EnglishStopFilter(stoplist=STOP_WORDS, minsize=1)
         | CompoundFilter()
         | SpellingFilter()
-        | StemFilter(stemfn=stem, cachesize=-1)
+        | LanguageStemFilter()
     )
 
 
 def exact_analyzer() -> Analyzer:
     """The analyzer for exact forms (``"word"``, ``=word``): folded, not stemmed or respelt."""
     return (
-        RegexTokenizer(TOKEN_PATTERN)
+        RegexTokenizer(TOKEN)
         | ApostropheFilter()
         | LowercaseFilter()
         | CharsetFilter(accent_map)
+        | BigramFilter()
         | CompoundFilter()
     )
 
@@ -174,10 +288,11 @@ def exact_analyzer() -> Analyzer:
 def name_analyzer() -> Analyzer:
     """The analyzer for names (author, source): folded but not stemmed."""
     return (
-        RegexTokenizer(TOKEN_PATTERN)
+        RegexTokenizer(TOKEN)
         | ApostropheFilter()
         | LowercaseFilter()
         | CharsetFilter(accent_map)
+        | BigramFilter()
     )
 
 

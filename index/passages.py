@@ -25,7 +25,8 @@ from functools import lru_cache
 
 from whoosh.analysis import Analyzer
 
-from index.analysis import TOKEN_PATTERN, exact_analyzer, text_analyzer
+from index.analysis import TOKEN, exact_analyzer, text_analyzer
+from index.languages import LanguageText
 
 #: A passage grows by neighbouring sentences while it stays under this many characters.
 TARGET_CHARS = 320
@@ -34,9 +35,15 @@ MAX_CHARS = 480
 #: At most this many sentences in one passage.
 MAX_SENTENCES = 3
 
-# A sentence ends at . ! ? (plus closing quotes/brackets) before white space, or at a line
-# end: in articles a line is a paragraph or a heading.
-_SENTENCE_END = re.compile(r"""[.!?]+["'”’)\]]*(?=\s)|\n""")
+# A sentence ends at . ! ? (plus closing quotes/brackets) before white space, at the CJK
+# full stops 。！？ (no space follows them), or at a paragraph break (see _hard_breaks).
+_SENTENCE_END = re.compile(r"""[.!?]+["'”’)\]]*(?=\s)|[。！？]+[」』”’）)]*|\n""")
+#: A text whose lines are all at most this long may be hard-wrapped (newswire, e-mail).
+WRAP_MAX = 100
+#: In a hard-wrapped text, a line at least this share of the widest line runs on.
+WRAP_FULL = 0.55
+# A line that starts a list item or is indented starts a new paragraph.
+_NEW_BLOCK = re.compile(r"[ \t]{2,}\S|\t|[-*•·–—]\s|\d+[.)]\s|>")
 # Words before a full stop that do not end a sentence.
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof st sr jr gen col lt sgt capt gov sen rep rev mt ft "
@@ -44,8 +51,8 @@ _ABBREVIATIONS = frozenset(
     "oct nov dec".split()
 )
 _analyzers: dict[str, Analyzer] = {}
-#: The analyzers' tokenizer (Whoosh's RegexTokenizer compiles the same pattern).
-_TOKEN = re.compile(TOKEN_PATTERN)
+#: The analyzers' tokenizer pattern.
+_TOKEN = TOKEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +72,8 @@ class Matches:
     terms: frozenset[str] = frozenset()
     exact: frozenset[str] = frozenset()
     phrases: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
+    #: The text's language (ISO 639-1), which chose its stemmer when it was indexed.
+    language: str | None = None
 
     def __bool__(self) -> bool:
         return bool(self.terms or self.exact or self.phrases)
@@ -74,13 +83,56 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of the sentences of *text*, white space trimmed."""
     spans: list[tuple[int, int]] = []
     start = 0
+    soft = _soft_breaks(text)
     for m in _SENTENCE_END.finditer(text):
         if m.group().startswith(".") and _is_abbreviation(text, m.start()):
+            continue
+        if m.group() == "\n" and m.start() in soft:
             continue
         _add_span(text, start, m.end(), spans)
         start = m.end()
     _add_span(text, start, len(text), spans)
     return spans
+
+
+def _soft_breaks(text: str) -> frozenset[int]:
+    """Offsets of the line breaks of *text* that only wrap a line (hard wrapping).
+
+    In article text a line is a paragraph or a heading, so every line break ends
+    a sentence. Newswire, e-mail and plain-text exports wrap paragraphs at a
+    fixed width (Reuters at about 65 columns): in a text that is wrapped
+    (:func:`_wrapped`), a break is a space when the next line goes on (not blank,
+    indented, a list item or a quote) and either the line before fills most of
+    the width or the next line starts in lower case. Blank lines always end a
+    paragraph.
+    """
+    width = _wrapped(text)
+    if not width:
+        return frozenset()
+    lines = text.split("\n")
+    soft = []
+    pos = 0
+    for line, following in zip(lines, lines[1:], strict=False):
+        pos += len(line)
+        if (
+            following.strip()
+            and not _NEW_BLOCK.match(following)
+            and (len(line.rstrip()) >= WRAP_FULL * width or following[:1].islower())
+        ):
+            soft.append(pos)
+        pos += 1
+    return frozenset(soft)
+
+
+def _wrapped(text: str) -> int:
+    """The width *text* is hard-wrapped at, or 0 when its lines are paragraphs.
+
+    A text of three lines or more, none longer than :data:`WRAP_MAX`, is taken as wrapped.
+    """
+    if text.count("\n") < 2:
+        return 0
+    width = max(len(line.rstrip()) for line in text.split("\n"))
+    return width if width <= WRAP_MAX else 0
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
@@ -154,7 +206,7 @@ def match_spans(
 def _match_spans(text: str, matches: Matches) -> list[tuple[str, int, int]]:
     found: list[tuple[str, int, int]] = []
     if matches.terms or matches.phrases:
-        tokens = analysed_tokens("text", text)
+        tokens = analysed_tokens("text", text, matches.language)
         found.extend((term, s, e) for term, _, s, e in tokens if term in matches.terms)
         if matches.phrases:
             found.extend(_phrase_spans(tokens, matches.phrases))
@@ -167,7 +219,9 @@ def _match_spans(text: str, matches: Matches) -> list[tuple[str, int, int]]:
     return _merge(found)
 
 
-def analysed_tokens(kind: str, text: str) -> list[tuple[str, int, int, int]]:
+def analysed_tokens(
+    kind: str, text: str, language: str | None = None
+) -> list[tuple[str, int, int, int]]:
     """What the ``text`` or ``exact`` analyzer makes of *text*: (term, position, start, end).
 
     The same terms and character spans as running the analyzer over *text*, and
@@ -183,7 +237,7 @@ def analysed_tokens(kind: str, text: str) -> list[tuple[str, int, int, int]]:
     out: list[tuple[str, int, int, int]] = []
     base = 0
     for m in _TOKEN.finditer(text):
-        terms, width = _token_terms(kind, m.group())
+        terms, width = _token_terms(kind, m.group(), language)
         start = m.start()
         out.extend((term, base + p, start + a, start + b) for term, p, a, b in terms)
         base += width
@@ -191,11 +245,14 @@ def analysed_tokens(kind: str, text: str) -> list[tuple[str, int, int, int]]:
 
 
 @lru_cache(maxsize=200_000)
-def _token_terms(kind: str, token: str) -> tuple[tuple[tuple[str, int, int, int], ...], int]:
+def _token_terms(
+    kind: str, token: str, language: str | None = None
+) -> tuple[tuple[tuple[str, int, int, int], ...], int]:
     """The terms of one token (term, position, start, end), and how many positions it takes."""
+    value = LanguageText(token, language) if language else token
     terms = tuple(
         (t.text, t.pos, t.startchar, t.endchar)
-        for t in _analyzer(kind)(token, positions=True, chars=True, mode="index")
+        for t in _analyzer(kind)(value, positions=True, chars=True, mode="index")
     )
     return terms, (max(p for _, p, _, _ in terms) + 1 if terms else 0)
 
@@ -348,15 +405,19 @@ def _lede(text: str, spans: list[tuple[int, int]]) -> Passage:
 
 
 def _paragraph_numbers(text: str, spans: list[tuple[int, int]]) -> list[int]:
-    """For each sentence span, the number of the line (paragraph) it starts on."""
-    numbers = []
-    line = 0
-    pos = 0
-    for start, _ in spans:
-        line += text.count("\n", pos, start)
-        pos = start
-        numbers.append(line)
-    return numbers
+    """For each sentence span, the number of the paragraph it starts in.
+
+    In article text every line is a paragraph; in hard-wrapped text (:func:`_wrapped`)
+    paragraphs end at blank lines, as an indented line in newswire is often a
+    paragraph of one sentence.
+    """
+    from bisect import bisect_right
+
+    if _wrapped(text):
+        breaks = [m.start() for m in re.finditer(r"\n[ \t]*\n", text)]
+    else:
+        breaks = [m.start() for m in re.finditer(r"\n", text)]
+    return [bisect_right(breaks, start - 1) for start, _ in spans]
 
 
 def _grow(

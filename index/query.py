@@ -17,7 +17,8 @@ bracket, an unknown field) is searched as plain words, with a notice saying so.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 from whoosh import query as wq
 from whoosh.fields import Schema
@@ -33,6 +34,7 @@ from whoosh.qparser.taggers import RegexTagger
 
 from index.errors import QuerySyntaxError
 from index.internals.fuzzy import FuzzyTerm
+from index.languages import STEM_SEPARATOR, query_languages
 from index.schema import DEFAULT_FIELDS, EXACT_FIELDS, FIELD_ALIASES
 
 #: Query-time weight of a title match, on top of the title's index-time boost.
@@ -43,6 +45,8 @@ _OPERATOR = re.compile(r"^(AND|OR|NOT|ANDNOT|ANDMAYBE)$")
 # "-word" at the start of a word excludes it (Whoosh itself has no such syntax by default).
 _MINUS = re.compile(r"(?:(?<=^)|(?<=[\s(]))-(?=[\w\"(=])")
 # published:2025-01..2025-06 (either end may be left open: 2025-01.. or ..2025-06).
+#: An operator typed between words (``a AND b`` parses as ``a b`` would; ``a OR the``, as ``a``).
+_TYPED_OPERATOR = re.compile(r"(?<!\S)(?:AND|OR|NOT)(?!\S)")
 _DATE_RANGE = re.compile(r"\b(published|date):([\w-]*)\.\.([\w-]*)")
 
 
@@ -88,6 +92,9 @@ class ParsedQuery:
     notices: tuple[str, ...] = ()
     #: Plain words of the query (for the most-words rescue, suggestions and fuzzy retry).
     words: tuple[str, ...] = field(default_factory=tuple)
+    #: The query uses syntax (AND, OR, NOT, ``-word``, quotes, ``=word``, ``field:value``,
+    #: ``word~``, ``word*``, a range, a boost) and was read as written: no rescue may relax it.
+    explicit: bool = False
 
 
 def make_parser(schema: Schema) -> MultifieldParser:
@@ -176,11 +183,48 @@ def _walk(q: wq.Query) -> list[wq.Query]:
     return out
 
 
-def parse(schema: Schema, text: str) -> ParsedQuery:
+def parse(schema: Schema, text: str, languages: Sequence[str] = ()) -> ParsedQuery:
     """Parse *text*, rescuing broken syntax as plain words.
 
+    :param languages: the languages the archive holds (ISO 639-1): each word is searched
+        in its stem for each of them (:mod:`index.languages`).
     :raises QuerySyntaxError: nothing in *text* can be searched for.
     """
+    with query_languages(languages):
+        parsed = _parse(schema, text)
+    if set(languages) - {"en"} and STEM_SEPARATOR in str(parsed.query):
+        parsed = replace(parsed, query=_alternatives(parsed.query))
+    return parsed
+
+
+def _alternatives(q: wq.Query) -> wq.Query:
+    """*q* with each term holding several languages' stems made an OR of them (a phrase:
+    an OR of the phrase in each language's stems)."""
+    if isinstance(q, wq.Term) and type(q) is wq.Term and STEM_SEPARATOR in _text(q.text):
+        stems = dict.fromkeys(_text(q.text).split(STEM_SEPARATOR))
+        return wq.Or([wq.Term(q.fieldname, s, boost=q.boost) for s in stems])
+    if isinstance(q, wq.Phrase):
+        words = [_text(w) for w in q.words]
+        if not any(STEM_SEPARATOR in w for w in words):
+            return q
+        width = max(len(w.split(STEM_SEPARATOR)) for w in words)
+        variants = dict.fromkeys(
+            tuple(w.split(STEM_SEPARATOR)[i] if STEM_SEPARATOR in w else w for w in words)
+            for i in range(width)
+        )
+        return wq.Or(
+            [wq.Phrase(q.fieldname, list(v), slop=q.slop, boost=q.boost) for v in variants]
+        )
+    if isinstance(q, wq.Not):
+        return wq.Not(_alternatives(q.query))
+    if isinstance(q, wq.AndNot):
+        return wq.AndNot(_alternatives(q.a), _alternatives(q.b))
+    if isinstance(q, wq.CompoundQuery):
+        return type(q)([_alternatives(c) for c in q.subqueries], boost=q.boost)
+    return q
+
+
+def _parse(schema: Schema, text: str) -> ParsedQuery:
     notices: list[str] = []
     problems = syntax_problems(text)
     source = _rewrite(text)
@@ -209,7 +253,38 @@ def parse(schema: Schema, text: str) -> ParsedQuery:
     if q is wq.NullQuery or not list(q.leaves()):
         shown = text.strip() or text
         raise QuerySyntaxError(f"query {shown!r} has no words to search for")
-    return ParsedQuery(text=text, query=q, notices=tuple(notices), words=words_of(text))
+    explicit = not notices and (
+        _TYPED_OPERATOR.search(text) is not None or uses_syntax(q, quoted='"' in text)
+    )
+    return ParsedQuery(
+        text=text, query=q, notices=tuple(notices), words=words_of(text), explicit=explicit
+    )
+
+
+def uses_syntax(q: wq.Query, *, quoted: bool = True) -> bool:
+    """Whether *q* is anything but plain words, each searched in title and body, all required.
+
+    An operator typed between words may parse as plain words would (``a AND b``):
+    :func:`parse` looks for operators in the text too.
+
+    :param quoted: the text has quotes; if not, a phrase is one word the analyzer cut in
+        parts (``post-ceasefire``, ``香港政府``), not syntax.
+    """
+    if isinstance(q, wq.And):
+        return any(uses_syntax(c, quoted=quoted) for c in q.children())
+    if isinstance(q, wq.Or):
+        kids = list(q.children())
+        plain = (wq.Term,) if quoted else (wq.Term, wq.Phrase)
+        if not kids or not all(type(k) in plain for k in kids):
+            return True
+        return (
+            q.boost != 1
+            or len({_leaf(k, with_field=False) for k in kids}) != 1
+            or not {k.fieldname for k in kids} <= set(DEFAULT_FIELDS)
+            or any(k.boost != 1 for k in kids)
+        )
+    # A lone term is a field (``title:nato``): a plain word is searched in title and body.
+    return True
 
 
 def positive_leaves(q: wq.Query) -> list[wq.Query]:

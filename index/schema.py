@@ -61,6 +61,9 @@ def make_schema() -> Schema:
         id=ID(stored=True, unique=True),
         version=ID(stored=True),
         meta=ID(stored=True),
+        # The article's language (ISO 639-1), which chose its stemmer: stored for the
+        # passages, indexed so a query knows which languages' stems to search.
+        lang=ID(stored=True),
         title=TEXT(analyzer=prose, field_boost=TITLE_BOOST, phrase=True),
         body=TEXT(analyzer=prose, phrase=True),
         note=TEXT(analyzer=prose, phrase=True),
@@ -109,14 +112,21 @@ class IndexDoc:
         text = json.dumps(values, ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
+    #: ISO 639-1 code; None: detected from the text (:func:`index.languages.detect`).
+    language: str | None = None
+
     def fields(self) -> dict[str, object]:
         """Keyword arguments for ``writer.update_document``."""
+        from index.languages import ENGLISH, LanguageText, detect
+
+        language = self.language or detect(f"{self.title}\n{self.body}") or ENGLISH
         doc: dict[str, object] = {
             "id": str(self.id),
             "version": self.version,
             "meta": self.meta_hash(),
-            "title": self.title,
-            "body": self.body,
+            "lang": language,
+            "title": LanguageText(self.title, language),
+            "body": LanguageText(self.body, language),
             "title_exact": self.title,
             "body_exact": self.body,
         }

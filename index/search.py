@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -62,7 +62,7 @@ _HIGHLIGHT_FIELDS = frozenset({"title", "body", "note"})
 _EXACT_HIGHLIGHT_FIELDS = frozenset(EXACT_FIELDS.values())
 _TEXT_FIELDS = _HIGHLIGHT_FIELDS | _EXACT_HIGHLIGHT_FIELDS
 
-__all__ = ["SORTS", "Hit", "SearchResult", "search", "syntax_problems"]
+__all__ = ["SORTS", "Hit", "Rescue", "SearchResult", "search", "syntax_problems"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +75,23 @@ class Hit:
     terms: frozenset[str] = field(default_factory=frozenset)
     #: Exact (unstemmed, folded) forms that matched.
     exact_terms: frozenset[str] = field(default_factory=frozenset)
+    #: The article's language (ISO 639-1), which chose its stemmer.
+    language: str | None = None
+    #: How it matched: ``all`` (the query as written), ``most`` (some of its words: the
+    #: most-words rescue) or ``fuzzy`` (a corrected spelling or fuzzy words: a rescue).
+    match: str = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class Rescue:
+    """A rescue that ran because the query as written found nothing (or too little)."""
+
+    #: ``spelling`` (a corrected query), ``most-words`` or ``fuzzy``.
+    kind: str
+    #: How many articles the rescue found that do not match the query as written.
+    total: int
+    #: For ``spelling``: the corrected query that was run.
+    query: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +99,7 @@ class SearchResult:
     """A page of hits, the total count, and what the query was taken to mean."""
 
     query: str
+    #: How many articles match the query as written (a rescue's hits are not counted).
     total: int
     hits: list[Hit]
     understood: str
@@ -92,6 +110,8 @@ class SearchResult:
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     #: A corrected query from the index's vocabulary, when the search found (almost) nothing.
     suggestion: str | None = None
+    #: The rescue that ran, if any (its hits are not counted in :attr:`total`).
+    rescue: Rescue | None = None
     #: How the engine ran it: :func:`index.internals.status`, ``evaluated_by`` (``blocks``,
     #: ``whoosh`` or both, joined by ``+``) and this search's ``fallbacks``.
     engine: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -172,44 +192,80 @@ def search(
         raise ValueError(f"unknown facet {unknown[0]!r}")
     if "body_exact" not in ix.schema:
         raise IndexOutdatedError("the search index was built by an older version")
-    parsed = parse(ix.schema, text)
-    notices = list(parsed.notices)
-    q = parsed.query
-    if fuzzy:
-        q = _fuzzy_query(ix, parsed) or q
-        notices.append("fuzzy matching: words may differ by a letter or two")
     dates = _date_filter(since, until)
     fell_back = sum(internals.fallbacks.values())
+    found: Rescue | None = None
     with ix.searcher(weighting=FastBM25F(B=BM25_B, K1=BM25_K1)) as searcher:
+        languages = _languages(searcher)
+        parsed = parse(ix.schema, text, languages)
+        notices = list(parsed.notices)
+        q = parsed.query
+        if fuzzy:
+            q = _fuzzy_query(ix, parsed) or q
+            notices.append("fuzzy matching: words may differ by a letter or two")
+        # Explicit syntax is run exactly as written: no rescue relaxes it.
+        relax = rescue and not parsed.explicit
         run = _Runner(searcher, dates, limit, offset, sort, facets)
         page = run(q)
         strict_total = page.total
-        thin = page.total < limit + offset and sort == "relevance"
-        if rescue and (page.total == 0 or thin and _required(q) >= FILL_MIN_WORDS):
+        suggestion = correction = None
+        if strict_total < FEW_HITS and rescue:
+            correction, exact = _correction(searcher, parsed) or (None, "")
+            if correction and _finds_more(searcher, exact, dates, strict_total, languages):
+                suggestion = correction
+                notices.append(f"did you mean: {suggestion}")
+        base = q  # the query the most-words rescue relaxes
+        if relax and correction and not fuzzy:
+            # A misspelt (or far rarer) word is corrected before any word is dropped.
+            corrected = parse(ix.schema, exact, languages).query
+            if suggestion:
+                whole = _Runner(searcher, dates, limit + offset, 0, sort, facets)
+                fixed = whole(corrected)
+                firsts = whole(q).hits if strict_total else []
+                shown = {h.id for h in firsts}
+                merged = firsts + [h for h in fixed.hits if h.id not in shown]
+                extra = fixed.total - _count_within(searcher, corrected, firsts)
+                page, q = _Page(strict_total + extra, merged[offset:], fixed.facets), corrected
+                found = Rescue("spelling", extra, suggestion)
+                notices[-1] = (
+                    f"nothing matched as typed; showing matches for: {suggestion}"
+                    if strict_total == 0
+                    else f"few matches as typed; also showing matches for: {suggestion}"
+                )
+            elif strict_total == 0 and _required(q) < FILL_MIN_WORDS:
+                # Found nothing either: words are dropped from the (short) query with its
+                # missing words corrected (a word the archive holds, however rare, is kept).
+                # In a longer query (a pasted headline) a word the archive lacks is dropped.
+                missing = _correction(searcher, parsed, rarer=False)
+                if missing:
+                    base = parse(ix.schema, missing[1], languages).query
+        thin = strict_total < limit + offset and sort == "relevance"
+        if (
+            relax
+            and found is None
+            and (strict_total == 0 or thin and _required(q) >= FILL_MIN_WORDS)
+        ):
             # No or too few articles have every word of a longer query (a pasted sentence,
             # one word too many): rank by how many of the words an article has, IDF-weighted;
             # those with every word come first.
-            loose = _most_words(q)
+            loose = _most_words(base)
             if loose is not None:
                 wider = run(loose, coverage=True)
-                if wider.total > page.total:
-                    if page.total == 0:
+                if wider.total > strict_total:
+                    if strict_total == 0:
                         notices.append(
-                            "no article has every word; showing those that match the most of them"
+                            "no article has every word; showing those that have some of them"
                         )
                     else:
-                        have = "article has" if page.total == 1 else "articles have"
+                        have = "article has" if strict_total == 1 else "articles have"
                         notices.append(
-                            f"only {page.total} {have} every word; "
-                            "also showing those that match the most of them"
+                            f"only {strict_total} {have} every word; "
+                            "also showing those that have some of them"
                         )
+                    wider.hits = _label(searcher, q, wider.hits, "most")
                     page, q = wider, loose
-        suggestion = None
-        if strict_total < FEW_HITS and rescue:
-            suggestion = _suggest(searcher, parsed, dates, strict_total)
-            if suggestion:
-                notices.append(f"did you mean: {suggestion}")
-        if page.total == 0 and rescue and not fuzzy:
+                    found = Rescue("most-words", wider.total - strict_total)
+        if page.total == 0 and relax and not fuzzy:
             fq = _fuzzy_query(ix, parsed)
             if fq is not None:
                 page = run(fq)
@@ -218,25 +274,58 @@ def search(
                     fq = loose
                 if page.total:
                     q = fq
+                    found = Rescue("fuzzy", page.total)
                     notices.append(
                         "nothing matched exactly; showing fuzzy matches "
                         "(words that differ by a letter or two)"
                     )
+    hits = page.hits
+    if found is not None and found.kind == "fuzzy":
+        hits = [replace(h, match="fuzzy") for h in hits]
+    elif found is not None and found.kind == "spelling":
+        with ix.searcher() as searcher:
+            hits = _label(searcher, parsed.query, hits, "fuzzy")
+    # A phrase's words are highlighted where the phrase stands, not alone (the bigrams
+    # of a Chinese word, the parts of a hyphenated one).
+    alone = {_text(leaf.text) for leaf in positive_leaves(q) if isinstance(leaf, wq.Term)}
+    in_phrases = {w for p in phrases(q) for w in p} | {w for p in phrases(q, "title") for w in p}
+    hidden = in_phrases - alone
+    if hidden:
+        hits = [replace(h, terms=h.terms - hidden) for h in hits]
     return SearchResult(
         query=text,
-        total=page.total,
-        hits=page.hits,
+        total=strict_total,
+        hits=hits,
         understood=explain(q) + (_explain_dates(since, until) if dates is not None else ""),
         notices=tuple(notices),
         phrases=tuple(phrases(q)),
         facets=page.facets,
         suggestion=suggestion,
+        rescue=found,
         engine={
             **internals.status(),
             "evaluated_by": "+".join(sorted(run.evaluated_by)),
             "fallbacks": sum(internals.fallbacks.values()) - fell_back,
         },
     )
+
+
+def _languages(searcher: Searcher) -> list[str]:
+    """The languages of the index's articles (ISO 639-1 codes)."""
+    if "lang" not in searcher.schema:
+        return []
+    return [_text(t) for t in searcher.reader().field_terms("lang")]
+
+
+def _label(searcher: Searcher, strict: wq.Query, hits: list[Hit], other: str) -> list[Hit]:
+    """*hits* with ``match`` set: ``all`` for those *strict* matches, else *other*."""
+    if not hits:
+        return hits
+    ids = wq.Or([wq.Term("id", str(h.id)) for h in hits])
+    matching = {
+        int(r["id"]) for r in searcher.search(wq.And([strict, ids]), limit=len(hits), scored=False)
+    }
+    return [h if h.id in matching else replace(h, match=other) for h in hits]
 
 
 @dataclass(slots=True)
@@ -286,8 +375,7 @@ class _Runner:
             _as_when_collecting_terms(full)
         kwargs: dict[str, object] = {"terms": plain is None, "optimize": False}
         if self.sort != "relevance":
-            kwargs["sortedby"] = "published"
-            kwargs["reverse"] = self.sort == "newest"
+            kwargs["sortedby"] = _by_date(newest=self.sort == "newest")
             kwargs["limit"] = want
         else:
             kwargs["limit"] = max(want, RERANK_DEPTH)
@@ -347,6 +435,7 @@ class _Runner:
         hits = [
             Hit(
                 id=int(stored(docnum)["id"]),
+                language=stored(docnum).get("lang"),
                 score=score,
                 terms=frozenset(_text(t) for f, t in matched if f in _HIGHLIGHT_FIELDS),
                 exact_terms=frozenset(_text(t) for f, t in matched if f in _EXACT_HIGHLIGHT_FIELDS),
@@ -410,6 +499,27 @@ def _nodes(q: wq.Query) -> list[wq.Query]:
         for child in q.children():
             out.extend(_nodes(child))
     return out
+
+
+#: The sort key of an article without a date: the "published" column's default, the
+#: largest value its unsigned 64-bit column holds.
+_UNDATED = 2**64 - 1
+
+
+def _by_date(*, newest: bool) -> sorting.FacetType:
+    """Order by publication date, undated articles last in either direction.
+
+    An undated article's sort key is the column's default, which Whoosh orders
+    past every date: first when newest first. A leading "has no date" key keeps
+    them last both ways.
+    """
+    dated = sorting.FieldFacet("published")
+    undated = sorting.TranslateFacet(_no_date, dated)
+    return sorting.MultiFacet([undated, sorting.FieldFacet("published", reverse=newest)])
+
+
+def _no_date(key: Any) -> int:
+    return 1 if key is None or key == _UNDATED else 0
 
 
 def _date_filter(since: datetime | None, until: datetime | None) -> wq.Query | None:
@@ -483,47 +593,93 @@ def _exclusions(q: wq.Query) -> list[wq.Query]:
     return []
 
 
-def _suggest(
-    searcher: Searcher, parsed: ParsedQuery, dates: wq.Query | None, total: int
-) -> str | None:
-    """A corrected query built from words in the index, if it finds more than *total*.
+#: A word this many times rarer than a close spelling is taken for a misspelling of it.
+RARER = 20
 
-    :param total: how many articles have every word of the query as typed.
+
+def _correction(
+    searcher: Searcher, parsed: ParsedQuery, *, rarer: bool = True
+) -> tuple[str, str] | None:
+    """*parsed*'s text with each misspelt word corrected from the index's vocabulary: as
+    shown to the user, and as searched (each corrected word in its exact form, ``=word``:
+    ``Donwing`` is corrected to *downing*, not to every word stemmed *down*).
+
+    A word is corrected when the archive does not hold it, or holds it in far fewer
+    articles (:data:`RARER` times) than a spelling one or two letters away
+    (``Tillersen`` in one article, ``Tillerson`` in fifty); with *rarer* off, only
+    when the archive does not hold it. None: nothing to correct.
     """
     from index.analysis import exact_analyzer
 
     analyzer = exact_analyzer()
     reader = searcher.reader()
     correctors = [searcher.corrector(f) for f in ("body_exact", "title_exact")]
-    text = parsed.text
+
+    def frequency(form: str) -> int:
+        return max(int(reader.doc_frequency(f, form)) for f in EXACT_FIELDS.values())
+
+    text = exact = parsed.text
     changed = False
     for word in parsed.words:
         forms = [t.text for t in analyzer(word)]
         if len(forms) != 1:
             continue
         form = forms[0]
-        if (
-            len(form) > MAX_FUZZY_CHARS
-            or form.isdigit()
-            or any(reader.doc_frequency(f, form) for f in EXACT_FIELDS.values())
-        ):
+        if len(form) > MAX_FUZZY_CHARS or form.isdigit():
             continue
-        best = None
-        for corrector in correctors:
-            found = corrector.suggest(form, limit=1, maxdist=2, prefix=1)
-            if found:
-                best = found[0]
-                break
-        if best and best != form:
+        held = frequency(form)
+        if held and (len(form) < 5 or not rarer):  # short words held are words, not slips
+            continue
+        found = {
+            w
+            for corrector in correctors
+            for w in corrector.suggest(form, limit=10, maxdist=2, prefix=1)
+            if w != form
+        }
+        # Closest first, two letters swapped counting as one slip (Whoosh counts two),
+        # then the most common.
+        best = min(found, key=lambda w: (_slips(form, w), -frequency(w), w), default=None)
+        if best and (not held or frequency(best) >= RARER * held):
             text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", best, text, count=1)
+            exact = re.sub(rf"(?<![\w=]){re.escape(word)}(?!\w)", "=" + best, exact, count=1)
             changed = True
-    if not changed:
-        return None
+    return (text, exact) if changed else None
+
+
+def _slips(a: str, b: str) -> int:
+    """Edits from *a* to *b*: a letter changed, added or dropped, or two swapped (OSA)."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def _finds_more(
+    searcher: Searcher,
+    text: str,
+    dates: wq.Query | None,
+    total: int,
+    languages: Sequence[str] = (),
+) -> bool:
+    """Whether the query *text* finds more than *total* articles."""
     try:
-        corrected = parse(searcher.schema, text).query
+        corrected = parse(searcher.schema, text, languages).query
     except QuerySyntaxError:
-        return None
+        return False
     full = wq.And([corrected, dates]) if dates is not None else corrected
-    if len(searcher.search(full, limit=1)) <= total:
-        return None
-    return text
+    return bool(len(searcher.search(full, limit=1)) > total)
+
+
+def _count_within(searcher: Searcher, q: wq.Query, hits: list[Hit]) -> int:
+    """How many of *hits* *q* matches."""
+    if not hits:
+        return 0
+    ids = wq.Or([wq.Term("id", str(h.id)) for h in hits])
+    return int(len(searcher.search(wq.And([q, ids]), limit=len(hits), scored=False)))

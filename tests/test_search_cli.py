@@ -25,10 +25,13 @@ def test_json_contract_and_offsets(runner: CliRunner, sample_home: Path, sample_
     result = run(runner, sample_home, "search", "deploy troops", "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert list(data)[:3] == ["query", "total", "hits"]
-    assert data["total"] == 1
+    assert list(data)[:4] == ["query", "total", "rescue", "hits"]
+    assert data["total"] == 1 and data["rescue"] is None
     (hit,) = data["hits"]
-    assert set(hit) == {"id", "title", "source", "author", "published", "url", "score", "passages"}
+    assert set(hit) == {
+        "id", "title", "source", "author", "published", "url", "score", "match", "passages"
+    }  # fmt: skip
+    assert hit["match"] == "all"
     for p in hit["passages"]:
         assert set(p) == {"text", "start", "end", "highlights"}
         assert sample_text.replace("\r\n", "\n")[p["start"] : p["end"]] == p["text"]
@@ -126,10 +129,14 @@ def test_suggestion_fuzzy_and_explain_in_json(runner: CliRunner, sample_home: Pa
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert data["suggestion"] == "jeopardise"
-    assert data["total"] == 1
-    assert "(fuzzy)" in data["understood"]
-    assert "note: did you mean: jeopardise" in result.stderr
-    assert "showing fuzzy matches" in result.stderr
+    # The corrected spelling is searched; its hit is not called a match of the query.
+    assert data["total"] == 0
+    assert data["rescue"] == {"kind": "spelling", "total": 1, "query": "jeopardise"}
+    assert data["hits"][0]["match"] == "fuzzy"
+    assert data["understood"] == (  # notes have no exact form: matched by the stem there
+        "(=jeopardise (exact form) in title OR =jeopardise (exact form) in body OR jeopard in note)"
+    )
+    assert "note: nothing matched as typed; showing matches for: jeopardise" in result.stderr
     (p,) = data["hits"][0]["passages"][:1]
     assert [p["text"][s:e] for s, e in p["highlights"]] == ["jeopardise"]
 
@@ -149,3 +156,60 @@ def test_a_pasted_wall_of_text_is_not_echoed_whole(runner: CliRunner, sample_hom
     assert result.stdout == f"No articles match {wall[:60]!r}… (9,000 characters).\n"
     result = run(runner, sample_home, "search", "deploy")
     assert result.stdout.startswith("1 article matches 'deploy' (showing 1–1)\n")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "elephant AND penguin",  # no article has "penguin": AND is not relaxed
+        '"force reassurance"',  # the sample has "reassurance force", never this phrase
+        "elephant -nato",
+        "title:elephant troops",
+        "elephant penguin*",
+        "zeppelin~ troops",
+        "troops AND published:2019",
+    ],
+)
+def test_explicit_syntax_is_never_rescued(runner: CliRunner, sample_home: Path, query: str) -> None:
+    result = run(runner, sample_home, "search", query, "--format", "json")
+    data = json.loads(result.stdout)
+    assert (data["total"], data["rescue"], data["hits"]) == (0, None, [])
+    text = run(runner, sample_home, "search", query, "--color", "never")
+    assert text.stdout.strip() == f"No articles match {query!r}."
+
+
+def test_explicit_syntax_still_gets_a_spelling_suggestion(
+    runner: CliRunner, sample_home: Path
+) -> None:
+    result = run(runner, sample_home, "search", "jeopardyse AND troops", "--format", "json")
+    data = json.loads(result.stdout)
+    assert (data["total"], data["rescue"], data["hits"]) == (0, None, [])
+    assert data["suggestion"] == "jeopardise AND troops"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "jsonl", "csv", "markdown"])
+def test_every_format_says_a_rescued_hit_is_not_a_match(
+    runner: CliRunner, sample_home: Path, fmt: str
+) -> None:
+    result = run(runner, sample_home, "search", "elephant penguin", "--format", fmt)
+    out = result.stdout
+    assert "1 article matches" not in out and "1 matching article" not in out
+    if fmt == "json":
+        data = json.loads(out)
+        assert data["total"] == 0
+        assert data["rescue"] == {"kind": "most-words", "total": 1}
+        assert [h["match"] for h in data["hits"]] == ["most"]
+    elif fmt == "jsonl":
+        assert json.loads(out)["match"] == "most"
+    elif fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(out)))
+        assert [r["match"] for r in rows] == ["most"]
+    else:
+        assert "No article has all of 'elephant penguin'; 1 article has some of its words" in out
+        assert "some of the words" in out.split("\n", 2)[-1]
+
+
+def test_strict_turns_the_rescues_off(runner: CliRunner, sample_home: Path) -> None:
+    result = run(runner, sample_home, "search", "elephant penguin", "--strict", "--format", "json")
+    data = json.loads(result.stdout)
+    assert (data["total"], data["rescue"], data["hits"]) == (0, None, [])

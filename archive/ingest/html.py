@@ -14,6 +14,7 @@ tags, language, host name and image are kept in ``extra``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,6 +42,8 @@ def parse(html: bytes | str, origin: str, origin_key: str | None = None) -> Iter
     if not doc or not body:
         raise InputError(origin, "no article text found in the HTML page")
     extra = {k: doc[k] for k in EXTRA_KEYS if doc.get(k)}
+    if "language" not in extra and (lang := page_language(html)):
+        extra["language"] = lang
     title = doc.get("title") or body.split("\n", 1)[0]
     yield ArticleDraft(
         title=make_title(title),
@@ -53,6 +56,18 @@ def parse(html: bytes | str, origin: str, origin_key: str | None = None) -> Iter
         extra=extra or None,
         origin_key=origin_key,
     )
+
+
+_HTML_LANG = re.compile(
+    rb"""<html\b[^>]*?\blang\s*=\s*["']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)""", re.I
+)
+
+
+def page_language(html: bytes | str) -> str | None:
+    """The language the page declares on ``<html lang>``, if any (``de``, ``zh-Hans``)."""
+    head = html[:4096].encode("utf-8", "replace") if isinstance(html, str) else html[:4096]
+    m = _HTML_LANG.search(head)
+    return m.group(1).decode("ascii") if m else None
 
 
 def published(value: str | None) -> str | None:

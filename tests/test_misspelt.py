@@ -1,0 +1,95 @@
+"""A misspelt name is corrected before any word is dropped (real BBC articles).
+
+Queries are built as ``bench/misspelt.py`` builds them, on a smaller set: a name of an
+article (a capitalised word inside a sentence, in few articles) with two inner letters
+swapped, plus a common word of the same article.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from archive import Archive, ArticleDraft
+from archive.reading import Reader
+
+_WORD = re.compile(r"[A-Za-z]+")
+
+
+@pytest.fixture(scope="module")
+def bbc_home(bbc_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
+    files = (
+        sorted(bbc_corpus.glob("politics/*.txt"))[:200]
+        + sorted(bbc_corpus.glob("business/*.txt"))[:200]
+    )
+    texts = [f.read_text(encoding="utf-8", errors="replace") for f in files]
+    home = tmp_path_factory.mktemp("bbc") / "home"
+    with Archive.open(home) as archive:
+        archive.ingest(
+            ArticleDraft(title="", body=t, origin=str(f)) for f, t in zip(files, texts, strict=True)
+        )
+        ids = {r.origin: r.id for r in archive.list(limit=None)}
+    return home, [(ids.get(str(f)), t) for f, t in zip(files, texts, strict=True)]
+
+
+def _queries(docs: list) -> list[tuple[str, int]]:
+    df: Counter[str] = Counter()
+    for _, text in docs:
+        df.update({w.lower() for w in _WORD.findall(text)})
+    n = len(docs)
+    out = []
+    for doc_id, text in docs[::7]:
+        if doc_id is None:
+            continue
+        words = _WORD.findall(text)
+        names = sorted(
+            {w for prev, w in zip(words, words[1:], strict=False) if w[0].isupper() and len(w) >= 7
+             and prev[0].islower() and df[w.lower()] <= 20}
+        )  # fmt: skip
+        common = sorted({w.lower() for w in words if 0.05 * n <= df[w.lower()] <= 0.3 * n})
+        if names and common:
+            name = names[len(names) // 2]
+            typo = name[:2] + name[3] + name[2] + name[4:]  # swap the 3rd and 4th letters
+            if typo.lower() != name.lower() and df[typo.lower()] == 0:
+                out.append((f"{typo} {common[len(common) // 2]}", doc_id))
+    return out
+
+
+def test_misspelt_names_find_their_article(bbc_home: tuple[Path, list]) -> None:
+    home, docs = bbc_home
+    queries = _queries(docs)
+    assert len(queries) >= 25
+    reader = Reader(home)
+    top3 = strict_top3 = 0
+    for query, target in queries:
+        found = reader.search(query, passages=0)
+        top3 += target in [h.id for h in found.hits[:3]]
+        strict_top3 += target in [h.id for h in reader.search(query, rescue=False).hits[:3]]
+        assert found.total == 0  # the misspelt query itself matches nothing
+    assert strict_top3 == 0
+    assert top3 >= 0.9 * len(queries), (top3, len(queries))
+
+
+def test_a_far_rarer_spelling_is_corrected_and_its_own_match_kept_first(
+    bbc_home: tuple[Path, list], tmp_path: Path
+) -> None:
+    home, docs = bbc_home
+    # "Blair" is in dozens of these articles; one article misspells it "Bliar".
+    holders = [i for i, t in docs if i is not None and " Blair " in t]
+    assert len(holders) >= 20
+    work = tmp_path / "home"
+    shutil.copytree(home, work)
+    text = next(t for i, t in docs if i == holders[0]).replace(" Blair ", " Bliar ")
+    with Archive.open(work) as archive:
+        archive.ingest([ArticleDraft(title="", body=text, origin="typo")])
+        typo_id = next(a.id for a in archive.list(limit=None) if a.origin == "typo")
+    found = Reader(work).search("Bliar")
+    assert found.total == 1  # the one true match is counted, and shown first
+    assert found.hits[0].id == typo_id and found.hits[0].match == "all"
+    assert found.rescue is not None and found.rescue.kind == "spelling"
+    assert found.rescue.query == "blair" and found.rescue.total >= 20
+    assert {h.match for h in found.hits[1:]} == {"fuzzy"}
