@@ -7,6 +7,7 @@ private name, and how long each module is.
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -33,10 +34,15 @@ def _modules() -> dict[str, Path]:
 MODULES = _modules()
 
 
+@cache
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text())
+
+
 def _imports(path: Path) -> set[str]:
     """Every module *path* imports, at the top or inside a function."""
     out: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(_tree(path)):
         if isinstance(node, ast.Import):
             out.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
@@ -99,7 +105,7 @@ def test_no_module_uses_another_modules_private_names() -> None:
     """(index/internals may import Whoosh's: that is what it is for.)"""
     offences = []
     for name, path in MODULES.items():
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(_tree(path)):
             if isinstance(node, ast.ImportFrom) and node.module:
                 if name.startswith("index.internals") and node.module.startswith("whoosh"):
                     continue
@@ -115,7 +121,7 @@ def test_only_index_internals_touches_whooshs_private_attributes() -> None:
     for name, path in MODULES.items():
         if name.startswith("index.internals"):
             continue
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(_tree(path)):
             if (
                 isinstance(node, ast.Attribute)
                 and node.attr.startswith("_")

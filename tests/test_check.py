@@ -230,6 +230,7 @@ def test_damaged_index_says_to_reindex(home: Path, runner, tmp_path: Path, damag
     assert index_versions(home) == db_versions(home)
 
 
+@pytest.mark.slow
 def test_check_repair_rebuilds_an_unreadable_index(home: Path, runner) -> None:
     garble_segment(home / "index")
     result = run(runner, home, "check", "--repair")

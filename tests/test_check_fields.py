@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from archive import Reader
 from cli import cli
 
@@ -37,6 +39,7 @@ def test_a_title_changed_in_sqlite_is_reported_and_repaired(sample_home: Path, r
     assert run(runner, sample_home, "check").output.endswith("database and index agree\n")
 
 
+@pytest.mark.slow
 def test_each_indexed_field_is_compared(sample_home: Path, runner) -> None:
     changes = [
         "UPDATE articles SET author = 'Jane Doe' WHERE id = 1",

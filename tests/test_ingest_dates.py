@@ -83,7 +83,10 @@ def test_search_bounds_name_whole_periods(text: str, start: datetime, last: date
     assert date_bound(text, end=True) == last
 
 
-@pytest.mark.parametrize("text", ["", "   ", "not a date at all"])
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", pytest.param("not a date at all", marks=pytest.mark.slow)],  # dateparser: ~4 s
+)
 def test_a_search_bound_that_is_not_a_date_is_a_query_error(text: str) -> None:
     with pytest.raises(QueryError) as caught:
         date_bound(text)

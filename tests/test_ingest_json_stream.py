@@ -97,6 +97,7 @@ def test_all_reuters_records_as_one_array_stream(reuters_corpus: Path, tmp_path:
     assert [e.origin for e in errors] == [f"{f.absolute()}[{i}]" for i in no_body]
 
 
+@pytest.mark.slow
 def test_progress_estimate_counts_array_elements(reuters_corpus: Path, tmp_path: Path) -> None:
     one = reuters_corpus / "reuters-000.json"  # under 1 MB: counted exactly
     assert one.stat().st_size < 1 << 20

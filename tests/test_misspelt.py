@@ -19,6 +19,9 @@ from archive.reading import Reader
 
 _WORD = re.compile(r"[A-Za-z]+")
 
+#: Each test here builds an index of a real corpus: over a second each.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def bbc_home(bbc_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:

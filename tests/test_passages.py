@@ -203,6 +203,7 @@ def _mean_passage_length(texts: list[str], queries: list[list[str]]) -> tuple[fl
 NEWS_QUERIES = [["said"], ["oil", "prices"], ["company", "profit"], ["government"], ["shares"]]
 
 
+@pytest.mark.slow
 def test_hard_wrapped_newswire_gives_passages_as_long_as_articles(
     bbc_corpus: Path, reuters_corpus: Path
 ) -> None:

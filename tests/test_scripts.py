@@ -16,6 +16,9 @@ from archive.ingest import read_path
 from archive.reading import Reader
 from index.analysis import text_analyzer
 
+#: Each test here builds an index of a real corpus: over a second each.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def udhr_home(udhr_pages: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:

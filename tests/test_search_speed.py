@@ -77,7 +77,10 @@ def built(tmp_path_factory: pytest.TempPathFactory):
     return build
 
 
-@pytest.fixture(scope="module", params=["segments", "optimised"])
+# The optimised copy costs another index build (about 2 s): the slow tier checks it.
+@pytest.fixture(
+    scope="module", params=["segments", pytest.param("optimised", marks=pytest.mark.slow)]
+)
 def ix(request: pytest.FixtureRequest, built):
     ix = isearch.open_for_search(built(request.param))  # as the archive opens it: no mmap
     assert len(ix._segments()) == (3 if request.param == "segments" else 1)
