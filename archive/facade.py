@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
     from whoosh.index import FileIndex
 
+    from archive.models import Article
     from archive.store import Store
 
 
@@ -123,11 +124,9 @@ class Archive(Intake, Reader):
             date, a URL another article has); nothing is changed.
         :raises ArticleNotFound: an id is not in the archive; nothing is changed.
         """
-        from sqlalchemy import select
 
         from archive.curation import check_urls, plan, validate, write
         from archive.decisions import now
-        from archive.models import Article
         from archive.records import ArticleEdit, FieldChangeRecord
 
         valid = validate(changes)
@@ -136,16 +135,7 @@ class Archive(Intake, Reader):
             return EditReport(0, [], dry_run)
 
         def run(session: Session) -> tuple[list[Article], list[ArticleEdit]]:
-            found: dict[int, Article] = {}
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                found.update(
-                    (a.id, a) for a in session.scalars(select(Article).where(Article.id.in_(chunk)))
-                )
-            for article_id in wanted:
-                if article_id not in found:
-                    raise ArticleNotFound(article_id)
-            articles = [found[i] for i in wanted]
+            articles = articles_by_id(session, wanted)
             check_urls(session, articles, valid)
             when = now()
             changed, edits = [], []
@@ -256,26 +246,15 @@ class Archive(Intake, Reader):
         :param dry_run: name what would be deleted; delete nothing.
         :raises ArticleNotFound: an id is not in the archive (nothing is deleted then).
         """
-        from sqlalchemy import select
 
         from archive.decisions import forget_files
-        from archive.models import Article
 
         wanted = self._chosen(ids, query, since, until, where)
         if not wanted:
             return DeleteReport([], dry_run)
 
         def find(session: Session) -> list[Article]:
-            found: dict[int, Article] = {}
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                found.update(
-                    (a.id, a) for a in session.scalars(select(Article).where(Article.id.in_(chunk)))
-                )
-            for article_id in wanted:
-                if article_id not in found:
-                    raise ArticleNotFound(article_id)
-            return [found[i] for i in wanted]
+            return articles_by_id(session, wanted)
 
         if dry_run:
             with self.store.session() as session:
@@ -313,3 +292,24 @@ class Archive(Intake, Reader):
         See :meth:`archive.consistency.IndexKeeper.check`.
         """
         return self.keeper.check(repair=repair)
+
+
+def articles_by_id(session: Session, wanted: list[int]) -> list[Article]:
+    """The articles with the ids *wanted*, in that order.
+
+    :raises ArticleNotFound: an id is not in the archive.
+    """
+    from sqlalchemy import select
+
+    from archive.models import Article
+
+    found: dict[int, Article] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update(
+            (a.id, a) for a in session.scalars(select(Article).where(Article.id.in_(chunk)))
+        )
+    for article_id in wanted:
+        if article_id not in found:
+            raise ArticleNotFound(article_id)
+    return [found[i] for i in wanted]
