@@ -133,15 +133,7 @@ class CompoundFilter(Filter):
             kept = [p for p in parts if p[0] not in STOP_WORDS] or parts[-1:]
             joined = "".join(p[0] for p in parts)
             base = t.pos if t.positions else 0
-            start = t.startchar if t.chars else 0
-            for n, (text, s, e) in enumerate(kept):
-                part = t.copy()
-                part.text = text
-                if t.positions:
-                    part.pos = base + n
-                if t.chars:
-                    part.startchar, part.endchar = start + s, start + e
-                yield part
+            yield from _split(t, kept)
             if t.mode != "query":
                 whole = t.copy()
                 whole.text = joined
@@ -171,17 +163,23 @@ class BigramFilter(Filter):
                 yield t
                 continue
             pieces = _script_pieces(t.text)
-            base = t.pos if t.positions else 0
-            start = t.startchar if t.chars else 0
-            for n, (text, s, e) in enumerate(pieces):
-                part = t.copy()
-                part.text = text
-                if t.positions:
-                    part.pos = base + n
-                if t.chars:
-                    part.startchar, part.endchar = start + s, start + e
-                yield part
+            yield from _split(t, pieces)
             shift += len(pieces) - 1
+
+
+def _split(t: Token, pieces: list[tuple[str, int, int]]) -> Iterator[Token]:
+    """Token *t* as one token per piece (text, start, end within *t*), at consecutive
+    positions from *t*'s, each with its own character span."""
+    base = t.pos if t.positions else 0
+    start = t.startchar if t.chars else 0
+    for n, (text, s, e) in enumerate(pieces):
+        part = t.copy()
+        part.text = text
+        if t.positions:
+            part.pos = base + n
+        if t.chars:
+            part.startchar, part.endchar = start + s, start + e
+        yield part
 
 
 def _script_pieces(text: str) -> list[tuple[str, int, int]]:
