@@ -19,6 +19,7 @@ import click
 
 from archive.errors import ArchiveError
 from archive.ingest.formats import FORMAT_NAMES
+from cli_grow import fetch_options
 
 if TYPE_CHECKING:
     from archive.facade import Archive
@@ -122,7 +123,8 @@ class SizeParam(click.ParamType):  # type: ignore[type-arg]
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=True))
+@click.argument("sources", nargs=-1, metavar="[PATHS|URLS]...")
+@fetch_options
 @click.option(
     "--format",
     "fmt",
@@ -150,7 +152,7 @@ class SizeParam(click.ParamType):  # type: ignore[type-arg]
     type=SizeParam(),
     default="50M",
     show_default=True,
-    help="Largest input to read (for JSONL: largest line; JSON array: element), e.g. 200M.",
+    help="Largest input or web page to read (JSONL: line; JSON array: element), e.g. 200M.",
 )
 @click.option(
     "--dry-run", is_flag=True, help="Report what would be added or updated; write nothing."
@@ -170,7 +172,9 @@ class SizeParam(click.ParamType):  # type: ignore[type-arg]
 @pass_state
 def ingest(
     state: State,
-    paths: tuple[Path, ...],
+    sources: tuple[str, ...],
+    url_files: tuple[Path, ...],
+    keep_html: bool,
     fmt: str,
     globs: tuple[str, ...],
     title: str | None,
@@ -186,7 +190,9 @@ def ingest(
     quiet: bool,
     verbose: bool,
 ) -> None:
-    """Add articles from text, Markdown, HTML, JSON and JSONL files, directories, or '-' (stdin).
+    """Add articles from URLs, text, Markdown, HTML, JSON and JSONL files, folders, '-' (stdin).
+
+    A URL's page is fetched (a few at once, one per site) and extracted as a saved page is.
 
     Directories are read recursively (hidden files skipped). The same text
     again is left unchanged, unless it brings other metadata (or the command
@@ -200,25 +206,31 @@ def ingest(
         archive ingest story.txt --source Euronews --published 2025-03-13 --tag nato
         archive ingest ~/saved-pages ~/notes --glob '*.html' --glob '*.md'
         archive ingest export.jsonl --dry-run
+        archive ingest https://example.org/news/story --tag later
         curl -s https://example.org/feed.jsonl | archive ingest - --format jsonl
     """
     import time
 
     from archive import render
     from archive.dates import parse_date
+    from archive.fetching import split_sources
     from archive.ingest import Overrides
 
+    if not sources and not url_files:
+        raise click.UsageError("give files, folders, URLs, '-' or --urls FILE")
+    urls, paths = split_sources(sources)
     if published is not None:
         try:
             parse_date(published)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--published") from None
-    if (url or title) and (len(paths) > 1 or any(p.is_dir() for p in paths)):
+    if (url or title) and (len(paths) + len(urls) > 1 or url_files or any(map(Path.is_dir, paths))):
         raise click.UsageError("--url and --title name one article: give a single file")
     started = time.monotonic()
     lines = not quiet and (verbose or not sys.stdout.isatty())
     archive = state.archive()
-    bar = None if quiet else progress_bar(paths, globs, None if fmt == "auto" else fmt)
+    fetching = bool(urls or url_files)
+    bar = None if quiet else progress_bar(tuple(paths), globs, fmt, fetching=fetching)
     counts: dict[str, int] = {}
 
     def show(outcome: IngestOutcome) -> None:
@@ -243,6 +255,9 @@ def ingest(
             max_bytes=max_size,
             stdin=sys.stdin.buffer,
             force=force,
+            urls=urls,
+            url_files=url_files,
+            keep_html=keep_html,
             dry_run=dry_run,
             progress=show,
             keep_outcomes=False,
@@ -258,7 +273,9 @@ def ingest(
         sys.exit(1)
 
 
-def progress_bar(paths: tuple[Path, ...], globs: tuple[str, ...], fmt: str | None) -> Any:
+def progress_bar(
+    paths: tuple[Path, ...], globs: tuple[str, ...], fmt: str | None, *, fetching: bool = False
+) -> Any:
     """A tqdm bar on stderr counting articles, with rate and time left (None when not shown)."""
     if not sys.stderr.isatty():
         return None
@@ -270,7 +287,8 @@ def progress_bar(paths: tuple[Path, ...], globs: tuple[str, ...], fmt: str | Non
     # process that runs other threads can deadlock the child.
     tqdm.monitor_interval = 0
 
-    total = None if any(str(p) == "-" for p in paths) else estimate(paths, globs, fmt)
+    unknown = fetching or any(str(p) == "-" for p in paths)
+    total = None if unknown else estimate(paths, globs, None if fmt == "auto" else fmt)
     return tqdm(
         total=total or None,
         unit=" articles",
@@ -437,10 +455,10 @@ def similar(state: State, article_id: int, limit: int, passages: int, fmt: str, 
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "html"]),
     default="text",
     show_default=True,
-    help="Output format.",
+    help="Output format (html: the original page kept with the article).",
 )
 @click.option(
     "--revisions",
@@ -456,10 +474,14 @@ def show(state: State, article_id: int, fmt: str, revisions: bool) -> None:
         archive show 1
         archive show 1 --format json
         archive show 1 --revisions
+        archive show 1 --format html > page.html
     """
     from archive import render
 
     reader = state.reader()
+    if fmt == "html":
+        sys.stdout.buffer.write(reader.page(article_id))
+        return
     article = reader.get(article_id)
     earlier = reader.revisions(article_id) if revisions else None
     history = reader.history(article_id) if revisions else None
@@ -656,8 +678,9 @@ def optimize(state: State) -> None:
 
 def _add_curation() -> None:
     from cli_curation import delete, edit, note, notes
+    from cli_grow import COMMANDS
 
-    for command in (edit, delete, note, notes):
+    for command in (edit, delete, note, notes, *COMMANDS):
         cli.add_command(command)
 
 

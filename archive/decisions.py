@@ -96,6 +96,7 @@ def prepare(draft: ArticleDraft) -> Prepared:
         extra=draft.extra or None,
         origin_key=draft.origin_key,
         explicit=draft.explicit,
+        page=draft.page,
     )
     return Prepared(
         clean, body, content_hash(body), published_at, tuple(warnings), canonical_url(url)
@@ -243,8 +244,13 @@ def decide(
     outcomes: list[IngestOutcome | None],
     *,
     dry_run: bool = False,
+    keep_pages: bool = True,
 ) -> tuple[list[Article], set[int]]:
     """Match each prepared draft with the archive, write it, fill in *outcomes*.
+
+    A draft's page (:attr:`ArticleDraft.page`) is kept with its article unless
+    *keep_pages* is false: it replaces the kept page when the article is added or
+    updated, and is kept for an unchanged article only if it has none.
 
     Returns the articles added or updated (flushed, so they have ids), and the
     ``id()`` of those that are new rows. In a dry run, articles the run itself
@@ -331,6 +337,19 @@ def decide(
                 added.add(id(article))
                 if dry_run:
                     dry_new.add(article.id)
+    if keep_pages and not dry_run:
+        from archive.pages import keep
+
+        pages = {i: p.draft.page for i, p in prepared if p.draft.page is not None}
+        keep(
+            session,
+            [
+                (a.id, pages[i], status != "unchanged")
+                for i, status, a, _, _ in decided
+                if i in pages
+            ],
+            when,
+        )
     for i, status, article, message, what in decided:
         article_id: int | None = None if article.id in dry_new else article.id
         if status == "unchanged" and message:

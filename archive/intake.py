@@ -58,6 +58,7 @@ class Intake:
         keep_outcomes: bool = True,
         on_read: Callable[[int], object] | None = None,
         jobs: int | None = None,
+        keep_html: bool = True,
     ) -> IngestReport:
         """Store and index articles in batches: one transaction and one index commit each.
 
@@ -77,6 +78,8 @@ class Intake:
             stands for, as it is taken (outcomes are decided a batch later).
         :param jobs: processes indexing a large run (default: one per core, up to
             :data:`MAX_PROCS`; 1: this process alone). See :class:`archive.consistency.IndexRun`.
+        :param keep_html: keep each article's original HTML page, when it has one
+            (:mod:`archive.pages`).
         """
         report = IngestReport(dry_run=dry_run, keep_outcomes=keep_outcomes)
         if on_read is not None:
@@ -86,7 +89,7 @@ class Intake:
             nullcontext(None) if dry_run else self.keeper.index_run(jobs) as run,
         ):
             for batch in _batches(items, batch_size):
-                for outcome in self._ingest_batch(batch, dry, run):
+                for outcome in self._ingest_batch(batch, dry, run, keep_html=keep_html):
                     report.record(outcome)
                     if progress is not None:
                         progress(outcome)
@@ -102,9 +105,15 @@ class Intake:
         max_bytes: int | None = None,
         stdin: IO[bytes] | None = None,
         force: bool = False,
+        urls: Sequence[str] = (),
+        url_files: Sequence[Path] = (),
         **options: Any,
     ) -> IngestReport:
         """Ingest files, directories (recursively) and ``-`` (*stdin*); see :meth:`ingest`.
+
+        Web pages come first: *urls*, and the addresses listed in *url_files* (one a
+        line, see :func:`archive.fetching.read_url_list`), fetched a few at once
+        (:func:`archive.fetching.fetched_drafts`; *max_bytes* is also a page's limit).
 
         A file ingested before whose size and modification time are unchanged is
         skipped unread (one ``unchanged`` outcome for all its articles); one whose
@@ -126,8 +135,26 @@ class Intake:
         known = {} if fresh else self._source_files()
         skipped = 0
 
+        def pages() -> Iterator[Item]:
+            from archive.fetching import fetched_drafts, read_url_list
+
+            wanted: list[str] = list(urls)
+            for listed in url_files:
+                for item in read_url_list(listed):
+                    if isinstance(item, InputError):
+                        yield item
+                    else:
+                        wanted.append(item)
+            for draft in fetched_drafts(wanted, max_bytes=max_bytes):
+                if isinstance(draft, InputError) or overrides is None:
+                    yield draft
+                else:
+                    yield overrides.apply(draft)
+
         def items() -> Iterator[Item]:
             nonlocal skipped
+            if urls or url_files:
+                yield from pages()
             for path in walk(paths, globs):
                 if isinstance(path, InputError):
                     yield path
@@ -206,6 +233,8 @@ class Intake:
         batch: Sequence[Item],
         dry: Session | None = None,
         run: IndexRun | None = None,
+        *,
+        keep_html: bool = True,
     ) -> list[IngestOutcome]:
         outcomes: list[IngestOutcome | None] = [None] * len(batch)
         prepared: list[tuple[int, Prepared]] = []
@@ -230,7 +259,7 @@ class Intake:
         elif prepared:
             assert run is not None
             with self.keeper.store.session(write=True) as session:
-                changed, added = decide(session, prepared, outcomes)
+                changed, added = decide(session, prepared, outcomes, keep_pages=keep_html)
                 remember_files(session, files)
                 owed = run.stage(session, changed, added)
             run.owe(owed)

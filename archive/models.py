@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -199,3 +200,82 @@ class Note(Base):
     #: ``ok`` (the quote is at start..end), ``lost`` (no longer in the text), None (no quote).
     anchor: Mapped[str | None] = mapped_column(String(8))
     created: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Page(Base):
+    """The original HTML page an article was extracted from, kept compressed (zlib).
+
+    Lets ``reextract`` run a newer extractor later without the network, and
+    ``show --format html`` return the page. Deleted with its article.
+    """
+
+    __tablename__ = "pages"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: Where the page came from: the address asked for, or the file's path.
+    origin: Mapped[str] = mapped_column(Text)
+    #: The address the page was finally fetched from, after redirects (None: a file).
+    final_url: Mapped[str | None] = mapped_column(Text)
+    content_type: Mapped[str | None] = mapped_column(Text)
+    fetched: Mapped[datetime] = mapped_column(DateTime)
+    #: The page's size before compression, in bytes.
+    size: Mapped[int] = mapped_column(Integer)
+    html: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Link(Base):
+    """A link waiting to be fetched: a bookmark with a title and an address but no text.
+
+    Links are counted and listed apart from articles and never indexed; ``archive
+    fetch`` turns each into an article (and removes it) or records why it failed.
+    """
+
+    __tablename__ = "links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    #: ``url`` in canonical form: one link per address.
+    url_key: Mapped[str] = mapped_column(Text, unique=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    #: When the user saved it, ISO 8601 as the input gave it.
+    saved: Mapped[str | None] = mapped_column(String(40))
+    origin: Mapped[str] = mapped_column(Text)
+    added: Mapped[datetime] = mapped_column(DateTime)
+    #: How many fetches failed, and the last one's reason.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Feed(Base):
+    """A feed the archive follows, with what its last conditional GET learnt."""
+
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    #: Fetch each entry's page even when the entry holds text.
+    full_text: Mapped[int] = mapped_column(Integer, default=0)
+    etag: Mapped[str | None] = mapped_column(Text)
+    modified: Mapped[str | None] = mapped_column(Text)
+    added: Mapped[datetime] = mapped_column(DateTime)
+    checked: Mapped[datetime | None] = mapped_column(DateTime)
+    #: ``ok``, ``not modified`` or ``failed`` after the last update.
+    status: Mapped[str | None] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class FeedEntry(Base):
+    """An entry of a feed already taken (by its GUID), so an update skips it."""
+
+    __tablename__ = "feed_entries"
+
+    feed_id: Mapped[int] = mapped_column(
+        ForeignKey("feeds.id", ondelete="CASCADE"), primary_key=True
+    )
+    guid: Mapped[str] = mapped_column(Text, primary_key=True)
+    seen: Mapped[datetime] = mapped_column(DateTime)

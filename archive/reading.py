@@ -305,6 +305,24 @@ class Reader:
         """How many articles the archive holds."""
         return store.count_articles(self.paths.db) if self._ready() else 0
 
+    def page(self, article_id: int) -> bytes:
+        """The original HTML page kept with an article.
+
+        :raises ArticleNotFound: no such article.
+        :raises ArchiveError: the article has no page kept.
+        """
+        from archive.errors import ArchiveError
+        from archive.pages import read_page
+
+        self.get(article_id)
+        html = read_page(self.paths.db, article_id) if self._ready() else None
+        if html is None:
+            raise ArchiveError(
+                f"article {article_id} has no page kept (it did not come from a web page, "
+                "or was ingested with --no-keep-html)"
+            )
+        return html
+
     def stats(self) -> Stats:
         """Counts, the range of publication dates, sizes on disk, and how the index runs."""
         from index import internals
@@ -327,7 +345,14 @@ class Reader:
                 pass
             finally:
                 ix.close()
+        from archive.pages import space
+
+        kept = space(self.paths.db) if self._ready() else None
         return Stats(
+            pages=kept.pages if kept else 0,
+            pages_bytes=kept.stored_bytes if kept else 0,
+            links=kept.links if kept else 0,
+            feeds=kept.feeds if kept else 0,
             articles=articles,
             index_bytes=index_bytes,
             database_bytes=sum(p.stat().st_size for p in self.paths.database_files()),

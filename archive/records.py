@@ -432,6 +432,12 @@ class Stats:
     home: str
     #: How the index engine runs here (:func:`index.internals.status`).
     engine: dict[str, Any] = field(default_factory=dict, compare=False)
+    #: Original web pages kept with their articles, and the space they take (compressed).
+    pages: int = 0
+    pages_bytes: int = 0
+    #: Links waiting to be fetched (not articles), and feeds followed.
+    links: int = 0
+    feeds: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

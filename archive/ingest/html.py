@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from archive.errors import InputError
-from archive.ingest.draft import ArticleDraft
+from archive.ingest.draft import ArticleDraft, KeptPage
 from archive.ingest.text import make_title
 from archive.text import normalize_text
 
@@ -32,9 +32,20 @@ DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 _DAY_ONLY = "T00:00:00"
 
 
-def parse(html: bytes | str, origin: str, origin_key: str | None = None) -> Iterator[ArticleDraft]:
+def parse(
+    html: bytes | str,
+    origin: str,
+    origin_key: str | None = None,
+    *,
+    final_url: str | None = None,
+    page: KeptPage | None = None,
+) -> Iterator[ArticleDraft]:
     """One draft from an HTML page.
 
+    :param final_url: the address the page was fetched from (after redirects): the
+        article's URL is the page's canonical URL resolved against it, else this
+        one; both are kept in ``extra`` (``final_url``, ``canonical_url``).
+    :param page: the page to keep with the article.
     :raises InputError: the page holds no article text.
     """
     doc = extract(html)
@@ -45,17 +56,48 @@ def parse(html: bytes | str, origin: str, origin_key: str | None = None) -> Iter
     if "language" not in extra and (lang := page_language(html)):
         extra["language"] = lang
     title = doc.get("title") or body.split("\n", 1)[0]
+    url = doc.get("url") or None
+    warnings: tuple[str, ...] = ()
+    if final_url is not None:
+        url, warning = fetched_url(final_url, url)
+        warnings = (warning,) if warning else ()
+        extra["final_url"] = final_url
+        if doc.get("url"):
+            extra["canonical_url"] = url if not warning else doc["url"]
     yield ArticleDraft(
         title=make_title(title),
         body=body,
         origin=origin,
         author=doc.get("author") or None,
         source=doc.get("sitename") or None,
-        url=doc.get("url") or None,
+        url=url,
         published=published(doc.get("date")),
         extra=extra or None,
         origin_key=origin_key,
+        warnings=warnings,
+        page=page,
     )
+
+
+def fetched_url(final_url: str, canonical: str | None) -> tuple[str, str | None]:
+    """The URL of an article fetched from *final_url* whose page names *canonical*.
+
+    The canonical URL, resolved against the final one, is the article's address, unless
+    it is not a web address or is a site's front page for a page that is not (a common
+    mistake of publishers, which would make every article one): then the final URL is,
+    and the warning says why.
+    """
+    from urllib.parse import urljoin, urlsplit
+
+    if not canonical:
+        return final_url, None
+    resolved = urljoin(final_url, canonical.strip())
+    parts = urlsplit(resolved)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return final_url, f"canonical URL {canonical!r} ignored (not a web address)"
+    if parts.path in ("", "/") and urlsplit(final_url).path not in ("", "/"):
+        return final_url, f"canonical URL {canonical!r} ignored (the site's front page)"
+    return resolved, None
 
 
 _HTML_LANG = re.compile(
