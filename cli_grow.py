@@ -70,3 +70,44 @@ def reextract(state: Any, ids: tuple[int, ...], every: bool) -> None:
 
 
 COMMANDS.append(reextract)
+
+
+@click.command()
+@click.option("--pending", is_flag=True, help="Only links never tried (not those that failed).")
+@click.option("--list", "show", is_flag=True, help="List the links waiting; fetch nothing.")
+@click.option("--no-keep-html", "no_keep_html", is_flag=True, help="Keep no original pages.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only failures and the summary.")
+@click.pass_obj
+def fetch(state: Any, pending: bool, show: bool, no_keep_html: bool, quiet: bool) -> None:
+    """Fetch the links waiting (bookmarks saved without text) and ingest their pages.
+
+    A link whose page is ingested leaves the list; one that fails stays, with the
+    reason (see --list). Exit status 1 if any failed.
+
+    \b
+    Example:
+        archive ingest pocket-export.csv
+        archive fetch --list
+        archive fetch
+    """
+    import sys
+
+    from archive import render
+
+    if show:
+        links = state.archive().links(untried=pending)
+        for line in render.link_lines(links):
+            click.echo(line)
+        return
+    report = state.archive().fetch_links(untried=pending, keep_html=not no_keep_html)
+    for outcome in report.outcomes:
+        if outcome.status == "failed":
+            click.echo(f"error: {outcome.message}", err=True)
+        elif not quiet:
+            click.echo(render.outcome_line(outcome))
+    click.echo(report.summary())
+    if report.failed:
+        sys.exit(1)
+
+
+COMMANDS.append(fetch)

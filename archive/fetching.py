@@ -19,6 +19,8 @@ from archive.ingest.draft import ArticleDraft, KeptPage
 
 if TYPE_CHECKING:
     from archive.consistency import IndexKeeper
+    from archive.home import Home
+    from archive.links import LinkRecord
     from archive.records import IngestReport
     from archive.web import Fetcher, Response
 
@@ -27,6 +29,7 @@ class _Ingesting(Protocol):
     """What :class:`Fetching` needs of the archive it is part of (an :class:`Intake`)."""
 
     keeper: IndexKeeper
+    paths: Home
 
     def ingest(self, items: Iterable[Any], **options: Any) -> IngestReport: ...
 
@@ -77,6 +80,60 @@ class Fetching:
             yield from page_drafts(url, url, data, None, "utf-8" if isinstance(html, str) else None)
 
         return self._intake().ingest(items(), keep_html=keep_html, **options)
+
+    def links(self, *, untried: bool = False) -> list[LinkRecord]:
+        """The links waiting to be fetched, oldest first (*untried*: never tried yet)."""
+        from archive.links import waiting
+
+        return waiting(self._intake().paths.db, untried=untried)
+
+    def fetch_links(
+        self,
+        *,
+        untried: bool = False,
+        max_bytes: int | None = None,
+        keep_html: bool = True,
+        **options: Any,
+    ) -> IngestReport:
+        """Fetch the links waiting (:mod:`archive.links`) and ingest their pages.
+
+        Each link's tags and saved date go with its article; a link whose page was
+        ingested (added, updated, or already there) is removed, one that failed stays
+        with the reason (and a count of tries).
+
+        :param untried: only links never tried before (not those that failed).
+        :param options: passed on to ``Intake.ingest`` (``fetcher``: as for :meth:`ingest_urls`).
+        """
+        from dataclasses import replace
+
+        from archive.links import settle
+
+        me = self._intake()
+        by_url = {link.url: link for link in self.links(untried=untried)}
+        fetcher = options.pop("fetcher", None)
+
+        def items() -> Iterator[ArticleDraft | InputError]:
+            for d in fetched_drafts(by_url, max_bytes=max_bytes, fetcher=fetcher):
+                link = by_url.get(d.origin)
+                if isinstance(d, InputError) or link is None:
+                    yield d
+                    continue
+                extra = dict(d.extra or {})
+                if link.saved:
+                    extra["saved"] = link.saved
+                tags = tuple(dict.fromkeys((*link.tags, *d.tags)))
+                yield replace(d, tags=tags, extra=extra or None)
+
+        options["keep_outcomes"] = True
+        report = me.ingest(items(), keep_html=keep_html, **options)
+        if not options.get("dry_run"):
+            done = [o.origin for o in report.outcomes if o.status != "failed"]
+            failed = {
+                o.origin: (o.message or "").removeprefix(f"{o.origin}: ") for o in report.failures
+            }
+            with me.keeper.store.session(write=True) as session:
+                settle(session, done, failed)
+        return report
 
     def reextract(self, ids: Sequence[int] = (), *, every: bool = False) -> IngestReport:
         """Extract articles again from their kept pages, without the network; see

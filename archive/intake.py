@@ -19,11 +19,14 @@ from archive.decisions import (
     Prepared,
     SourceFileSeen,
     decide,
+    now,
     prepare,
     remember_files,
 )
 from archive.errors import InputError
 from archive.ingest.draft import ArticleDraft, Overrides
+from archive.links import is_link
+from archive.links import store as store_links
 from archive.records import IngestOutcome, IngestReport
 
 if TYPE_CHECKING:
@@ -239,6 +242,7 @@ class Intake:
         outcomes: list[IngestOutcome | None] = [None] * len(batch)
         prepared: list[tuple[int, Prepared]] = []
         files: list[SourceFileSeen] = []
+        links: list[tuple[int, ArticleDraft]] = []
         for i, item in enumerate(batch):
             if isinstance(item, IngestOutcome):
                 outcomes[i] = item
@@ -246,25 +250,30 @@ class Intake:
                 files.append(item)
             elif isinstance(item, InputError):
                 outcomes[i] = IngestOutcome("failed", item.origin, message=str(item))
+            elif is_link(item):
+                links.append((i, item))
             else:
                 try:
                     prepared.append((i, prepare(item)))
                 except InputError as exc:
                     outcomes[i] = IngestOutcome("failed", item.origin, message=str(exc))
         if dry is not None:
-            if prepared:
+            if prepared or links:
                 decide(dry, prepared, outcomes, dry_run=True)
+                store_links(dry, links, outcomes, now())
                 dry.flush()
                 dry.expunge_all()
         elif prepared:
             assert run is not None
             with self.keeper.store.session(write=True) as session:
                 changed, added = decide(session, prepared, outcomes, keep_pages=keep_html)
+                store_links(session, links, outcomes, now())
                 remember_files(session, files)
                 owed = run.stage(session, changed, added)
             run.owe(owed)
-        elif files:
+        elif files or links:
             with self.keeper.store.session(write=True) as session:
+                store_links(session, links, outcomes, now())
                 remember_files(session, files)
         return [o for o in outcomes if o is not None]
 

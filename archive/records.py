@@ -61,7 +61,8 @@ STATUSES = ("added", "updated", "unchanged", "failed")
 
 @dataclass(frozen=True, slots=True)
 class IngestOutcome:
-    """What happened to one input: ``added``, ``updated``, ``unchanged`` or ``failed``.
+    """What happened to one input: ``added``, ``updated``, ``unchanged`` or ``failed``;
+    ``link`` for a bookmark (an address, no text) kept to be fetched (:mod:`archive.links`).
 
     ``count`` is 1 except for a file skipped unread because it has not changed since
     it was ingested: that one outcome stands for the file's ``count`` articles.
@@ -113,6 +114,9 @@ class IngestReport:
 
     def summary(self) -> str:
         text = ", ".join(f"{self.count(s)} {s}" for s in STATUSES)
+        if self.count("link"):
+            links = self.count("link")
+            text += f", {links} {'link' if links == 1 else 'links'} waiting to be fetched"
         if self.files_skipped:
             noun = "file" if self.files_skipped == 1 else "files"
             text += f" ({self.files_skipped} unchanged {noun} not read)"

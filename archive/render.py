@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from archive.records import (
     ArticleRecord,
@@ -26,6 +26,9 @@ from archive.records import (
     SimilarResults,
     Stats,
 )
+
+if TYPE_CHECKING:
+    from archive.links import LinkRecord
 
 #: Output formats of search results (and of ``similar``).
 HIT_FORMATS = ("text", "json", "jsonl", "csv", "markdown")
@@ -481,6 +484,8 @@ def outcome_line(outcome: IngestOutcome, *, dry_run: bool = False) -> str:
     """The line an ingest prints for an article it added, updated or left unchanged."""
     verbs = {"added": "would add", "updated": "would update"} if dry_run else {}
     verb = verbs.get(outcome.status, outcome.status)
+    if outcome.status == "link":
+        return f"link to fetch: {outcome.title} <{outcome.message}>"
     if outcome.article_id is not None:
         line = f"{verb} {outcome.article_id}: {outcome.title}"
     else:
@@ -552,3 +557,17 @@ def stats(s: Stats) -> str:
                 engine += f" ({slow} read without the fast paths)"
         lines.append(f"engine:     {engine}")
     return "\n".join(lines)
+
+
+def link_lines(links: Sequence[LinkRecord]) -> list[str]:
+    """The links waiting to be fetched, a line each, and how many (not articles)."""
+    lines = []
+    for link in links:
+        line = f"{link.id}: {link.title or link.url} <{link.url}>"
+        if link.tags:
+            line += f" [{', '.join(link.tags)}]"
+        if link.error:
+            line += f" (failed {link.attempts} {plural(link.attempts, 'time')}: {link.error})"
+        lines.append(line)
+    lines.append(f"{len(links)} {plural(len(links), 'link')} waiting to be fetched")
+    return lines

@@ -50,7 +50,9 @@ def test_an_article_without_a_page_says_so(sample_home: Path, runner: CliRunner)
 def test_no_keep_html_for_a_saved_file(
     archive_home: Path, runner: CliRunner, trafilatura_pages: Path
 ) -> None:
-    result = runner.invoke(cli, ["ingest", "--no-keep-html", str(trafilatura_pages / "webpage.html")])
+    result = runner.invoke(
+        cli, ["ingest", "--no-keep-html", str(trafilatura_pages / "webpage.html")]
+    )
     assert result.exit_code == 0
     with db(archive_home) as conn:
         assert conn.execute("SELECT count(*) FROM pages").fetchone() == (0,)

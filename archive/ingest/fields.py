@@ -17,7 +17,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "title": ("title", "headline"),
     "body": ("body", "text", "content", "articlebody", "maintext", "fulltext"),
     "url": ("url", "link", "canonicalurl", "permalink"),
-    "author": ("author", "authors", "byline", "creator"),
+    "author": ("author", "authors", "byline", "creator", "publishedby"),
     "source": ("source", "publisher", "site", "sitename", "sourcename", "publication"),
     "published": (
         "published",
@@ -28,7 +28,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "publishdate",
         "publicationdate",
     ),
-    "tags": ("tags", "keywords"),
+    "tags": ("tags", "keywords", "labels"),
 }
 
 _FIELD_OF = {alias: name for name, aliases in ALIASES.items() for alias in aliases}

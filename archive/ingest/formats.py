@@ -157,6 +157,34 @@ def _stream_jsonl(
     return jsonl.parse_jsonl(stream, origin, max_bytes=max_bytes, digest=digest)
 
 
+def _parse_csv(
+    data: bytes, origin: str, origin_key: str | None
+) -> Iterator[ArticleDraft | InputError]:
+    from archive.ingest import readlater
+
+    return readlater.parse_csv(decode(data, origin), origin)
+
+
+def _parse_bookmarks(
+    data: bytes, origin: str, origin_key: str | None
+) -> Iterator[ArticleDraft | InputError]:
+    from archive.ingest import readlater
+
+    return readlater.parse_bookmarks(decode(data, origin), origin)
+
+
+def _looks_csv(start: bytes) -> bool:
+    from archive.ingest.readlater import looks_csv
+
+    return looks_csv(start)
+
+
+def _looks_bookmarks(start: bytes) -> bool:
+    from archive.ingest.readlater import looks_bookmarks
+
+    return looks_bookmarks(start)
+
+
 def _count_array(f: IO[bytes], size: int) -> int:
     from archive.ingest import jsonl
 
@@ -205,16 +233,31 @@ JSONL = Format(
     holds_many=True,
     count=_count_lines,
 )
+CSV = Format(
+    name="csv",
+    extensions=(".csv",),
+    sniff=_looks_csv,
+    parse=_parse_csv,
+    holds_many=True,
+    count=_count_lines,
+)
+BOOKMARKS = Format(
+    name="bookmarks",
+    extensions=(),
+    sniff=_looks_bookmarks,
+    parse=_parse_bookmarks,
+    holds_many=True,
+)
 
 #: Every format, in the order the CLI shows them.
-FORMATS: tuple[Format, ...] = (TEXT, MARKDOWN, HTML, JSON, JSONL)
+FORMATS: tuple[Format, ...] = (TEXT, MARKDOWN, HTML, JSON, JSONL, CSV, BOOKMARKS)
 
 #: The formats' names, in the order the CLI shows them (``ingest --format``).
 FORMAT_NAMES: tuple[str, ...] = tuple(f.name for f in FORMATS)
 
 #: The order in which formats are tried on an input's first bytes: the most telling
 #: first, plain text (which fits anything) last.
-SNIFF_ORDER: tuple[Format, ...] = (HTML, MARKDOWN, JSONL, JSON, TEXT)
+SNIFF_ORDER: tuple[Format, ...] = (BOOKMARKS, HTML, MARKDOWN, JSONL, JSON, CSV, TEXT)
 
 _BY_NAME = {f.name: f for f in FORMATS}
 
@@ -247,6 +290,8 @@ def detect_format(name: str | None, head: bytes) -> str:
     """The format of an input called *name* (``None`` for stdin) starting with *head*."""
     if name:
         found = by_extension(name)
+        if found is HTML and sniff(head) == BOOKMARKS.name:
+            return BOOKMARKS.name  # a browser's bookmarks.html
         if found is not None:
             return found.name
     return sniff(head)

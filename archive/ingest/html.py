@@ -147,3 +147,51 @@ def extract(html: bytes | str) -> dict[str, Any] | None:
     if doc is None:
         return None
     return doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
+
+
+#: Tags that make a record's body HTML rather than text.
+_HTML_TAG = re.compile(
+    r"<(?:p|div|br|span|a|strong|em|b|i|u|h[1-6]|ul|ol|li|blockquote|img|figure|section|"
+    r"article|table|pre|code|html|body)\b[^<>]*>",
+    re.I,
+)
+#: Elements after which a line break belongs when a fragment is flattened by hand.
+_BLOCKS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr")
+
+
+def maybe_html_to_text(body: str) -> tuple[str, bool]:
+    """*body* as text, and whether it was HTML (then turned into text by :func:`html_to_text`)."""
+    if not body or not _HTML_TAG.search(body):
+        return body, False
+    return html_to_text(body), True
+
+
+def html_to_text(fragment: str) -> str:
+    """The text of an HTML body (a wallabag or Omnivore record's ``content``), read the way
+    a saved page is (trafilatura, the same settings, no metadata); a fragment too short
+    for trafilatura to call it an article is flattened with its paragraphs kept apart."""
+    import lxml.html
+    import trafilatura
+
+    text = trafilatura.extract(
+        f"<html><body><article>{fragment}</article></body></html>",
+        include_comments=False,
+        include_tables=False,
+        include_images=False,
+        include_links=False,
+        deduplicate=False,
+        with_metadata=False,
+    )
+    if text and normalize_text(text):
+        return normalize_text(text)
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (ValueError, lxml.etree.ParserError):
+        return normalize_text(re.sub(r"<[^>]*>", " ", fragment))
+    for el in root.iter("br"):
+        el.tail = "\n" + (el.tail or "")
+    for el in root.iter(*_BLOCKS):
+        el.tail = "\n\n" + (el.tail or "")
+    for el in root.iter("script", "style"):
+        el.drop_tree()
+    return normalize_text(root.text_content())

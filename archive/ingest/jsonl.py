@@ -50,9 +50,18 @@ def record(obj: object, origin: str) -> ArticleDraft:
     """
     if not isinstance(obj, dict):
         raise InputError(origin, f"expected a JSON object, found {_kind(obj)}")
+    from archive.ingest.html import maybe_html_to_text
+
     fields, extra = from_mapping(obj)
-    body = normalize_text(fields.get("body") or "")
+    body, converted = maybe_html_to_text(fields.get("body") or "")
+    body = normalize_text(body)
+    if converted:
+        extra["body_was_html"] = True
     if not body:
+        if fields.get("url"):
+            # A bookmark: an address (and a title), no text. A link waiting to be fetched.
+            title = make_title(fields.get("title") or fields["url"])
+            return draft_from_fields(fields, extra, title=title, body="", origin=origin)
         raise InputError(origin, "no article text (expected a body, text or content key)")
     return draft_from_fields(
         fields,
