@@ -111,3 +111,116 @@ def fetch(state: Any, pending: bool, show: bool, no_keep_html: bool, quiet: bool
 
 
 COMMANDS.append(fetch)
+
+
+@click.group()
+def feed() -> None:
+    """Follow RSS and Atom feeds: new entries become articles.
+
+    \b
+    Example:
+        archive feed add https://example.org/rss.xml --tag news
+        archive feed update --all
+        archive feed export > feeds.opml
+    """
+
+
+@feed.command(name="add")
+@click.argument("url")
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Tag its articles (repeatable).")
+@click.option(
+    "--full-text", is_flag=True, help="Always fetch each entry's page, even when it holds text."
+)
+@click.pass_obj
+def feed_add(state: Any, url: str, tags: tuple[str, ...], full_text: bool) -> None:
+    """Follow a feed (fetched once now to check that it is RSS or Atom)."""
+    from archive.render_feeds import feed_line
+
+    added = state.archive().add_feed(url, tags=tags, full_text=full_text)
+    click.echo(f"following {feed_line(added)}")
+
+
+@feed.command(name="list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.pass_obj
+def feed_list(state: Any, fmt: str) -> None:
+    """List the feeds followed, with their last check."""
+    from archive import render
+    from archive.render_feeds import feed_lines, feeds_json
+
+    feeds = state.archive().feeds()
+    if fmt == "json":
+        click.echo(render.json_text(feeds_json(feeds)))
+    else:
+        click.echo("\n".join(feed_lines(feeds)))
+
+
+@feed.command(name="remove")
+@click.argument("name")
+@click.pass_obj
+def feed_remove(state: Any, name: str) -> None:
+    """Stop following a feed (by id, address or title); its articles stay."""
+    from archive.render_feeds import feed_line
+
+    click.echo(f"no longer following {feed_line(state.archive().remove_feed(name))}")
+
+
+@feed.command(name="update")
+@click.argument("names", nargs=-1)
+@click.option("--all", "every", is_flag=True, help="Every feed followed.")
+@click.option("-v", "--verbose", is_flag=True, help="A line per new article.")
+@click.pass_obj
+def feed_update(state: Any, names: tuple[str, ...], every: bool, verbose: bool) -> None:
+    """Check feeds for new entries and ingest them (made for cron and systemd timers).
+
+    Quiet when nothing is new; else one line of summary (and a line per failure on
+    stderr). Exit status 1 only when a feed or an entry failed.
+
+    \b
+    Example:
+        archive feed update --all
+        archive feed update 3
+    """
+    import sys
+
+    from archive import render
+    from archive.render_feeds import update_summary
+
+    if not names and not every:
+        raise click.UsageError("name the feeds to update, or give --all")
+    result = state.archive().update_feeds(() if every else names)
+    for name, reason in result.failed:
+        click.echo(f"error: feed {name}: {reason}", err=True)
+    for outcome in result.report.failures:
+        click.echo(f"error: {outcome.message}", err=True)
+    if verbose:
+        for outcome in result.report.outcomes:
+            if outcome.status in ("added", "updated"):
+                click.echo(render.outcome_line(outcome))
+    if not result.quiet:
+        click.echo(update_summary(result))
+    if not result.ok:
+        sys.exit(1)
+
+
+@feed.command(name="import")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Tag every feed (repeatable).")
+@click.pass_obj
+def feed_import(state: Any, file: Path, tags: tuple[str, ...]) -> None:
+    """Follow every feed an OPML file lists (from another feed reader)."""
+    from archive.feeds import read_opml_file
+
+    data, origin = read_opml_file(file)
+    added = state.archive().import_opml(data, origin, tags=tags)
+    click.echo(f"following {len(added)} new {'feed' if len(added) == 1 else 'feeds'} from {origin}")
+
+
+@feed.command(name="export")
+@click.pass_obj
+def feed_export(state: Any) -> None:
+    """Print the feeds followed as OPML (for another feed reader)."""
+    click.echo(state.archive().export_opml())
+
+
+COMMANDS.append(feed)

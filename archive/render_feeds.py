@@ -1,0 +1,69 @@
+"""What the feed commands print: pure functions, like :mod:`archive.render`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from archive.feeds import FeedRecord, FeedUpdate
+
+
+def _plural(count: int, noun: str) -> str:
+    return noun if count == 1 else f"{noun}s"
+
+
+def feed_line(f: FeedRecord) -> str:
+    line = f"{f.id}: {f.title or '(no title)'} <{f.url}>"
+    if f.tags:
+        line += f" [{', '.join(f.tags)}]"
+    if f.full_text:
+        line += " (full text)"
+    if f.checked is None:
+        line += " - never checked"
+    else:
+        line += f" - checked {f.checked:%Y-%m-%d %H:%M} UTC: {f.status}"
+        if f.error:
+            line += f" ({f.error})"
+    return line
+
+
+def feed_lines(feeds: Sequence[FeedRecord]) -> list[str]:
+    """The feeds followed, a line each, then how many."""
+    return [*map(feed_line, feeds), f"{len(feeds)} {_plural(len(feeds), 'feed')} followed"]
+
+
+def feeds_json(feeds: Sequence[FeedRecord]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": f.id,
+            "url": f.url,
+            "title": f.title,
+            "tags": f.tags,
+            "full_text": f.full_text,
+            "checked": f.checked.isoformat() + "Z" if f.checked else None,
+            "status": f.status,
+            "error": f.error,
+        }
+        for f in feeds
+    ]
+
+
+def update_summary(u: FeedUpdate) -> str:
+    """One line: feeds checked, unchanged, new articles (per feed), failures."""
+    parts = [
+        f"{u.checked} {_plural(u.checked, 'feed')} checked",
+        f"{u.not_modified} not modified",
+    ]
+    new = f"{u.articles} new {_plural(u.articles, 'article')}"
+    if u.new:
+        new += " (" + ", ".join(f"{name}: {n}" for name, n in u.new.items()) + ")"
+    parts.append(new)
+    failed = len(u.failed)
+    entries = u.report.failed
+    parts.append(f"{failed} {_plural(failed, 'feed')} failed")
+    if entries:
+        parts.append(f"{entries} {_plural(entries, 'entry')} failed")
+    line = "feeds: " + ", ".join(parts)
+    if u.unusable:
+        line += f" ({u.unusable} {_plural(u.unusable, 'entry')} with no id, text or link skipped)"
+    return line.replace("entrys", "entries")

@@ -1,0 +1,164 @@
+"""Following feeds: real feeds (trafilatura's example feeds, feedparser's own test feeds,
+broken ones among them) served by the local server, conditional GET, OPML, cron output."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from archive import Archive
+from cli import cli
+from tests._webserver import Server, serving
+
+
+@pytest.fixture
+def site(
+    net_guard: Any, feed_files: Path, udhr_pages: Path, trafilatura_pages: Path, tmp_path: Path
+) -> Iterator[Server]:
+    """The local server with the feeds under ``/feeds/``. trafilatura's RSS example has its
+    item's link pointed at a real page this server has (the UDHR in English)."""
+    folder = tmp_path / "feeds"
+    folder.mkdir()
+    with serving({"feeds": folder, "udhr": udhr_pages, "page": trafilatura_pages}) as server:
+        rss = (feed_files / "trafilatura" / "feed2.rss").read_text(encoding="utf-8")
+        (folder / "example.rss").write_text(
+            rss.replace("http://www.example.com/blog/post/1", server.url("/udhr/eng.html"))
+        )
+        for path in (feed_files / "feedparser").rglob("*.xml"):
+            (folder / path.name).write_bytes(path.read_bytes())
+        yield server
+
+
+def test_add_update_then_nothing_new_is_quiet(
+    site: Server, archive_home: Path, runner: CliRunner
+) -> None:
+    url = site.url("/feeds/example.rss")
+    added = runner.invoke(cli, ["feed", "add", url, "--tag", "rights"])
+    assert added.exit_code == 0, added.output
+    assert added.output == f"following 1: RSS Title <{url}> [rights] - never checked\n"
+
+    first = runner.invoke(cli, ["feed", "update", "--all"])
+    assert first.exit_code == 0, first.output
+    assert first.output == (
+        "feeds: 1 feed checked, 0 not modified, 1 new article (RSS Title: 1), 0 feeds failed\n"
+    )
+    with Archive.open(archive_home) as a:
+        [art] = a.list(limit=5)
+        article = a.get(art.id)
+    # The entry held only a summary: its page was fetched and extracted.
+    assert "Universal Declaration of Human Rights" in article.title
+    assert article.tags == ["rights"]
+    assert article.extra and article.extra["guid"] == "7bd204c6-1655-4c27-aeee-53f933c5395f"
+    assert article.published == "2009-09-06T16:20:00+00:00"
+
+    # Nothing new: a conditional GET answered 304, and not a word printed (cron).
+    second = runner.invoke(cli, ["feed", "update", "--all"])
+    assert second.exit_code == 0 and second.output == ""
+    feed_requests = [h for p, h in site.requests if p == "/feeds/example.rss"]
+    assert len(feed_requests) == 3  # add, first update, second update
+    assert feed_requests[-1].get("If-None-Match", "").startswith('"')
+    listed = runner.invoke(cli, ["feed", "list"]).output
+    assert ": not modified" in listed and "1 feed followed" in listed
+    assert site.count("/udhr/eng.html") == 1
+
+
+def test_an_entry_already_taken_is_not_taken_again_even_without_conditional_get(
+    site: Server, archive_home: Path, runner: CliRunner
+) -> None:
+    url = site.url("/feeds/example.rss")
+    runner.invoke(cli, ["feed", "add", url])
+    runner.invoke(cli, ["feed", "update", "--all"])
+    with sqlite3.connect(archive_home / "archive.sqlite3") as conn:
+        conn.execute("UPDATE feeds SET etag = NULL, modified = NULL")
+    again = runner.invoke(cli, ["feed", "update", "1"])
+    assert again.exit_code == 0 and again.output == ""
+    assert site.count("/udhr/eng.html") == 1
+
+
+def test_feeds_feedparser_tolerates_and_an_entry_that_fails(
+    site: Server, archive_home: Path, runner: CliRunner, net_guard: Any
+) -> None:
+    # An entry whose own text is the article (Atom content, RSS content:encoded).
+    for name in ("entry_content_text_plain.xml", "item_content_encoded.xml"):
+        assert runner.invoke(cli, ["feed", "add", site.url(f"/feeds/{name}")]).exit_code == 0
+    # Ill-formed XML that feedparser still reads (bozo): a feed with no entries.
+    assert runner.invoke(cli, ["feed", "add", site.url("/feeds/aaa_illformed.xml")]).exit_code == 0
+    result = runner.invoke(cli, ["feed", "update", "--all"])
+    assert result.exit_code == 0, result.output
+    assert "3 feeds checked" in result.output and "2 new articles" in result.output
+    with Archive.open(archive_home) as a:
+        bodies = sorted(a.get(x.id).body for x in a.list(limit=5))
+    assert bodies == ["Example Atom", "Example content"]  # HTML turned into text
+
+    # A broken feed whose entry links to a host that does not resolve: reported, exit 1,
+    # and not remembered, so the next update tries it again.
+    broken = site.url("/feeds/rss_item_link_corrupted_ampersands.xml")
+    assert runner.invoke(cli, ["feed", "add", broken]).exit_code == 0
+    for _ in range(2):
+        failed = runner.invoke(cli, ["feed", "update", broken])
+        assert failed.exit_code == 1
+        assert "error: http://link/get?a=1&b=2: host not found (DNS)" in failed.output
+        assert "1 entry failed" in failed.output
+    assert net_guard.blocked == ["lookup link", "lookup link"]
+    net_guard.blocked.clear()
+
+
+def test_what_is_not_a_feed_is_refused_and_nothing_is_stored(
+    site: Server, archive_home: Path, runner: CliRunner
+) -> None:
+    page = site.url("/page/webpage.html")
+    result = runner.invoke(cli, ["feed", "add", page])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {page}: not an RSS or Atom feed")
+    gone = site.url("/feeds/none.xml")
+    result = runner.invoke(cli, ["feed", "add", gone])
+    assert result.output == f"Error: {gone}: HTTP 404 Not Found\n"
+    assert "0 feeds followed" in runner.invoke(cli, ["feed", "list"]).output
+    result = runner.invoke(cli, ["feed", "update", "nothing-like-it"])
+    assert result.exit_code == 1
+    assert "no feed 'nothing-like-it'" in result.output
+
+
+def test_a_feed_that_fails_on_update_is_reported_and_the_others_kept(
+    site: Server, archive_home: Path, runner: CliRunner, feed_files: Path
+) -> None:
+    runner.invoke(cli, ["feed", "add", site.url("/feeds/example.rss")])
+    runner.invoke(cli, ["feed", "add", site.url("/feeds/item_content_encoded.xml")])
+    with sqlite3.connect(archive_home / "archive.sqlite3") as conn:
+        conn.execute("UPDATE feeds SET url = ? WHERE id = 2", (site.url("/status/500"),))
+    result = runner.invoke(cli, ["feed", "update", "--all"])
+    assert result.exit_code == 1
+    assert f"error: feed {site.url('/status/500')}: HTTP 500" in result.output
+    assert "1 new article" in result.output and "1 feed failed" in result.output
+    data = json.loads(runner.invoke(cli, ["feed", "list", "--format", "json"]).output)
+    assert [f["status"] for f in data] == ["ok", "failed"]
+
+
+def test_opml_export_and_import(
+    site: Server, archive_home: Path, runner: CliRunner, tmp_path: Path
+) -> None:
+    url = site.url("/feeds/example.rss")
+    runner.invoke(cli, ["feed", "add", url, "--tag", "a&b"])
+    exported = runner.invoke(cli, ["feed", "export"]).output
+    assert f'xmlUrl="{url}"' in exported and 'category="a&amp;b"' in exported
+    opml = tmp_path / "feeds.opml"
+    opml.write_text(exported)
+    other = tmp_path / "other-home"
+    result = runner.invoke(cli, ["--home", str(other), "feed", "import", str(opml)])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"following 1 new feed from {opml}\n"
+    again = runner.invoke(cli, ["--home", str(other), "feed", "import", str(opml)])
+    assert again.output == f"following 0 new feeds from {opml}\n"
+    bad = tmp_path / "feeds.xml"
+    bad.write_text("<rss version='2.0'><channel/></rss>")
+    result = runner.invoke(cli, ["feed", "import", str(bad)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: {bad}: not an OPML file (its root is <rss>)\n"
+    removed = runner.invoke(cli, ["feed", "remove", "RSS Title"])
+    assert removed.output.startswith("no longer following 1: RSS Title")
