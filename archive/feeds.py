@@ -24,7 +24,7 @@ from archive.records import IngestReport
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from archive.fetching import _Ingesting
+    from archive.fetching import Ingesting
     from archive.web import Fetcher, Response
 
 #: Feed content types accepted (and HTML: some servers label feeds so; feedparser decides).
@@ -170,10 +170,10 @@ def entry_draft(entry: Any, feed: FeedRecord, feed_title: str | None, origin: st
 class Feeds:
     """Feeds on an archive (a mixin of :class:`archive.facade.Archive`)."""
 
-    def _me(self) -> _Ingesting:
+    def _me(self) -> Ingesting:
         from typing import cast
 
-        return cast("_Ingesting", self)
+        return cast("Ingesting", self)
 
     def add_feed(
         self,

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from archive.web import Fetcher, Response
 
 
-class _Ingesting(Protocol):
+class Ingesting(Protocol):
     """What :class:`Fetching` needs of the archive it is part of (an :class:`Intake`)."""
 
     keeper: IndexKeeper
@@ -37,8 +37,8 @@ class _Ingesting(Protocol):
 class Fetching:
     """Ingesting web pages by address (a mixin of :class:`archive.facade.Archive`)."""
 
-    def _intake(self) -> _Ingesting:
-        return cast("_Ingesting", self)
+    def _intake(self) -> Ingesting:
+        return cast("Ingesting", self)
 
     def ingest_urls(
         self,

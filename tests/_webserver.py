@@ -166,6 +166,11 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(404, b"not found")
             text = body.decode("utf-8")
             return self.send(200, text.encode("cp1252", "replace"), "text/html; charset=utf-8")
+        if head == "wrap":  # /wrap/PREFIX/FILE: a plain-text article as a simple HTML page
+            raw = self.file("/".join(parts[2:]), parts[1])
+            if raw is None:
+                return self.send(404, b"not found")
+            return self.send(200, wrap_article(raw.decode("utf-8", "replace")))
         if head == "as":  # /as/CTYPE-WITH-DASHES/PREFIX/FILE: served with that content type
             ctype = parts[1].replace("--", "/")
             body = self.file("/".join(parts[3:]), parts[2])
@@ -183,6 +188,19 @@ class Handler(BaseHTTPRequestHandler):
         if rest.endswith((".xml", ".rss", ".atom", ".rdf")):
             ctype = "application/xml"
         return self.send(200, body, ctype, ETag=etag, Last_Modified=self.server.modified)
+
+
+def wrap_article(text: str) -> bytes:
+    """A plain-text article (title on the first line, paragraphs apart) as an HTML page."""
+    from html import escape
+
+    title, _, body = text.strip().partition("\n")
+    paras = "".join(f"<p>{escape(p.strip())}</p>\n" for p in body.split("\n") if p.strip())
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{escape(title)}"
+        f"</title></head><body><article><h1>{escape(title)}</h1>\n{paras}</article>"
+        "</body></html>"
+    ).encode()
 
 
 @contextmanager
