@@ -451,6 +451,7 @@ class Feeds:
         when: datetime,
     ) -> None:
         """Each feed's state after an update, and the entries taken (in one transaction)."""
+        from sqlalchemy import Table, bindparam, update
         from sqlalchemy.dialects.sqlite import insert
 
         from archive.models import Feed, FeedEntry
@@ -459,19 +460,28 @@ class Feeds:
             if remember:
                 rows = [{"feed_id": f, "guid": g, "seen": when} for f, g in set(remember)]
                 session.execute(insert(FeedEntry).values(rows).on_conflict_do_nothing())
+            rows = []
             for feed_id, (what, error, r) in status.items():
-                feed = session.get(Feed, feed_id)
-                if feed is None:
-                    continue
-                feed.checked = when
-                feed.status = what
-                feed.error = error
+                row: dict[str, Any] = {"id": feed_id, "checked": when, "status": what}
+                row["error"] = error
                 if r is not None and what == "ok":
                     # A feed with an entry that failed keeps no validators: the next
                     # update reads it whole and tries that entry again.
                     keep = feed_id not in retry
-                    feed.etag = (r.headers.get("etag") or None) if keep else None
-                    feed.modified = (r.headers.get("last-modified") or None) if keep else None
+                    row["etag"] = (r.headers.get("etag") or None) if keep else None
+                    row["modified"] = (r.headers.get("last-modified") or None) if keep else None
+                rows.append(row)
+            # One UPDATE per set of columns, by primary key (a feed removed meanwhile: none).
+            for keys in {tuple(sorted(row)) for row in rows}:
+                same = [row for row in rows if tuple(sorted(row)) == keys]
+                table = Feed.__table__
+                assert isinstance(table, Table)
+                session.execute(
+                    update(table)
+                    .where(table.c.id == bindparam("b_id"))
+                    .values({k: bindparam(f"b_{k}") for k in keys if k != "id"}),
+                    [{f"b_{k}": v for k, v in row.items()} for row in same],
+                )
 
 
 def _with_entry(
