@@ -229,7 +229,8 @@ class Fetcher:
         def one(url: str) -> Response:
             return self.get(url, accept=accept, headers=(headers or {}).get(url))
 
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="fetch") as pool:
+        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="fetch")
+        try:
 
             def start() -> None:
                 running = {s for s, _ in busy.values()}
@@ -253,6 +254,10 @@ class Fetcher:
                     except Exception as exc:  # noqa: BLE001 - one page never stops the run
                         yield url, FetchError(url, f"{type(exc).__name__}: {exc}")
                 start()
+        finally:
+            # Ctrl-C, or the caller stopped early: what has not started never will, and
+            # nobody waits for the requests in flight (their threads end with them).
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def _timed_out(self) -> str:
         return f"timed out (no whole page in {self.total_timeout:g} s)"
