@@ -35,6 +35,7 @@ def site(
         yield server
 
 
+@pytest.mark.slow
 def test_add_update_then_nothing_new_is_quiet(
     site: Server, archive_home: Path, runner: CliRunner
 ) -> None:
@@ -68,6 +69,7 @@ def test_add_update_then_nothing_new_is_quiet(
     assert site.count("/udhr/eng.html") == 1
 
 
+@pytest.mark.slow
 def test_an_entry_already_taken_is_not_taken_again_even_without_conditional_get(
     site: Server, archive_home: Path, runner: CliRunner
 ) -> None:
@@ -81,6 +83,7 @@ def test_an_entry_already_taken_is_not_taken_again_even_without_conditional_get(
     assert site.count("/udhr/eng.html") == 1
 
 
+@pytest.mark.slow
 def test_feeds_feedparser_tolerates_and_an_entry_that_fails(
     site: Server, archive_home: Path, runner: CliRunner, net_guard: Any
 ) -> None:

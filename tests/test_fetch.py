@@ -23,6 +23,7 @@ CANONICAL = (
 )
 
 
+@pytest.mark.slow
 def test_a_url_is_fetched_and_ingested_with_its_final_and_canonical_urls(
     web: Server, archive_home: Path, runner: CliRunner
 ) -> None:
@@ -87,6 +88,7 @@ FAILURES = {
 }
 
 
+@pytest.mark.slow
 def test_every_failure_names_the_url_and_the_reason_and_the_rest_is_kept(
     web: Server, archive_home: Path
 ) -> None:
@@ -144,6 +146,7 @@ def test_a_page_in_another_encoding_than_its_server_says_is_kept_with_a_warning(
     assert "\ufffd" not in body
 
 
+@pytest.mark.slow
 def test_one_request_at_a_time_per_site_but_sites_in_parallel(
     net_guard: Any, archive_home: Path, udhr_pages: Path
 ) -> None:
@@ -162,6 +165,7 @@ def test_one_request_at_a_time_per_site_but_sites_in_parallel(
     assert elapsed < 6 * 0.3  # the two sites were asked at the same time
 
 
+@pytest.mark.slow
 def test_ingest_mixes_urls_files_and_a_url_list_and_exits_1_when_one_failed(
     web: Server, archive_home: Path, runner: CliRunner, tmp_path: Path, sample_text: str
 ) -> None:

@@ -14,6 +14,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from archive import Archive
@@ -44,6 +45,7 @@ def pocket_csv(web: Server, tmp_path: Path) -> Path:
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_pocket_export_becomes_links_that_fetch_turns_into_articles(
     web: Server, archive_home: Path, runner: CliRunner, tmp_path: Path
 ) -> None:
@@ -100,6 +102,7 @@ def test_sniffing_tells_the_exports_apart(web: Server, tmp_path: Path) -> None:
     assert sniff(b"Title, with a comma\n\nA story about things, and more.") == "text"
 
 
+@pytest.mark.slow
 def test_netscape_bookmarks_and_pocket_html_keep_tags_and_dates(
     web: Server, archive_home: Path, runner: CliRunner, tmp_path: Path
 ) -> None:
