@@ -664,6 +664,15 @@ def _add_curation() -> None:
 _add_curation()
 
 
+def _add_serve() -> None:
+    from cli_serve import serve
+
+    cli.add_command(serve)
+
+
+_add_serve()
+
+
 def main() -> None:
     cli(prog_name="archive")
 

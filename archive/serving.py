@@ -1,0 +1,88 @@
+"""Reading for a long-running front (``archive serve``): the index kept open, highlights.
+
+:class:`LiveReader` is the :class:`~archive.reading.Reader` a server keeps for
+its whole life. It opens the index once and keeps it between requests; before
+each search it checks, as every read does, the database's schema revision and
+the index work a crash left owed (two small ``sqlite3`` reads), and Whoosh reads
+the index's latest table of contents when a search starts, so an article
+another process (a CLI ``ingest``) committed is found by the next search after
+that commit. An index replaced by ``reindex`` or rebuilt after an analysis
+change is reopened.
+
+It also finds where a query's words occur in a whole article (for a reading
+page reached from a search): the same analysis that indexed the text decides.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from archive import store
+from archive.errors import index_unavailable
+from archive.reading import Reader
+
+if TYPE_CHECKING:
+    from whoosh.index import FileIndex
+
+#: The most highlights marked in one article (a query for "the" in a long text).
+MAX_HIGHLIGHTS = 5_000
+
+
+class LiveReader(Reader):
+    """A :class:`Reader` that keeps its index open between calls (thread-safe).
+
+    :param home: the archive home directory.
+    """
+
+    def __init__(self, home: Path | str) -> None:
+        super().__init__(home)
+        self._kept: FileIndex | None = None
+        self._kept_lock = threading.Lock()
+
+    def _open_index(self) -> tuple[FileIndex | None, tuple[str, ...]]:
+        from index.errors import IndexingError
+        from index.layout import exists
+        from index.search import open_for_search
+        from index.writer import outdated
+
+        db = self.paths.db
+        if not db.exists():
+            return None, ()
+        notices: tuple[str, ...] = ()
+        with self._kept_lock:
+            if store.schema_revision(db) != store.SCHEMA_HEAD or store.pending_index_work(db):
+                notices = self._open_fully()
+                self._kept = None
+            try:
+                if self._kept is None or not exists(self.paths.index):
+                    self._kept = open_for_search(self.paths.index)
+                if outdated(self._kept):
+                    notices += self._open_fully()
+                    self._kept = open_for_search(self.paths.index)
+            except IndexingError as exc:
+                self._kept = None
+                raise index_unavailable(exc, "damaged") from exc
+            return self._kept, notices
+
+    def highlights(
+        self, body: str, query: str, language: str | None = None
+    ) -> list[tuple[int, int]]:
+        """Character spans of *body* where the plain words of *query* occur, in any of
+        their forms (``deploy`` marks *deployment*), as search highlights them.
+
+        Operators, field names, excluded words and wildcards are not marked.
+
+        :param language: the text's language (ISO 639-1), which chose its stemmer.
+        """
+        from index.analysis import terms_with_offsets, text_analyzer
+        from index.passages import Matches, match_spans
+        from index.query import words_of
+
+        analyzer = text_analyzer()
+        terms = frozenset(t for w in words_of(query) for t, _, _ in terms_with_offsets(analyzer, w))
+        if not terms:
+            return []
+        spans = match_spans(body, Matches(terms=terms, language=language))
+        return [(s, e) for _, s, e in spans[:MAX_HIGHLIGHTS]]
