@@ -177,7 +177,7 @@ async def article_page(request: Request) -> Response:
     except ArchiveError as exc:
         return web.error(request, exc)
     data["paragraphs"] = views.paragraphs(data["article"].body, data["marks"])
-    return web.page(request, "article.html", q=q, **data)
+    return web.page(request, "article.html", q=q, state={"q": q}, **data)
 
 
 async def edit_article(request: Request) -> Response:

@@ -60,6 +60,7 @@ class Server:
             sock = socket.socket(family, socket.SOCK_STREAM)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self.host.strip("[]"), self.port))
+            sock.listen(2048)  # connections wait from now on, not refused until uvicorn runs
         except OSError as exc:
             raise ServeError(f"cannot listen on {self.host}:{self.port} ({exc.strerror})") from None
         self.sock = sock
