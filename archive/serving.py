@@ -16,8 +16,10 @@ page reached from a search): the same analysis that indexed the text decides.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from archive import store
 from archive.errors import index_unavailable
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 
 #: The most highlights marked in one article (a query for "the" in a long text).
 MAX_HIGHLIGHTS = 5_000
+#: Facet counts kept (per query, dates and index generation).
+FACET_CACHE = 256
 
 
 class LiveReader(Reader):
@@ -40,6 +44,7 @@ class LiveReader(Reader):
         super().__init__(home)
         self._kept: FileIndex | None = None
         self._kept_lock = threading.Lock()
+        self._facets: OrderedDict[tuple[Any, ...], dict[str, list[tuple[str, int]]]] = OrderedDict()
 
     def _open_index(self) -> tuple[FileIndex | None, tuple[str, ...]]:
         from index.errors import IndexingError
@@ -65,6 +70,39 @@ class LiveReader(Reader):
                 self._kept = None
                 raise index_unavailable(exc, "damaged") from exc
             return self._kept, notices
+
+    def facet_counts(
+        self,
+        query: str,
+        facets: Sequence[str],
+        *,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> dict[str, list[tuple[str, int]]]:
+        """The facet counts of a search (as :meth:`Reader.search` gives them), kept per
+        query, dates and index generation: the pages of one search, or the same search
+        again, count once; any commit to the index (another process's ingest, an edit)
+        makes them counted again.
+
+        Counting facets visits every match with Whoosh's matchers, while a search for a
+        page of hits alone takes the archive's fast path (DESIGN.md), so a front asks
+        for the two apart.
+
+        :raises QueryError: as :meth:`Reader.search`.
+        """
+        ix, _ = self._open_index()
+        generation = ix.latest_generation() if ix is not None else -1
+        key = (query, since, until, tuple(facets), generation)
+        with self._kept_lock:
+            if key in self._facets:
+                self._facets.move_to_end(key)
+                return self._facets[key]
+        counts = self.search(query, limit=1, passages=0, since=since, until=until, facets=facets)
+        with self._kept_lock:
+            self._facets[key] = counts.facets
+            while len(self._facets) > FACET_CACHE:
+                self._facets.popitem(last=False)
+        return counts.facets
 
     def highlights(
         self, body: str, query: str, language: str | None = None

@@ -297,6 +297,17 @@ def test_the_server_sees_what_another_process_committed_on_its_next_request(web,
         other.add(ArticleDraft(title="Pangolin", body="A pangolin walked by.", origin="p.txt"))
     assert web.get("/api/search", params={"q": "pangolin"}).json()["total"] == 1
     assert "Pangolin" in web.get("/", params={"q": "pangolin"}).text
+    # facet counts are kept per query, and counted again after any commit
+    assert "Zoo Times" not in web.get("/", params={"q": "troops"}).text
+    with Archive.open(sample_home) as other:
+        other.add(
+            ArticleDraft(
+                title="Troops", body="Troops at the zoo.", origin="z.txt", source="Zoo Times"
+            )
+        )
+    assert 'data-facet="source" href="/?q=troops&amp;source=Zoo+Times"' in (
+        web.get("/", params={"q": "troops"}).text
+    )
 
 
 def test_serve_needs_an_archive_and_a_token_beyond_loopback(tmp_path, sample_home, runner):

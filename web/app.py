@@ -86,17 +86,22 @@ async def search_page(request: Request) -> Response:
             lambda: (web.reader.list(limit=PER_PAGE), web.reader.count())
         )
         return web.page(request, "search.html", state=state, found=None, recent=recent, total=total)
-    try:
-        found = await run_in_threadpool(
-            web.reader.search,
+
+    def run() -> tuple[Any, dict[str, list[tuple[str, int]]]]:
+        found = web.reader.search(
             query,
             limit=PER_PAGE,
             offset=(page - 1) * PER_PAGE,
             sort=sort if sort in ("relevance", "newest", "oldest") else "relevance",
             since=since or None,
             until=until or None,
-            facets=FACETS,
         )
+        # counted apart (and kept per query and index state): see LiveReader.facet_counts
+        counts = web.reader.facet_counts(query, FACETS, since=since or None, until=until or None)
+        return found, counts
+
+    try:
+        found, counts = await run_in_threadpool(run)
     except ArchiveError as exc:
         return web.page(
             request,
@@ -123,7 +128,7 @@ async def search_page(request: Request) -> Response:
             )
             for value, count in pairs
         ]
-        for name, pairs in found.facets.items()
+        for name, pairs in counts.items()
     }
     return web.page(
         request,
