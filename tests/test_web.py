@@ -115,6 +115,10 @@ def test_a_bad_query_is_the_cli_error_on_the_page_and_in_the_api(web, runner, sa
     }
     assert web.get("/api/search", params={"q": "x", "limit": "many"}).status_code == 400
     assert web.get("/api/nothing").json()["status"] == 404
+    assert web.get("/api/ingest").json() == {
+        "error": "/api/ingest does not take GET requests",
+        "status": 405,
+    }
 
 
 @pytest.mark.parametrize(
@@ -285,6 +289,7 @@ def test_hostile_text_is_escaped_and_a_javascript_url_is_no_link(archive_home):
             assert "<script>window" not in page and "<img src=x" not in page, path
             assert "<b onmouseover" not in page and "<svg onload" not in page, path
             assert 'href="javascript:' not in page, path
+            assert "<script" not in page.lower(), path  # no page serves any script
         reading = web.get("/article/1").text
         assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in reading
         assert "not a web address: shown as text" in reading

@@ -349,8 +349,15 @@ async def stylesheet(request: Request) -> Response:
 
 async def not_found(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith("/api/"):
-        return api.problem("no such address in the API (see the README's API section)", 404)
+        return api.problem("no such address in the API (see docs/serve.md)", 404)
     return web_of(request).error(request, f"no page at {request.url.path}", 404)
+
+
+async def wrong_method(request: Request, exc: Exception) -> Response:
+    message = f"{request.url.path} does not take {request.method} requests"
+    if request.url.path.startswith("/api/"):
+        return api.problem(message, 405)
+    return web_of(request).error(request, message, 405)
 
 
 def create_app(home: Path | str, *, guard: Guard | None = None) -> Starlette:
@@ -377,7 +384,7 @@ def create_app(home: Path | str, *, guard: Guard | None = None) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[Middleware(GuardMiddleware, guard=guard)],
-        exception_handlers={404: not_found, 405: not_found},
+        exception_handlers={404: not_found, 405: wrong_method},
     )
     app.state.web = web
     return app
