@@ -3,11 +3,11 @@
 :class:`LiveReader` is the :class:`~archive.reading.Reader` a server keeps for
 its whole life. It opens the index once and keeps it between requests; before
 each search it checks, as every read does, the database's schema revision and
-the index work a crash left owed (two small ``sqlite3`` reads), and Whoosh reads
-the index's latest table of contents when a search starts, so an article
-another process (a CLI ``ingest``) committed is found by the next search after
-that commit. An index replaced by ``reindex`` or rebuilt after an analysis
-change is reopened.
+the index work a crash left owed (two small ``sqlite3`` reads); each thread
+keeps its segment readers open and opens new ones when the index has a newer
+generation (:class:`index.kept.KeptIndex`), so an article another process (a
+CLI ``ingest``) committed is found by the next search after that commit. An
+index replaced by ``reindex`` or rebuilt after an analysis change is reopened.
 
 It also finds where a query's words occur in a whole article (for a reading
 page reached from a search): the same analysis that indexed the text decides.
@@ -48,6 +48,7 @@ class LiveReader(Reader):
 
     def _open_index(self) -> tuple[FileIndex | None, tuple[str, ...]]:
         from index.errors import IndexingError
+        from index.kept import KeptIndex
         from index.layout import exists
         from index.search import open_for_search
         from index.writer import outdated
@@ -62,10 +63,10 @@ class LiveReader(Reader):
                 self._kept = None
             try:
                 if self._kept is None or not exists(self.paths.index):
-                    self._kept = open_for_search(self.paths.index)
+                    self._kept = KeptIndex(open_for_search(self.paths.index))
                 if outdated(self._kept):
                     notices += self._open_fully()
-                    self._kept = open_for_search(self.paths.index)
+                    self._kept = KeptIndex(open_for_search(self.paths.index))
             except IndexingError as exc:
                 self._kept = None
                 raise index_unavailable(exc, "damaged") from exc

@@ -125,7 +125,8 @@ def concurrent(
     # the new articles' last copy number: how many the server finds before and after
     copy = (n + extra - 1) // 2092
     marker = {"q": f'"Bench copy {copy}"', "strict": "1", "limit": "1"}
-    expected = sum(1 for i in range(n, n + extra) if i // 2092 == copy)
+    # after the ingest the archive holds articles 0 .. n + extra - 1 of the corpus
+    expected = sum(1 for i in range(n + extra) if i // 2092 == copy)
     before = httpx.get(f"{base}/api/search", params=marker, timeout=120).json()["total"]
     stop = time.monotonic() + seconds
     errors: list[str] = []
@@ -189,7 +190,7 @@ def concurrent(
             "query": marker["q"],
             "before": before,
             "after": after,
-            "new_articles_with_that_copy_number": expected,
+            "articles_with_that_copy_number_after_the_ingest": expected,
         },
     }
 
