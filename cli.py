@@ -676,15 +676,17 @@ def optimize(state: State) -> None:
     click.echo("index optimized")
 
 
-def _add_curation() -> None:
+def _add_commands() -> None:
+    """The command groups kept in modules of their own (cli.py stays short)."""
     from cli_curation import delete, edit, note, notes
     from cli_grow import COMMANDS
+    from cli_serve import serve
 
-    for command in (edit, delete, note, notes, *COMMANDS):
+    for command in (edit, delete, note, notes, *COMMANDS, serve):
         cli.add_command(command)
 
 
-_add_curation()
+_add_commands()
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("archive", "index")
+PACKAGES = ("archive", "index", "web")
 #: Longest a module may grow (sqlite-utils' 5,500-line db.py is the cautionary tale).
 MAX_LINES = 700
 #: Private-looking names that are public API (NamedTuple's and os's), or typeshed's
@@ -26,6 +26,7 @@ def _modules() -> dict[str, Path]:
         "cli": ROOT / "cli.py",
         "cli_curation": ROOT / "cli_curation.py",
         "cli_grow": ROOT / "cli_grow.py",
+        "cli_serve": ROOT / "cli_serve.py",
     }
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
@@ -93,8 +94,26 @@ def test_dependencies_point_from_the_cli_to_archive_to_index() -> None:
             }
             assert not bad, f"{name} imports {bad}"
         if name.startswith("archive"):
-            bad = {i for i in imports if i.split(".")[0] in ("click", "cli")}
+            bad = {i for i in imports if i.split(".")[0] in ("click", "cli", "web", "starlette")}
             assert not bad, f"{name} imports {bad}"
+        if name.startswith("index"):
+            assert not {i for i in imports if i.split(".")[0] == "web"}, name
+
+
+def test_the_web_front_uses_only_the_librarys_public_names() -> None:
+    """web/ is a front like cli.py: it may import archive and index, never a private
+    module or name, never SQLAlchemy or Whoosh (it reads through the Reader), never Click."""
+    for name, path in MODULES.items():
+        if not name.startswith("web"):
+            continue
+        imports = _imports(path)
+        bad = {
+            i
+            for i in imports
+            if i.split(".")[0] in ("sqlalchemy", "whoosh", "click", "cli", "sqlite3")
+            or any(part.startswith("_") and not part.startswith("__") for part in i.split("."))
+        }
+        assert not bad, f"{name} imports {bad}"
 
 
 def test_migration_scripts_import_nothing_from_the_application() -> None:

@@ -65,3 +65,19 @@ def test_non_editable_install_works(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert "site-packages" in where
+    # archive serve's templates and stylesheet are package data: the pages render
+    pages = subprocess.run(
+        [
+            bin_dir / "python",
+            "-c",
+            "import sys, web; app = web.create_app(sys.argv[1]); w = app.state.web; "
+            "print(web.__file__, len(w.css), "
+            "'<bdi>x</bdi>' in w.env.get_template('error.html').render(message='x', notices=[]))",
+            str(home),
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+    )
+    assert pages.returncode == 0, pages.stderr
+    assert "site-packages" in pages.stdout and pages.stdout.split()[2] == "True"
