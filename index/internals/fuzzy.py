@@ -12,19 +12,22 @@ milliseconds.
 
 Internals used: ``MultiTerm._btexts``, the hook through which Whoosh 2.7.4
 expands a multi-term query against a reader, ``ReaderCorrector._suggestions``,
-and the segment of a leaf reader (``segment()``, for the cache key). With the
+the segment of a leaf reader (``segment()``, for the cache key), and the W3
+codec's term file (``_terms``, ``_tindex``, ``_fieldmap``: read in one piece). With the
 gate of :mod:`index.internals` closed, every expansion is Whoosh's own (no
 cache); the length cap holds either way.
 """
 
 from __future__ import annotations
 
+import struct
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3TermsReader
 from whoosh.spelling import ReaderCorrector
 
 from index import internals
@@ -40,11 +43,55 @@ _LOCK = threading.Lock()
 
 
 def _leaf_key(leaf: Any) -> tuple[str, str] | None:
+    # Segment ids are random names, unique to each segment, and a segment never
+    # changes (deletions do not touch its term dictionary).
     segment = getattr(leaf, "segment", lambda: None)()
-    storage = getattr(leaf, "_storage", None)
-    if segment is None or storage is None:
+    if segment is None:
         return None
-    return (str(getattr(storage, "folder", id(storage))), str(segment.segment_id()))
+    return (str(getattr(segment, "indexname", "")), str(segment.segment_id()))
+
+
+_LENGTHS = struct.Struct("!ii")
+
+
+def _read_terms(leaf: Any, fieldname: str, prefix: str) -> list[str]:
+    """*fieldname*'s words in *leaf* starting with *prefix*, in order.
+
+    The W3 codec keeps a segment's terms in one ordered hash file, records of
+    ``!ii`` (key length, value length), key (a 2-byte field number and the
+    word's UTF-8), value. The records of one field (and prefix) are contiguous:
+    they are read in one piece and decoded in one pass, instead of Whoosh's one
+    file read per word. Another codec: Whoosh's ``expand_prefix``.
+    """
+    decode = leaf.schema[fieldname].from_bytes
+    terms = getattr(leaf, "_terms", None)
+    index = getattr(terms, "_tindex", None)
+    fieldmap = getattr(terms, "_fieldmap", None)
+    if not isinstance(terms, W3TermsReader) or index is None or fieldmap is None:
+        return [decode(b) for b in leaf.expand_prefix(fieldname, prefix)]
+    if fieldname not in fieldmap:
+        return []
+    head = struct.pack("!H", fieldmap[fieldname])
+    low = head + prefix.encode("utf-8")
+    start = index.closest_key_pos(low)
+    if start is None:
+        return []
+    # The first key past the range: the prefix's last byte incremented (or the next field).
+    upper = low.rstrip(b"\xff")
+    upper = upper[:-1] + bytes([upper[-1] + 1])
+    end = index.closest_key_pos(upper)
+    end = index.endofdata if end is None else end
+    data = index.dbfile.get(start, end - start)
+    unpack = _LENGTHS.unpack_from
+    keys = []
+    pos, size, skip = 0, len(data), _LENGTHS.size + 2
+    while pos < size:
+        keylen, datalen = unpack(data, pos)
+        keys.append(data[pos + skip : pos + _LENGTHS.size + keylen])
+        pos += _LENGTHS.size + keylen + datalen
+    if not keys:
+        return []
+    return b"\n".join(keys).decode("utf-8").split("\n")
 
 
 def _remainders(leaf: Any, key: tuple[str, str], fieldname: str, prefix: str) -> list[str]:
@@ -59,8 +106,11 @@ def _remainders(leaf: Any, key: tuple[str, str], fieldname: str, prefix: str) ->
     if fieldname not in leaf.schema:
         words = []
     else:
-        decode = leaf.schema[fieldname].from_bytes
-        words = [decode(b)[start:] for b in leaf.expand_prefix(fieldname, prefix)]
+        words = (
+            [w[start:] for w in _read_terms(leaf, fieldname, prefix)]
+            if start
+            else _read_terms(leaf, fieldname, prefix)
+        )
     with _LOCK:
         _LEXICONS[full] = words
         while len(_LEXICONS) > _MAX_LEXICONS:
