@@ -129,15 +129,21 @@ def _leaves(reader: Any) -> Iterator[Any]:
 def terms_within(
     reader: Any, fieldname: str, text: str, maxdist: int, prefix: int = 0
 ) -> list[str]:
-    """The words of *fieldname* within *maxdist* edits of *text* (Levenshtein: a letter
-    changed, added or dropped) whose first *prefix* letters are *text*'s: Whoosh's
-    ``reader.terms_within``, sorted, from the term lists held in memory.
+    """The words of *fieldname* within *maxdist* edits of *text* (a letter changed,
+    added or dropped; for a reader of several segments also two letters swapped)
+    whose first *prefix* letters are *text*'s: Whoosh's ``reader.terms_within``,
+    sorted, from the term lists held in memory.
 
     Falls back to Whoosh's own (counted, :func:`index.internals.fell_back`) for a
     reader whose segments it cannot key.
     """
     from rapidfuzz import process
-    from rapidfuzz.distance import Levenshtein
+    from rapidfuzz.distance import OSA, Levenshtein
+
+    # Whoosh measures two ways: a segment's automaton counts Levenshtein edits, a
+    # reader of several segments (estimates, spelling suggestions) the restricted
+    # Damerau-Levenshtein distance (two letters swapped: one edit). Each is kept.
+    metric = Levenshtein.distance if reader.is_atomic() else OSA.distance
 
     head = text[:prefix]  # a word shorter than the prefix is the prefix (as in Whoosh)
     rest = text[len(head) :]
@@ -151,9 +157,7 @@ def terms_within(
             found.update(leaf.terms_within(fieldname, text, maxdist, prefix=prefix))
             continue
         words = _remainders(leaf, key, fieldname, head)
-        for word, _, _ in process.extract_iter(
-            rest, words, scorer=Levenshtein.distance, score_cutoff=maxdist
-        ):
+        for word, _, _ in process.extract_iter(rest, words, scorer=metric, score_cutoff=maxdist):
             found.add(head + word)
     return sorted(found)
 
