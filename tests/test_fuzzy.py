@@ -14,7 +14,18 @@ from whoosh.filedb.filestore import RamStorage
 from index.internals import fuzzy
 from index.schema import IndexDoc, make_schema
 
-WORDS = ["government", "goverment", "governmnet", "economy", "ecnomy", "brown", "blair", "profit", "xq", "a"]
+WORDS = [
+    "government",
+    "goverment",
+    "governmnet",
+    "economy",
+    "ecnomy",
+    "brown",
+    "blair",
+    "profit",
+    "xq",
+    "a",
+]
 
 
 @pytest.fixture(scope="module")
