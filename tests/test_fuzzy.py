@@ -82,3 +82,24 @@ def test_a_fuzzy_query_matches_the_same_articles(bbc_index) -> None:  # type: ig
             mine = sorted(h["id"] for h in searcher.search(ours, limit=None))
             theirs = sorted(h["id"] for h in searcher.search(whooshs, limit=None))
             assert mine == theirs and mine
+
+
+def test_the_term_lists_kept_stay_within_their_bound(
+    sample_text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ix = RamStorage().create_index(make_schema())
+    for n in range(3):  # three segments, each a part of the real sample article
+        with ix.writer() as writer:
+            part = sample_text[n * 1000 : (n + 1) * 1000]
+            writer.add_document(**IndexDoc(id=n + 1, version="v", title="t", body=part).fields())
+    monkeypatch.setattr(fuzzy, "_LEXICONS", fuzzy.OrderedDict())
+    with ix.reader() as reader:
+        unbounded = fuzzy.terms_within(reader, "body", "troops", 2, 0)
+        largest = max(len(words) for words in fuzzy._LEXICONS.values())
+        assert len(fuzzy._LEXICONS) == 3 and largest > 10
+        monkeypatch.setattr(fuzzy, "MAX_CACHED_WORDS", largest)
+        fuzzy._LEXICONS.clear()
+        assert fuzzy.terms_within(reader, "body", "troops", 2, 0) == unbounded
+        assert sum(len(w) for w in fuzzy._LEXICONS.values()) <= largest
+        assert len(fuzzy._LEXICONS) < 3  # the oldest lists were let go
+    assert "troop" in unbounded

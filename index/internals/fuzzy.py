@@ -34,11 +34,11 @@ from index import internals
 
 __all__ = ["MAX_FUZZY_CHARS", "FuzzyTerm", "corrector", "terms_within"]
 
-#: Term lists kept per process: (index folder, segment, field, prefix) -> the words'
-#: remainders after the prefix. Bounded: a long-lived process (a server) sees new
-#: segments as the archive grows.
+#: Term lists kept per process: (index name, segment, field, prefix) -> the words'
+#: remainders after the prefix, least recently used first. Bounded in words (about
+#: 60 bytes each): a long-lived process (a server) sees new segments as the archive grows.
 _LEXICONS: OrderedDict[tuple[str, str, str, str], list[str]] = OrderedDict()
-_MAX_LEXICONS = 256
+MAX_CACHED_WORDS = 2_000_000
 _LOCK = threading.Lock()
 
 
@@ -113,8 +113,9 @@ def _remainders(leaf: Any, key: tuple[str, str], fieldname: str, prefix: str) ->
         )
     with _LOCK:
         _LEXICONS[full] = words
-        while len(_LEXICONS) > _MAX_LEXICONS:
-            _LEXICONS.popitem(last=False)
+        cached = sum(len(w) for w in _LEXICONS.values())
+        while cached > MAX_CACHED_WORDS and len(_LEXICONS) > 1:
+            cached -= len(_LEXICONS.popitem(last=False)[1])
     return words
 
 
