@@ -127,6 +127,50 @@ def upgrade(engine: Engine, *, script_location: str | None = None) -> None:
             raw.execute("PRAGMA foreign_keys = ON")
 
 
+#: The table Alembic keeps the revision in, as Alembic creates it.
+_ALEMBIC_VERSION_TABLE = (
+    "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+    "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+)
+
+
+def create_fresh(engine: Engine) -> bool:
+    """Give an empty database the whole schema at once, stamped :data:`SCHEMA_HEAD`.
+
+    The models' ``create_all`` and one row in ``alembic_version``, instead of
+    replaying every migration through Alembic (whose script loading alone cost
+    60-100 ms for each new archive, most of a small test's time);
+    ``tests/test_migrations.py`` checks that the two give the same schema. Safe
+    when several processes create the archive at once: it runs in one
+    ``BEGIN IMMEDIATE`` transaction and looks again for tables once the write
+    lock is held. Returns False (nothing done) if the database has any table.
+    """
+    from archive.models import Base
+
+    with engine.connect() as conn:
+        conn = conn.execution_options(immediate=True)
+        with conn.begin():
+            if conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar():
+                return False
+            Base.metadata.create_all(conn)
+            conn.exec_driver_sql(_ALEMBIC_VERSION_TABLE)
+            conn.exec_driver_sql(
+                "INSERT INTO alembic_version (version_num) VALUES (?)", (SCHEMA_HEAD,)
+            )
+    return True
+
+
+def _empty(db_path: Path) -> bool:
+    """Whether the database at *db_path* holds no table at all (a new archive)."""
+    conn = _connect_readonly(db_path)
+    try:
+        return not conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    except sqlite3.DatabaseError:
+        return False  # damaged: the upgrade path reports it
+    finally:
+        conn.close()
+
+
 def schema_revision(db_path: Path) -> str | None:
     """The schema revision of the database at *db_path*, read without SQLAlchemy."""
     conn = _connect_readonly(db_path)
@@ -160,7 +204,9 @@ class Store:
         try:
             # Reading the revision with sqlite3 first spares the common case (already
             # at head) the import of Alembic.
-            if schema_revision(db_path) != SCHEMA_HEAD:
+            if schema_revision(db_path) != SCHEMA_HEAD and not (
+                _empty(db_path) and create_fresh(self.engine)
+            ):
                 upgrade(self.engine)
         except ArchiveError:
             self.engine.dispose()

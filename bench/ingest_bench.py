@@ -21,6 +21,10 @@ interleaved, ``--repeat`` times each; the table shows the median run:
   ``procs=2`` writer;
 - the archive on the first N articles and on the corpus twice, to show whether
   memory grows with the input (not with ``--quick``);
+- ``minimal``: the smallest Whoosh writer worth comparing with (issue 14): one
+  process, ``limitmb=256``, a schema of an ``ID`` and two ``TEXT`` fields (title
+  and body) with ``StemmingAnalyzer(stemfn=porter2.stem)``: what the engine
+  itself costs, before any of the archive's fields;
 - ``rerun``: the same command again on the same file (unchanged: skipped unread);
 - ``folder`` / ``folder-rerun``: the BBC corpus as 2,225 text files in folders, ingested,
   then ingested again (the incremental fast path).
@@ -202,9 +206,36 @@ def work_whoosh(corpus: Path, index_dir: Path, procs: int = 1) -> dict[str, obje
     return {"seconds": time.perf_counter() - started, "articles": n}
 
 
+def work_minimal(corpus: Path, index_dir: Path) -> dict[str, object]:
+    from whoosh.analysis import StemmingAnalyzer
+    from whoosh.fields import ID, TEXT, Schema
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.lang import porter2
+
+    started = time.perf_counter()
+    index_dir.mkdir(parents=True)
+    schema = Schema(
+        id=ID(stored=True, unique=True),
+        title=TEXT(analyzer=StemmingAnalyzer(stemfn=porter2.stem)),
+        body=TEXT(analyzer=StemmingAnalyzer(stemfn=porter2.stem)),
+    )
+    ix = FileStorage(str(index_dir)).create_index(schema)
+    writer = ix.writer(limitmb=256)
+    n = 0
+    with corpus.open("rb") as f:
+        for line in f:
+            r = json.loads(line)
+            n += 1
+            writer.add_document(id=str(n), title=r["title"], body=r["body"])
+    writer.commit()
+    return {"seconds": time.perf_counter() - started, "articles": n}
+
+
 def worker(mode: str, argv: list[str]) -> None:
     if mode == "archive":
         result = work_archive(argv)
+    elif mode == "minimal":
+        result = work_minimal(Path(argv[0]), Path(argv[1]))
     else:
         result = work_whoosh(Path(argv[0]), Path(argv[1]), int(argv[2]) if argv[2:] else 1)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -241,6 +272,12 @@ def main() -> None:
         "--quick", action="store_true", help="only the full corpus: the archive and bare Whoosh"
     )
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
+    parser.add_argument(
+        "--kinds",
+        default="",
+        help="only the rows whose names contain one of these (comma-separated), "
+        "e.g. 'minimal,bare Whoosh writer,',default,--jobs 1'",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     opts, rest = parser.parse_known_args()
     if opts.worker:
@@ -258,8 +295,10 @@ def main() -> None:
     one = f"archive ingest --jobs 1, {full} articles (one core)"
     bare = f"bare Whoosh writer, {full} articles (one core)"
     bare2 = f"bare Whoosh writer procs=2, {full} articles (both cores)"
+    minimal = f"minimal Whoosh writer (id, title, body), {full} articles (one core)"
     ingest = ("ingest", str(corpus), "-q")
     kinds: dict[str, tuple[int, str, tuple[str, ...]]] = {
+        minimal: (total, "minimal", (str(bare_corpus), "{target}")),
         both: (total, "archive", ("--home", "{target}", *ingest)),
         one: (total, "archive", ("--home", "{target}", *ingest, "--jobs", "1")),
         bare: (total, "whoosh", (str(bare_corpus), "{target}")),
@@ -279,6 +318,14 @@ def main() -> None:
             "archive",
             ("--home", "{target}", "ingest", str(doubled), "-q"),
         )
+    if opts.kinds:
+        wanted = [k for k in opts.kinds.split(",") if k]
+        kinds = {k: v for k, v in kinds.items() if any(w in k for w in wanted)}
+    raw_bytes = 0
+    with corpus.open(encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            raw_bytes += len(r["title"].encode()) + len(r["body"].encode())
     runs: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
     with tempfile.TemporaryDirectory(dir=WORK) as tmp:
         t = Path(tmp)
@@ -287,6 +334,11 @@ def main() -> None:
             for label, (n, mode, argv) in kinds.items():
                 target = t / "target"
                 runs[label].append(run(mode, *(a.replace("{target}", str(target)) for a in argv)))
+                index_dir = target / "index" if mode == "archive" else target
+                size = sum(p.stat().st_size for p in index_dir.rglob("*") if p.is_file())
+                runs[label][-1]["index_bytes"] = size
+                runs[label][-1]["index_to_raw"] = size / raw_bytes
+                runs[label][-1]["loadavg_after"] = os.getloadavg()[0]
                 print(f"{label}: {n / runs[label][-1]['seconds']:,.0f}/s", file=sys.stderr)
                 if label == both and i == 0:
                     target.rename(kept)
@@ -302,24 +354,43 @@ def main() -> None:
         f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, load {os.getloadavg()}"
     )
     print(f"medians of {opts.repeat} runs; peak memory: the highest of the runs\n")
-    print("| run | articles | seconds | articles/s | peak RSS (MB) | largest worker (MB) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print(f"raw text (titles and bodies): {raw_bytes / 2**20:,.1f} MiB")
+    print(
+        "| run | articles | seconds | articles/s | peak RSS (MB) | largest worker (MB) "
+        "| index / raw text |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for label, n, r in rows:
         s = float(r["seconds"])
         kid = float(r.get("peak_worker_mb", 0))
+        ratio = r.get("index_to_raw")
         print(
             f"| {label} | {n:,} | {s:.1f} | {n / s:,.0f} | {float(r['peak_rss_mb']):.0f} "
-            f"| {f'{kid:.0f}' if kid > 1 else '-'} |"
+            f"| {f'{kid:.0f}' if kid > 1 else '-'} | {f'{ratio:.2f}x' if ratio else '-'} |"
         )
     print()
     ratios = {}
-    for a, b in ((both, bare), (one, bare), (both, bare2)):
+    pairs = (
+        (both, minimal),
+        (one, minimal),
+        (bare, minimal),
+        (both, bare),
+        (one, bare),
+        (both, bare2),
+    )
+    for a, b in pairs:
+        if a not in rates or b not in rates:
+            continue
         name = f"{a.split(',')[0]} ({a.split('(')[-1]} / {b.split(',')[0]} ({b.split('(')[-1]}"
         ratios[name] = rates[a] / rates[b]
         print(f"- {name}: {ratios[name]:.0%}")
     result = {
         "machine": basic_machine(started),
-        "corpus": {"articles": total, "jsonl_bytes": corpus.stat().st_size},
+        "corpus": {
+            "articles": total,
+            "jsonl_bytes": corpus.stat().st_size,
+            "raw_text_bytes": raw_bytes,
+        },
         "repeat": opts.repeat,
         "quick": opts.quick,
         "rows": [

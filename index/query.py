@@ -16,6 +16,7 @@ bracket, an unknown field) is searched as plain words, with a notice saying so.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -203,6 +204,15 @@ def _alternatives(q: wq.Query) -> wq.Query:
     if isinstance(q, wq.Term) and type(q) is wq.Term and STEM_SEPARATOR in _text(q.text):
         stems = dict.fromkeys(_text(q.text).split(STEM_SEPARATOR))
         return wq.Or([wq.Term(q.fieldname, s, boost=q.boost) for s in stems])
+    if isinstance(q, wq.FuzzyTerm) and STEM_SEPARATOR in _text(q.text):
+        # word~2 in an archive of several languages: each language's stem, fuzzily
+        # (the joined stems matched no word at all).
+        alternatives = []
+        for stem in dict.fromkeys(_text(q.text).split(STEM_SEPARATOR)):
+            one = copy.copy(q)
+            one.text = stem
+            alternatives.append(one)
+        return wq.Or(alternatives)
     if isinstance(q, wq.Phrase):
         words = [_text(w) for w in q.words]
         if not any(STEM_SEPARATOR in w for w in words):

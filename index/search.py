@@ -33,7 +33,7 @@ from whoosh.searching import Searcher
 
 from index import internals, ranking
 from index.errors import IndexingError, IndexOutdatedError, QuerySyntaxError
-from index.internals import blockeval
+from index.internals import blockeval, fuzzy
 from index.internals.fuzzy import MAX_FUZZY_CHARS
 from index.internals.lengths import field_lengths
 from index.query import (
@@ -613,7 +613,7 @@ def _correction(
 
     analyzer = exact_analyzer()
     reader = searcher.reader()
-    correctors = [searcher.corrector(f) for f in ("body_exact", "title_exact")]
+    correctors = [fuzzy.corrector(searcher, f) for f in ("body_exact", "title_exact")]
 
     def frequency(form: str) -> int:
         return max(int(reader.doc_frequency(f, form)) for f in EXACT_FIELDS.values())

@@ -237,16 +237,12 @@ def _no_merge(writer: Any, segments: list[Any]) -> list[Any]:
 def parallel_supported() -> bool:
     """Whether worker processes can index here (:mod:`index.internals.workers`).
 
-    Whoosh's ``MpWriter`` starts its workers with the default start method, and
-    they (and our worker class) are only usable with ``fork``: the default on
-    Linux up to Python 3.13; macOS, Windows and Python 3.14 default to another.
-    Never with the gate of :mod:`index.internals` closed.
+    Yes with two or more cores, whatever Python's default start method: the
+    workers are started explicitly (``fork`` on Linux, else ``spawn``; see
+    :func:`index.internals.workers.start_method`). Never with the gate of
+    :mod:`index.internals` closed.
     """
-    import multiprocessing
-
-    if not internals.enabled():
-        return False
-    return multiprocessing.get_start_method() == "fork" and (os.cpu_count() or 1) > 1
+    return internals.enabled() and (os.cpu_count() or 1) > 1
 
 
 def start_writer(ix: FileIndex, *, timeout: float = LOCK_TIMEOUT, procs: int = 1) -> IndexWriter:

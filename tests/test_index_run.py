@@ -149,7 +149,7 @@ def ids(archive: Archive, query: str) -> list[int]:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not iw.parallel_supported(), reason="needs fork and two or more cores")
+@pytest.mark.skipif(not iw.parallel_supported(), reason="needs two or more cores")
 def test_large_runs_are_indexed_by_worker_processes(
     bbc_corpus: Path, archive_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -173,7 +173,7 @@ def test_large_runs_are_indexed_by_worker_processes(
     assert not multiprocessing.active_children()
 
 
-@pytest.mark.skipif(not iw.parallel_supported(), reason="needs fork and two or more cores")
+@pytest.mark.skipif(not iw.parallel_supported(), reason="needs two or more cores")
 def test_cancelling_a_parallel_writer_ends_its_workers(sample_home: Path) -> None:
     ix = iw.open_index(sample_home / "index")
     writer = iw.start_writer(ix, procs=2)
@@ -187,7 +187,7 @@ def test_cancelling_a_parallel_writer_ends_its_workers(sample_home: Path) -> Non
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not iw.parallel_supported(), reason="needs fork and two or more cores")
+@pytest.mark.skipif(not iw.parallel_supported(), reason="needs two or more cores")
 def test_ctrl_c_as_a_worker_starts_does_not_kill_it(
     sample_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -290,7 +290,7 @@ def test_a_run_interrupted_inside_a_batch_leaves_the_stored_batches_owed(
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not iw.parallel_supported(), reason="needs fork and two or more cores")
+@pytest.mark.skipif(not iw.parallel_supported(), reason="needs two or more cores")
 def test_reindex_of_a_large_archive_uses_worker_processes(
     bbc_corpus: Path, archive_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -320,7 +320,7 @@ time.sleep(60)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
-@pytest.mark.skipif(not iw.parallel_supported(), reason="needs fork and two or more cores")
+@pytest.mark.skipif(not iw.parallel_supported(), reason="needs two or more cores")
 def test_workers_of_a_killed_writer_end_and_free_the_index(sample_home: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-c", KILLED_WRITER, str(sample_home / "index")],
@@ -399,7 +399,7 @@ with Archive.open(Path(sys.argv[1])) as archive:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not iw.parallel_supported(), reason="needs fork and two or more cores")
+@pytest.mark.skipif(not iw.parallel_supported(), reason="needs two or more cores")
 def test_ctrl_c_during_a_parallel_ingest_keeps_what_was_stored(
     bbc_corpus: Path, archive_home: Path
 ) -> None:
@@ -421,18 +421,4 @@ def test_ctrl_c_during_a_parallel_ingest_keeps_what_was_stored(
     assert outbox_rows(archive_home) == 0  # what was stored was indexed before exiting
     with Archive.open(archive_home) as archive:
         assert archive.count() >= 240
-        assert archive.check().ok
-
-
-@pytest.mark.slow
-def test_without_fork_a_large_run_stays_in_one_process(
-    bbc_corpus: Path, archive_home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Python 3.14 on Linux (and macOS, Windows) start processes another way.
-    monkeypatch.setattr(multiprocessing, "get_start_method", lambda *a, **k: "forkserver")
-    monkeypatch.setattr(core, "PARALLEL_FROM", 10)
-    started = record_writers(monkeypatch)
-    with Archive.open(archive_home) as archive:
-        archive.ingest(drafts(bbc_corpus, 30), batch_size=10)
-        assert started and set(started) == {1}
         assert archive.check().ok

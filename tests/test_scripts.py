@@ -156,3 +156,22 @@ def test_a_declared_language_wins_over_detection(archive_home: Path) -> None:
         )  # fmt: skip
     found = Reader(archive_home).search("Regierung")
     assert found.total == 2  # "Regierungen" stems to "regier" in both German texts
+
+
+@pytest.mark.parametrize(
+    ("query", "page"),
+    [
+        ("Menschenrechtz~1", "deu_1996"),  # one letter off, stemmed in German
+        ("derechoz~2", "spa"),
+        ("declaration~1", "eng"),
+    ],
+)
+def test_a_fuzzy_word_in_an_archive_of_several_languages(
+    udhr_home: Path, query: str, page: str
+) -> None:
+    # The query's word is stemmed for every language the archive holds; a fuzzy word
+    # must be matched in each language's stem (the joined stems matched nothing).
+    ids = _ids_by_origin(udhr_home)
+    found = Reader(udhr_home).search(query, rescue=False)
+    assert found.total >= 1
+    assert ids[page] in {h.id for h in found.hits}

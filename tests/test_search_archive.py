@@ -238,17 +238,27 @@ def test_suggestion_when_most_words_rescue_found_something(home: Path) -> None:
 
 @pytest.fixture
 def counted_expansions(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str, str]]:
-    """Every fuzzy expansion Whoosh does (segment reader, field, word), in order."""
+    """Every fuzzy expansion (segment reader, field, word), in order: Whoosh's own
+    (gate closed) and the in-memory one of index/internals/fuzzy.py (gate open)."""
     from whoosh.reading import SegmentReader
+
+    from index.internals import fuzzy
 
     calls: list[tuple[int, str, str]] = []
     real = SegmentReader.terms_within
+    ours = fuzzy.terms_within
 
     def counting(self, fieldname, text, maxdist, prefix=0):  # type: ignore[no-untyped-def]
         calls.append((id(self), fieldname, text))
         return real(self, fieldname, text, maxdist, prefix)
 
+    def counting_ours(reader, fieldname, text, maxdist, prefix=0):  # type: ignore[no-untyped-def]
+        leaves = [reader] if reader.is_atomic() else [r for r, _ in reader.leaf_readers()]
+        calls.extend((id(leaf), fieldname, text) for leaf in leaves)
+        return ours(reader, fieldname, text, maxdist, prefix)
+
     monkeypatch.setattr(SegmentReader, "terms_within", counting)
+    monkeypatch.setattr(fuzzy, "terms_within", counting_ours)
     return calls
 
 

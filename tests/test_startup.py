@@ -136,10 +136,40 @@ def test_ingest_into_an_archive_at_the_schema_head_skips_alembic(
 
 
 @pytest.mark.slow
-def test_a_new_archive_is_created_through_alembic(archive_home: Path, tmp_path: Path) -> None:
+def test_a_new_archive_is_created_without_alembic(archive_home: Path, tmp_path: Path) -> None:
+    """A new database gets the models' schema stamped at the head (store.create_fresh)."""
     story = tmp_path / "story.txt"
     story.write_text("Ships dock\n\nThe ships docked at dawn.\n", encoding="utf-8")
     output, code, modules = run_cli(["ingest", str(story)], archive_home)
     assert code == 0
     assert "added 1: Ships dock" in output
-    assert "alembic" in modules
+    assert "sqlalchemy" in modules
+    assert "alembic" not in modules
+
+
+#: The read commands besides search, and the one heavy package each may import.
+READ_COMMANDS = [
+    (["show", "1"], '"id": 1', set()),
+    (["list"], '"id": 1', set()),
+    (["stats"], '"articles": 1', {"whoosh"}),  # segments and the engine's state
+    (["similar", "1"], '"hits"', {"whoosh"}),  # analyses the article's words
+]
+
+
+@pytest.mark.parametrize(("args", "shown", "allowed"), READ_COMMANDS)
+def test_read_commands_import_no_database_layer(
+    args: list[str], shown: str, allowed: set[str], sample_home: Path
+) -> None:
+    """show, list, stats and similar read through sqlite3: never SQLAlchemy or Alembic."""
+    output, probe = probe_cli([*args, "--format", "json"], sample_home)
+    assert probe["exit"] == 0, output
+    json.loads(output)  # the command really printed its answer
+    assert shown in output
+    loaded = set(probe["all"])
+    for heavy in ("sqlalchemy", "alembic", "tqdm", "trafilatura"):
+        assert heavy not in probe["modules"], f"archive {args[0]} imported {heavy}"
+    whoosh_parts = {m for m in loaded if m.startswith("whoosh.")}
+    if "whoosh" in allowed:
+        assert whoosh_parts
+    else:
+        assert not whoosh_parts, f"archive {args[0]} imported {sorted(whoosh_parts)[:5]}"

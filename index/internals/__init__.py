@@ -12,7 +12,7 @@ blockeval     evaluates word queries a block at a time        Whoosh's matchers:
 lengths       reads field lengths once per segment (BM25F)    one read per (document, term)
 merge         streams merged segments' postings               ``add_reader``: the same index
 workers       worker processes that cannot lose documents     one process indexes everything
-fuzzy         expands a fuzzy word once per search            expanded on every use
+fuzzy         expands fuzzy words from term lists in memory   Whoosh's automaton, every use
 ============  ==============================================  ==================================
 
 The gate is open only on the Whoosh versions these modules were tested on

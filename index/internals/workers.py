@@ -8,16 +8,27 @@ indexes documents in worker processes. As Whoosh 2.7.4 ships it:
 * a worker that died without a result lost its documents silently (the
   parent now fails the commit, so the archive keeps them owed);
 * workers outlived a killed parent, holding the inherited ``flock`` locks
-  (they now die with it, Linux's ``PR_SET_PDEATHSIG``).
+  (they now die with it, Linux's ``PR_SET_PDEATHSIG``);
+
+and one of its limits lifted: ``MpWriter`` starts its workers with Python's
+default start method, and they only worked with ``fork``, which stopped being
+the default on Linux with Python 3.14 (and never was on macOS or Windows). The
+workers here are started with an explicit method (:func:`start_method`):
+``fork`` on Linux whatever Python's default (it is still available there), else
+``spawn``; everything a worker needs (storage, queues, its settings) is
+picklable, so ``spawn`` and ``forkserver`` work too (``tests/test_workers.py``
+forces each).
 
 Internals used: ``MpWriter._new_task``, ``tasks``, ``resultqueue``,
-``jobqueue``, ``subargs``, ``multisegment`` and ``SubWriterTask``. With the
-gate closed (:mod:`index.internals`) ``index.writer.parallel_supported`` is
-false and one process indexes everything.
+``jobqueue``, ``subargs``, ``multisegment``, ``SubWriterTask`` and
+``multiprocessing``'s ``Process._Popen`` (how a process object is started).
+With the gate closed (:mod:`index.internals`) ``index.writer.parallel_supported``
+is false and one process indexes everything.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import sys
@@ -30,7 +41,29 @@ from whoosh.writing import IndexWriter, SegmentWriter
 
 from index.errors import IndexingError
 
-__all__ = ["RESULT_TIMEOUT", "parallel_writer"]
+__all__ = ["RESULT_TIMEOUT", "START_METHOD_ENV", "parallel_writer", "start_method"]
+
+#: Set to ``fork``, ``spawn`` or ``forkserver`` to choose how workers are started.
+START_METHOD_ENV = "ARCHIVE_WORKER_START"
+
+
+def start_method() -> str:
+    """How worker processes are started here: an explicit method the platform has.
+
+    ``fork`` on Linux, whatever Python's default (``forkserver`` from 3.14 on):
+    a forked worker starts at once with everything already imported, and the
+    archive's processes run no other threads when they fork. Elsewhere
+    ``spawn`` (macOS's system libraries are not fork-safe; Windows has no
+    ``fork``). :data:`START_METHOD_ENV` chooses another available method.
+    """
+    available = multiprocessing.get_all_start_methods()
+    forced = os.environ.get(START_METHOD_ENV, "").strip().lower()
+    if forced in available:
+        return forced
+    if sys.platform.startswith("linux") and "fork" in available:
+        return "fork"
+    return "spawn"
+
 
 #: Seconds the parent waits for a worker process's result after it has exited.
 RESULT_TIMEOUT = 30.0
@@ -63,13 +96,16 @@ class _Results:
             ) from None
 
 
-def _die_with(parent: int) -> None:
+def _die_with(parent: int, method: str) -> None:
     """In a worker process: end when *parent* ends, however it ends.
 
     A worker inherits the parent's locks (the archive's ``write.lock`` and
     Whoosh's ``MAIN_WRITELOCK`` are ``flock`` locks, shared across ``fork``) and
     waits on the job queue for ever: a worker outliving a killed parent would
-    keep the archive locked. Linux's ``PR_SET_PDEATHSIG`` ends it with the parent.
+    keep the archive locked. Linux's ``PR_SET_PDEATHSIG`` ends it with the
+    process that started it (for ``forkserver`` that is the server, which ends
+    with the parent); other start methods also watch the parent's sentinel
+    (``multiprocessing.parent_process()``: a pipe that closes when it ends).
     """
     if sys.platform.startswith("linux"):
         import ctypes
@@ -77,14 +113,35 @@ def _die_with(parent: int) -> None:
         pr_set_pdeathsig = 1
         with suppress(OSError, AttributeError):
             ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before that took effect
+    if method != "forkserver" and os.getppid() != parent:  # it died before that took effect
         os._exit(1)
+    if method != "fork":
+        import threading
+        from multiprocessing.connection import wait
+
+        started_by = multiprocessing.parent_process()
+        sentinel = getattr(started_by, "sentinel", None)
+        if sentinel is None:
+            return
+
+        def watch() -> None:
+            wait([sentinel])
+            os._exit(1)
+
+        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 class _Task(SubWriterTask):
-    """A worker process: ignores Ctrl-C and dies with its parent."""
+    """A worker process: ignores Ctrl-C, dies with its parent, started by :attr:`method`."""
 
     parent = 0
+    method = "fork"
+
+    def _Popen(self, process_obj: Any) -> Any:  # noqa: N802 (multiprocessing's name)
+        # multiprocessing.Process starts itself with the *default* context's
+        # Popen; start this one with the chosen method's instead.
+        context: Any = multiprocessing.get_context(self.method)
+        return context.Process._Popen(process_obj)
 
     def run(self) -> None:
         # Ctrl-C reaches the whole process group: the parent decides (it
@@ -93,27 +150,33 @@ class _Task(SubWriterTask):
         # before this: one pending is discarded once it is ignored.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-        _die_with(self.parent)
+        _die_with(self.parent, self.method)
         super().run()
 
 
 class StrictMpWriter(MpWriter):
     """Whoosh's ``MpWriter`` (one segment per worker), with three of its defects fixed."""
 
-    def __init__(self, ix: FileIndex, procs: int, **kwargs: Any) -> None:
+    def __init__(self, ix: FileIndex, procs: int, *, method: str, **kwargs: Any) -> None:
         super().__init__(ix, procs=procs, multisegment=True, **kwargs)
-        self.resultqueue: Any = _Results(self.resultqueue, self.tasks)
+        # Queues of the chosen method's context (MpWriter made the default's).
+        context = multiprocessing.get_context(method)
+        self.method = method
+        self.jobqueue = context.Queue(self.procs * 4)
+        self.worker_results = context.Queue()
+        self.resultqueue: Any = _Results(self.worker_results, self.tasks)
 
     def _new_task(self) -> Any:
         task = _Task(
             self.storage,
             self.indexname,
             self.jobqueue,
-            self.resultqueue,
+            self.worker_results,  # the queue itself: a worker only puts
             self.subargs,
             self.multisegment,
         )
         task.parent = os.getpid()
+        task.method = self.method
         # The worker inherits the blocked SIGINT; a Ctrl-C meanwhile is raised here
         # on unblocking. (pthread_sigmask itself raises a pending one after changing
         # the mask, hence the query first and the change inside the try.)
@@ -139,6 +202,11 @@ class StrictMpWriter(MpWriter):
         SegmentWriter.cancel(self)
 
 
-def parallel_writer(ix: FileIndex, procs: int, **kwargs: Any) -> IndexWriter:
-    """A writer indexing in *procs* worker processes, each writing a segment of its own."""
-    return StrictMpWriter(ix, procs, **kwargs)
+def parallel_writer(
+    ix: FileIndex, procs: int, *, method: str | None = None, **kwargs: Any
+) -> IndexWriter:
+    """A writer indexing in *procs* worker processes, each writing a segment of its own.
+
+    :param method: how the workers are started (default: :func:`start_method`).
+    """
+    return StrictMpWriter(ix, procs, method=method or start_method(), **kwargs)
