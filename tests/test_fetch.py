@@ -216,3 +216,15 @@ def test_ingest_json_output_is_not_broken_by_urls(web: Server, archive_home: Pat
         [("added", web.url("/udhr/eng.html")), ("failed", web.url("/status/500"))]
     )
     json.dumps(data)
+
+
+def test_a_dry_run_fetches_but_writes_nothing(
+    web: Server, archive_home: Path, runner: CliRunner
+) -> None:
+    result = runner.invoke(cli, ["ingest", "--dry-run", web.url("/udhr/kor.html")])
+    assert result.exit_code == 0, result.output
+    assert "would add: " in result.output
+    assert "dry run, nothing written: 1 added" in result.output
+    with sqlite3.connect(archive_home / "archive.sqlite3") as conn:
+        assert conn.execute("SELECT count(*) FROM articles").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM pages").fetchone() == (0,)

@@ -69,7 +69,9 @@ def test_no_private_names_are_imported_and_no_module_is_too_long(path: Path) -> 
 
 
 def test_the_registry_lists_every_format_once_in_the_cli_order() -> None:
-    assert formats.FORMAT_NAMES == ("text", "markdown", "html", "json", "jsonl")
+    assert formats.FORMAT_NAMES == (
+        "text", "markdown", "html", "json", "jsonl", "csv", "bookmarks"
+    )  # fmt: skip
     assert sorted(formats.SNIFF_ORDER, key=formats.FORMATS.index) == list(formats.FORMATS)
     assert formats.EXTENSIONS == {
         ".txt": "text",
@@ -84,7 +86,10 @@ def test_the_registry_lists_every_format_once_in_the_cli_order() -> None:
         ".json": "json",
         ".jsonl": "jsonl",
         ".ndjson": "jsonl",
+        ".csv": "csv",
     }
     # Streamed formats are the ones that hold many articles.
     assert [f.name for f in formats.FORMATS if f.stream is not None] == ["json", "jsonl"]
-    assert [f.name for f in formats.FORMATS if f.holds_many] == ["json", "jsonl"]
+    assert [f.name for f in formats.FORMATS if f.holds_many] == [
+        "json", "jsonl", "csv", "bookmarks"
+    ]  # fmt: skip
