@@ -248,16 +248,6 @@ def test_the_api_ingests_text_and_says_what_it_did(web):
     )
 
 
-def test_saving_by_url_says_when_this_build_cannot(web):
-    if getattr(Archive, "ingest_urls", None) is not None:
-        pytest.skip("this build can fetch by URL (tested in test_web_browser.py)")
-    answer = web.post("/api/ingest", json={"urls": ["http://127.0.0.1:9/x"]})
-    assert answer.json() == {"error": "saving by URL is not available in this build", "status": 501}
-    token = csrf_of(web.get("/add").text)
-    page = web.post("/add/url", data={"url": "http://127.0.0.1:9/x", "csrf": token})
-    assert page.status_code == 501
-
-
 def test_a_page_sent_by_the_bookmarklet_is_saved_only_when_confirmed(web, trafilatura_pages):
     page_html = (trafilatura_pages / "webpage.html").read_text(encoding="utf-8")
     url = "https://fivethirtyeight.com/features/example-article/"

@@ -210,8 +210,6 @@ class _OnePage(http.server.BaseHTTPRequestHandler):
 def test_save_a_url_from_a_local_test_server(
     served: str, browser: webdriver.Chrome, trafilatura_pages: Path
 ) -> None:
-    if getattr(Archive, "ingest_urls", None) is None:
-        pytest.skip("saving by URL is not available in this build (Archive.ingest_urls)")
     _OnePage.page = (trafilatura_pages / "webpage.html").read_bytes()
     site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _OnePage)
     thread = threading.Thread(target=site.serve_forever, daemon=True)

@@ -27,12 +27,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-NOT_AVAILABLE = "saving by URL is not available in this build"
-
-
-class NotAvailable(Exception):
-    """What this build of the archive cannot do (HTTP 501)."""
-
 
 def write(web: Web, change: Callable[[Archive], T]) -> T:
     """Open the archive for writing, make *change*, close it; one writer at a time."""
@@ -40,42 +34,18 @@ def write(web: Web, change: Callable[[Archive], T]) -> T:
         return change(archive)
 
 
-def can_fetch() -> bool:
-    """Whether this build can fetch a page by its URL."""
-    return getattr(Archive, "ingest_urls", None) is not None
-
-
 def ingest_urls(web: Web, urls: list[str]) -> IngestReport:
-    """Fetch and save each URL. :raises NotAvailable: this build cannot fetch."""
+    """Fetch and save each URL (one failed outcome per URL that cannot be saved)."""
     from archive import InputError
 
-    if not can_fetch():
-        raise NotAvailable(NOT_AVAILABLE)
     if not urls:
         raise InputError("the form", "give a web address (http:// or https://) to save")
-
-    def run(archive: Archive) -> IngestReport:
-        method = getattr(archive, "ingest_urls")  # noqa: B009 (a method other branches add)
-        report: IngestReport = method(urls)
-        return report
-
-    return write(web, run)
+    return write(web, lambda archive: archive.ingest_urls(urls))
 
 
 def ingest_page(web: Web, url: str, html: str) -> IngestReport:
     """Save a page's HTML (as the browser showed it) as the article at *url*."""
-    from archive.ingest import read_bytes
-
-    def run(archive: Archive) -> IngestReport:
-        method = getattr(archive, "ingest_page", None)
-        if method is not None:
-            report: IngestReport = method(url, html)
-            return report
-        # No fetching in this build: the HTML reader of 'archive ingest page.html'.
-        drafts = read_bytes(html.encode("utf-8"), url, Overrides(url=url), fmt="html")
-        return archive.ingest(drafts)
-
-    return write(web, run)
+    return write(web, lambda archive: archive.ingest_page(url, html))
 
 
 def ingest_text(

@@ -206,8 +206,6 @@ async def ingest(request: Request) -> Response:
 
     try:
         data = await run_in_threadpool(call)
-    except actions.NotAvailable as exc:
-        return problem(str(exc), 501)
     except ArchiveError as exc:
         return problem(str(exc), status_of(exc))
     return _json(data, 200 if not data["failed"] else 422)

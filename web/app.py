@@ -248,7 +248,6 @@ async def add_page(request: Request) -> Response:
         request,
         "add.html",
         bookmarklet=actions.bookmarklet(base, web.guard.token),
-        can_fetch=actions.can_fetch(),
     )
 
 
@@ -262,8 +261,6 @@ async def add_url(request: Request) -> Response:
         report = await run_in_threadpool(actions.ingest_urls, web, urls)
     except ArchiveError as exc:
         return web.error(request, exc)
-    except actions.NotAvailable as exc:
-        return web.error(request, str(exc), 501)
     return web.page(request, "saved.html", report=report, status=200 if not report.failed else 422)
 
 
@@ -315,7 +312,6 @@ async def bookmarklet(request: Request) -> Response:
         has_html=bool(html),
         html_bytes=len(html.encode()),
         key=key,
-        can_fetch=actions.can_fetch(),
     )
 
 
@@ -334,8 +330,6 @@ async def bookmarklet_save(request: Request) -> Response:
             report = await run_in_threadpool(actions.ingest_urls, web, [url])
     except ArchiveError as exc:
         return web.error(request, exc)
-    except actions.NotAvailable as exc:
-        return web.error(request, str(exc), 501)
     return web.page(request, "saved.html", report=report, status=200 if not report.failed else 422)
 
 
