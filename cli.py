@@ -19,6 +19,7 @@ import click
 
 from archive.errors import ArchiveError
 from archive.ingest.formats import FORMAT_NAMES
+from cli_terminal import emit
 
 if TYPE_CHECKING:
     from archive.facade import Archive
@@ -29,7 +30,11 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class ArchiveGroup(click.Group):
-    """Click's group, reporting a library error the way Click reports its own: one line, exit 1."""
+    """Click's group, reporting a library error the way Click reports its own: one line, exit 1.
+
+    Every command it holds also takes the global options (``--home``,
+    ``--no-pager``, ``--quiet``) after its name, as ``archive search foo --home DIR``.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -37,18 +42,45 @@ class ArchiveGroup(click.Group):
         except ArchiveError as exc:
             raise click.ClickException(str(exc)) from None
 
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        from cli_terminal import global_options
+
+        global_options(cmd)
+        super().add_command(cmd, name)
+
 
 class State:
-    """The archive home the command works on, opened at most once and closed with it."""
+    """The archive home the command works on, opened at most once and closed with it,
+    and the settings in force (:mod:`archive.config`)."""
 
-    def __init__(self, home: Path) -> None:
-        self.home = home
+    def __init__(self, home: Path | None, no_pager: bool = False) -> None:
+        #: ``--home`` as given on the command line (None: not given).
+        self.given_home = home
+        self.no_pager = no_pager
+        #: No progress bars or waiting messages (``--quiet``).
+        self.quiet = False
+        self._settings: tuple[Any, dict[str, Any]] | None = None
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """Each setting in force (read once per home and pager choice)."""
+        from archive.config import settings
+
+        key = (self.given_home, self.no_pager)
+        if self._settings is None or self._settings[0] != key:
+            self._settings = (key, settings(home=self.given_home, no_pager=self.no_pager))
+        return self._settings[1]
+
+    @property
+    def home(self) -> Path:
+        return Path(self.settings["home"].value)
 
     def archive(self) -> Archive:
         """The archive, opened for writing (closed when the command ends); notices printed."""
         from archive.facade import Archive
+        from cli_terminal import progress_for
 
-        archive = Archive.open(self.home)
+        archive = Archive.open(self.home, progress=progress_for(self.quiet))
         click.get_current_context().call_on_close(archive.close)
         for notice in archive.notices:
             click.echo(f"note: {notice}", err=True)
@@ -67,7 +99,8 @@ color_option = click.option(
     type=click.Choice(["auto", "always", "never"]),
     default="auto",
     show_default=True,
-    help="Colour matched words (auto: on a terminal, unless NO_COLOR).",
+    help="Colour matched words (auto: on a terminal, unless NO_COLOR; the config file's "
+    "'color' sets the default).",
 )
 
 
@@ -88,13 +121,15 @@ def echo_notices(notices: tuple[str, ...] | list[str]) -> None:
 @click.option(
     "--home",
     type=click.Path(file_okay=False, path_type=Path),
-    envvar="ARCHIVE_HOME",
-    help="Archive directory (database and index). Default: $ARCHIVE_HOME, "
-    "else the platform's user data directory.",
+    help="Archive directory (database and index), before or after the command. "
+    "Default: $ARCHIVE_HOME, else the config file's 'home', else the platform's "
+    "user data directory.",
 )
+@click.option("--no-pager", is_flag=True, help="Print straight to the terminal, without a pager.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars or waiting messages.")
 @click.version_option(package_name="article-archive")
 @click.pass_context
-def cli(ctx: click.Context, home: Path | None) -> None:
+def cli(ctx: click.Context, home: Path | None, no_pager: bool, quiet: bool) -> None:
     """Keep news articles in a searchable archive and find passages by keyword.
 
     \b
@@ -102,9 +137,11 @@ def cli(ctx: click.Context, home: Path | None) -> None:
         archive ingest article.txt --source Reuters --tag ukraine
         archive search 'deploy troops'
     """
-    from archive.home import default_home
+    from cli_terminal import config_defaults
 
-    ctx.obj = State((home or default_home()).expanduser())
+    ctx.obj = State(home.expanduser() if home else None, no_pager)
+    ctx.obj.quiet = quiet
+    ctx.default_map = config_defaults(ctx, ctx.obj)
 
 
 class SizeParam(click.ParamType):  # type: ignore[type-arg]
@@ -216,23 +253,24 @@ def ingest(
     if (url or title) and (len(paths) > 1 or any(p.is_dir() for p in paths)):
         raise click.UsageError("--url and --title name one article: give a single file")
     started = time.monotonic()
+    quiet = quiet or state.quiet
+    state.quiet = quiet
     lines = not quiet and (verbose or not sys.stdout.isatty())
     archive = state.archive()
-    bar = None if quiet else progress_bar(paths, globs, None if fmt == "auto" else fmt)
+    progress = archive.progress
+    progress.phase("ingesting", None if quiet else estimate_total(paths, globs, fmt))
     counts: dict[str, int] = {}
 
     def show(outcome: IngestOutcome) -> None:
-        say = bar.write if bar is not None else click.echo
         if outcome.status == "failed":
-            say(f"error: {outcome.message}", file=sys.stderr)
+            progress.write(f"error: {outcome.message}", sys.stderr)
         elif outcome.message and outcome.status in ("added", "updated"):
-            say(f"warning: {outcome.origin}: {outcome.message}", file=sys.stderr)
+            progress.write(f"warning: {outcome.origin}: {outcome.message}", sys.stderr)
         if lines and outcome.status != "failed":
-            say(render.outcome_line(outcome, dry_run=dry_run))
-        if bar is not None:
-            counts[outcome.status] = counts.get(outcome.status, 0) + outcome.count
-            shown = ("added", "updated", "unchanged", "failed")
-            bar.set_postfix_str(", ".join(f"{counts.get(s, 0)} {s}" for s in shown), refresh=False)
+            progress.write(render.outcome_line(outcome, dry_run=dry_run), sys.stdout)
+        counts[outcome.status] = counts.get(outcome.status, 0) + outcome.count
+        shown = ("added", "updated", "unchanged", "failed")
+        progress.note(", ".join(f"{counts.get(s, 0)} {s}" for s in shown))
 
     try:
         report = archive.ingest_paths(
@@ -246,40 +284,24 @@ def ingest(
             dry_run=dry_run,
             progress=show,
             keep_outcomes=False,
-            on_read=None if bar is None else bar.update,
+            on_read=progress.advance,
             jobs=jobs,
         )
     finally:
-        if bar is not None:
-            bar.close()
+        progress.done()
     prefix = "dry run, nothing written: " if dry_run else ""
     click.echo(f"{prefix}{report.summary()} in {time.monotonic() - started:.1f}s")
     if report.failed:
         sys.exit(1)
 
 
-def progress_bar(paths: tuple[Path, ...], globs: tuple[str, ...], fmt: str | None) -> Any:
-    """A tqdm bar on stderr counting articles, with rate and time left (None when not shown)."""
-    if not sys.stderr.isatty():
+def estimate_total(paths: tuple[Path, ...], globs: tuple[str, ...], fmt: str) -> int | None:
+    """How many articles the inputs hold, roughly, when standard error shows a bar."""
+    if not sys.stderr.isatty() or any(str(p) == "-" for p in paths):
         return None
-    from tqdm import tqdm
-
     from archive.ingest import estimate
 
-    # No monitor thread: a large ingest forks indexing workers, and forking a
-    # process that runs other threads can deadlock the child.
-    tqdm.monitor_interval = 0
-
-    total = None if any(str(p) == "-" for p in paths) else estimate(paths, globs, fmt)
-    return tqdm(
-        total=total or None,
-        unit=" articles",
-        file=sys.stderr,
-        dynamic_ncols=True,
-        mininterval=0.2,
-        smoothing=0.1,
-        leave=False,
-    )
+    return estimate(paths, globs, None if fmt == "auto" else fmt) or None
 
 
 hits_format_option = click.option(
@@ -398,7 +420,11 @@ def search(
         click.echo(f"understood as: {results.understood}", err=True)
         click.echo(render.engine_line(results.engine), err=True)
     colored = use_color(color)
-    click.echo(render.results(results, fmt, colored, explain=explain), color=colored)
+    text = render.results(results, fmt, colored, explain=explain)
+    if fmt == "text":
+        emit(state, text, colored)
+    else:
+        click.echo(text, color=colored)
 
 
 @cli.command()
@@ -429,7 +455,11 @@ def similar(state: State, article_id: int, limit: int, passages: int, fmt: str, 
 
     found = state.reader().similar(article_id, limit=limit, passages=passages)
     colored = use_color(color)
-    click.echo(render.similar(found, fmt, colored), color=colored)
+    text = render.similar(found, fmt, colored)
+    if fmt == "text":
+        emit(state, text, colored)
+    else:
+        click.echo(text, color=colored)
 
 
 @cli.command()
@@ -468,15 +498,12 @@ def show(state: State, article_id: int, fmt: str, revisions: bool) -> None:
     if fmt == "json":
         click.echo(render.article_json(article, earlier, history, notes))
         return
-    click.echo(render.article(article))
+    parts = [render.article(article)]
     if notes:
-        click.echo("")
-        click.echo(render.notes_section(notes))
+        parts.append(render.notes_section(notes))
     if earlier is not None and history is not None:
-        click.echo("")
-        click.echo(render.revisions(earlier))
-        click.echo("")
-        click.echo(render.metadata_history(history))
+        parts.extend([render.revisions(earlier), render.metadata_history(history)])
+    emit(state, "\n\n".join(parts))
 
 
 @cli.command(name="list")
@@ -514,7 +541,7 @@ def list_(state: State, limit: int, show_all: bool, fmt: str) -> None:
     if fmt == "json":
         click.echo(render.json_text([a.to_json(body=False) for a in articles]))
         return
-    click.echo(render.article_list(articles, reader.count()))
+    emit(state, render.article_list(articles, reader.count()))
 
 
 @cli.command()
@@ -656,8 +683,9 @@ def optimize(state: State) -> None:
 
 def _add_curation() -> None:
     from cli_curation import delete, edit, note, notes
+    from cli_terminal import config
 
-    for command in (edit, delete, note, notes):
+    for command in (edit, delete, note, notes, config):
         cli.add_command(command)
 
 

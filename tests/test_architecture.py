@@ -22,7 +22,7 @@ PUBLIC_UNDERSCORED = {"_asdict", "_replace", "_fields", "_exit", "_Hash"}
 
 
 def _modules() -> dict[str, Path]:
-    found = {"cli": ROOT / "cli.py", "cli_curation": ROOT / "cli_curation.py"}
+    found = {name: ROOT / f"{name}.py" for name in ("cli", "cli_curation", "cli_terminal")}
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
             parts = path.relative_to(ROOT).with_suffix("").parts

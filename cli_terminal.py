@@ -1,0 +1,187 @@
+"""The ``archive`` command line at a terminal: global options, settings, pager, progress.
+
+- :func:`global_options` gives every command ``--home``, ``--no-pager`` and
+  ``--quiet`` after its name (``archive search foo --home DIR``);
+- :func:`config_defaults` turns the config file's settings into Click defaults;
+- :func:`emit` prints a command's text: on a terminal wrapped to its width and,
+  when longer than the screen, through the pager; piped, exactly as rendered;
+- :func:`progress_for` is the progress reporter for the library's long jobs;
+- ``archive config`` shows each setting in force and where it comes from.
+
+Like :mod:`cli`, no behaviour lives here: settings are :mod:`archive.config`,
+layout :mod:`archive.terminal`, progress :mod:`archive.progress`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from archive.progress import Progress
+
+
+def _state(ctx: click.Context) -> Any:
+    return ctx.find_root().obj  # cli.State (not imported: cli imports this module)
+
+
+def _set_home(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    if value is not None and _state(ctx) is not None:
+        _state(ctx).given_home = value.expanduser()
+
+
+def _set_no_pager(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and _state(ctx) is not None:
+        _state(ctx).no_pager = True
+
+
+def _set_quiet(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and _state(ctx) is not None:
+        _state(ctx).quiet = True
+
+
+def global_options(cmd: click.Command) -> None:
+    """Give *cmd* the global options, so that they may follow its name (those it has
+    of its own, like ``ingest --quiet``, stay its own)."""
+    names = {p.name for p in cmd.params}
+    if "home" not in names:
+        cmd.params.append(
+            click.Option(
+                ["--home"],
+                type=click.Path(file_okay=False, path_type=Path),
+                expose_value=False,
+                callback=_set_home,
+                help="Archive directory (as 'archive --home DIR ...').",
+            )
+        )
+    if "no_pager" not in names:
+        cmd.params.append(
+            click.Option(
+                ["--no-pager"],
+                is_flag=True,
+                expose_value=False,
+                callback=_set_no_pager,
+                help="Print straight to the terminal, without a pager.",
+            )
+        )
+    if "quiet" not in names:
+        cmd.params.append(
+            click.Option(
+                ["-q", "--quiet"],
+                is_flag=True,
+                expose_value=False,
+                callback=_set_quiet,
+                help="No progress bars or waiting messages.",
+            )
+        )
+
+
+def config_defaults(ctx: click.Context, state: Any) -> dict[str, dict[str, Any]]:
+    """Click's ``default_map`` from the settings: every ``--color``, ``search --limit``
+    and ``ingest --jobs`` default to the config file's values."""
+    settings = state.settings
+    group = ctx.command
+    assert isinstance(group, click.Group)
+    defaults: dict[str, dict[str, Any]] = {}
+    for name, cmd in group.commands.items():
+        params = {p.name for p in cmd.params}
+        mine: dict[str, Any] = {}
+        if "color" in params:
+            mine["color"] = settings["color"].value
+        if "jobs" in params and settings["jobs"].value is not None:
+            mine["jobs"] = settings["jobs"].value
+        if name == "search":
+            mine["limit"] = settings["limit"].value
+        if mine:
+            defaults[name] = mine
+    return defaults
+
+
+def progress_for(quiet: bool) -> Progress:
+    """Bars on standard error when it is a terminal; nothing with ``--quiet``."""
+    from archive.progress import Progress, TerminalProgress
+
+    if quiet:
+        return Progress()
+    return TerminalProgress(sys.stderr, bars=sys.stderr.isatty())
+
+
+@contextmanager
+def _pager_env(command: str) -> Iterator[None]:
+    """``$PAGER`` set to *command* while Click pages (restored after)."""
+    saved = os.environ.get("PAGER")
+    os.environ["PAGER"] = command
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("PAGER", None)
+        else:
+            os.environ["PAGER"] = saved
+
+
+def emit(state: Any, text: str, color: bool = False) -> None:
+    """Print *text*: on a terminal wrapped to its width and paged when longer than the
+    screen (unless the pager is off); piped, exactly as given."""
+    if not sys.stdout.isatty():
+        click.echo(text, color=color)
+        return
+    from archive.terminal import wrap
+
+    size = shutil.get_terminal_size()
+    text = wrap(text, size.columns - 1)
+    pager = state.settings["pager"].value
+    if pager and sys.stdin.isatty() and text.count("\n") + 1 >= size.lines:
+        with _pager_env(pager):
+            click.echo_via_pager(text + "\n", color=color)
+        return
+    click.echo(text, color=color)
+
+
+@click.command(name="config")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.pass_context
+def config(ctx: click.Context, fmt: str) -> None:
+    """Show each setting in force and where it comes from.
+
+    Settings come from the config file (TOML; $ARCHIVE_CONFIG, else
+    config.toml in the platform's config directory), the environment
+    ($ARCHIVE_HOME, $NO_COLOR, $PAGER) and the command line; later ones win.
+    The file may set home, color, pager (a command, or false), limit and jobs.
+
+    \b
+    Example:
+        archive config
+        archive config --format json
+    """
+    from archive import render
+    from archive.config import config_path
+
+    settings = _state(ctx).settings
+    path = config_path()
+    if fmt == "json":
+        data = {
+            "config_file": str(path),
+            "config_file_exists": path.is_file(),
+            "settings": [s.to_json() for s in settings.values()],
+        }
+        click.echo(render.json_text(data))
+        return
+    click.echo(f"config file: {path}{'' if path.is_file() else ' (none there)'}")
+    width = max(len(s.shown) for s in settings.values())
+    for s in settings.values():
+        click.echo(f"{s.name:<6} {s.shown:<{width}}  ({s.source})")
