@@ -15,13 +15,24 @@ message (useful in a cron job's log).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from typing import IO, Any, TypeVar
 
 T = TypeVar("T")
 
-#: Seconds a phase must last before its bar appears (quick jobs stay quiet).
+#: Seconds a phase must last before its bar appears (quick jobs stay quiet);
+#: ``$ARCHIVE_PROGRESS_DELAY`` changes it (0: every bar at once).
 DELAY = 0.5
+DELAY_ENV = "ARCHIVE_PROGRESS_DELAY"
+
+
+def delay() -> float:
+    """:data:`DELAY`, or ``$ARCHIVE_PROGRESS_DELAY`` when it is a number of seconds."""
+    try:
+        return max(float(os.environ.get(DELAY_ENV, DELAY)), 0.0)
+    except ValueError:
+        return DELAY
 
 
 class Progress:
@@ -74,8 +85,7 @@ class TerminalProgress(Progress):
             mininterval=0.2,
             smoothing=0.1,
             leave=False,
-            delay=DELAY,
-            **kwargs,
+            **{"delay": delay(), **kwargs},
         )
 
     def phase(self, label: str, total: int | None = None, unit: str = "articles") -> None:
