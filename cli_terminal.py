@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+import click.shell_completion
+
+from archive.errors import ArchiveError
 
 if TYPE_CHECKING:
     from archive.progress import Progress
@@ -33,7 +36,10 @@ def _state(ctx: click.Context) -> Any:
 
 
 def _set_home(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
-    if value is not None and _state(ctx) is not None:
+    if value is None:
+        return
+    ctx.meta["archive.home"] = value.expanduser()  # for shell completion (no state then)
+    if _state(ctx) is not None:
         _state(ctx).given_home = value.expanduser()
 
 
@@ -50,6 +56,7 @@ def _set_quiet(ctx: click.Context, param: click.Parameter, value: bool) -> None:
 def global_options(cmd: click.Command) -> None:
     """Give *cmd* the global options, so that they may follow its name (those it has
     of its own, like ``ingest --quiet``, stay its own)."""
+    _add_completion(cmd)
     names = {p.name for p in cmd.params}
     if "home" not in names:
         cmd.params.append(
@@ -81,6 +88,45 @@ def global_options(cmd: click.Command) -> None:
                 help="No progress bars or waiting messages.",
             )
         )
+
+
+#: Which values shell completion offers for a parameter, by the parameter's name.
+COMPLETED = {
+    "article_id": "id",
+    "ids": "id",
+    "tags": "tag",
+    "add_tags": "tag",
+    "remove_tags": "tag",
+    "source": "source",
+    "author": "author",
+}
+
+
+def _completer(kind: str) -> Any:
+    def complete(
+        ctx: click.Context, incomplete: str
+    ) -> list[click.shell_completion.CompletionItem]:
+        from archive.config import ConfigError, settings
+        from archive.reading import Reader
+
+        root = ctx.find_root()
+        given = ctx.meta.get("archive.home") or root.params.get("home")
+        try:
+            home = Path(settings(home=given)["home"].value)
+            found = Reader(home).completions(kind, incomplete)
+        except (ConfigError, OSError, ArchiveError):
+            return []
+        return [click.shell_completion.CompletionItem(v, help=h[:60]) for v, h in found]
+
+    return complete
+
+
+def _add_completion(cmd: click.Command) -> None:
+    """Complete ids, tags, sources and authors from the archive (bash, zsh, fish)."""
+    for param in cmd.params:
+        kind = COMPLETED.get(param.name or "")
+        if kind is not None:
+            param.shell_complete = _completer(kind)  # type: ignore[method-assign]
 
 
 def config_defaults(ctx: click.Context, state: Any) -> dict[str, dict[str, Any]]:

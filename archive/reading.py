@@ -295,6 +295,14 @@ class Reader:
             ids = sorted(found if ids is None else found & set(ids))
         return store.read_notes(self.paths.db, article_ids=ids, titles=True)
 
+    def completions(self, kind: str, prefix: str, *, limit: int = 100) -> list[tuple[str, str]]:
+        """For shell completion: values of *kind* (``id``, ``tag``, ``source``,
+        ``author``) starting with *prefix* (case-insensitively for text), with a
+        description (an id's title, a value's article count); none if there is no archive."""
+        if not self.paths.db.is_file():
+            return []
+        return store.complete_values(self.paths.db, kind, prefix, limit)
+
     def list(self, *, limit: int | None = 20) -> list[ArticleRecord]:
         """Articles, newest first (by publication date, else by ingest time)."""
         if not self._ready():

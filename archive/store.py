@@ -359,6 +359,31 @@ def count_articles(db_path: Path) -> int:
         conn.close()
 
 
+#: The SQL behind each kind of value shell completion offers (value, description).
+_COMPLETIONS = {
+    "id": "SELECT CAST(id AS TEXT), title FROM articles WHERE CAST(id AS TEXT) LIKE ? "
+    "ORDER BY id DESC",
+    "tag": "SELECT name, count(*) || ' articles' FROM tags WHERE name LIKE ? "
+    "GROUP BY name ORDER BY count(*) DESC",
+    "source": "SELECT source, count(*) || ' articles' FROM articles WHERE source LIKE ? "
+    "GROUP BY source ORDER BY count(*) DESC",
+    "author": "SELECT author, count(*) || ' articles' FROM articles WHERE author LIKE ? "
+    "GROUP BY author ORDER BY count(*) DESC",
+}
+
+
+def complete_values(db_path: Path, kind: str, prefix: str, limit: int) -> list[tuple[str, str]]:
+    """Values of *kind* (``id``, ``tag``, ``source``, ``author``) starting with *prefix*,
+    each with a short description, most used (or newest) first."""
+    like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    sql = _COMPLETIONS[kind].replace("LIKE ?", "LIKE ? ESCAPE '\\'") + " LIMIT ?"
+    conn = _connect_readonly(db_path)
+    try:
+        return [(str(v), str(d or "")) for v, d in conn.execute(sql, (like, limit))]
+    finally:
+        conn.close()
+
+
 def read_stats(db_path: Path) -> tuple[int, str | None, str | None, int]:
     """Articles, earliest and latest publication date, and distinct sources."""
     conn = _connect_readonly(db_path)

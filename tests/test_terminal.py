@@ -247,3 +247,27 @@ def test_lock_wait_says_at_once_who_holds_it_and_counts_down(sample_home: Path) 
         holder.wait()
     child.expect("1 article deleted")
     child.expect(pexpect.EOF)
+
+
+# --- shell completion -------------------------------------------------------------------------
+
+
+def _complete(runner: CliRunner, words: str, shell: str = "bash") -> list[str]:
+    cword = str(len(words.split()) - (0 if words.endswith(" ") else 1))
+    env = {"_ARCHIVE_COMPLETE": f"{shell}_complete", "COMP_WORDS": words, "COMP_CWORD": cword}
+    result = runner.invoke(cli, [], env=env, prog_name="archive")
+    assert result.exit_code == 0, result.output
+    return [line for line in result.stdout.splitlines() if line]
+
+
+def test_shell_completion_of_ids_tags_and_sources(runner: CliRunner, sample_home: Path) -> None:
+    run(runner, "ingest", str(ROOT / "examples" / "more" / "coalition.txt"), "--tag", "nordic")
+    assert _complete(runner, "archive show ") == ["plain,2", "plain,1"]
+    assert _complete(runner, "archive edit 1 --add-tag n") == ["plain,nato", "plain,nordic"]
+    assert _complete(runner, "archive ingest x --source R") == ["plain,Reuters"]
+    # zsh gets each id's title as its description.
+    zsh = _complete(runner, "archive similar ", "zsh")
+    assert zsh[:3] == ["plain", "2", "Coalition troops and NATO plans"]
+    # With --home after the command, that archive's values; none from a missing archive.
+    assert _complete(runner, f"archive show --home {sample_home / 'none'} ") == []
+    assert not (sample_home / "none").exists()
