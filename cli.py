@@ -196,6 +196,11 @@ class SizeParam(click.ParamType):  # type: ignore[type-arg]
     "--force", is_flag=True, help="Read files even if unchanged since they were ingested."
 )
 @click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="Read files that failed before even if unchanged (else: 'still failing', unread).",
+)
+@click.option(
     "-j",
     "--jobs",
     type=click.IntRange(min=1),
@@ -219,6 +224,7 @@ def ingest(
     max_size: int,
     dry_run: bool,
     force: bool,
+    retry_failed: bool,
     jobs: int | None,
     quiet: bool,
     verbose: bool,
@@ -230,7 +236,10 @@ def ingest(
     line gives some): then the article is updated; the same URL or the same
     file with new text updates that article and keeps the old text as a revision. Files not
     changed since they were ingested are skipped unread. Bad inputs are
-    reported and skipped; the exit status is 1 if any failed.
+    reported and skipped; the exit status is 1 if any failed. A file that
+    failed before and has not changed is reported as 'still failing', unread,
+    and is no new failure (for cron: exit 1 only for new failures; with
+    --quiet, nothing printed when nothing changed).
 
     \b
     Example:
@@ -264,9 +273,11 @@ def ingest(
     def show(outcome: IngestOutcome) -> None:
         if outcome.status == "failed":
             progress.write(f"error: {outcome.message}", sys.stderr)
+        elif outcome.status == "still failing" and not quiet:
+            progress.write(f"still failing: {outcome.message}", sys.stderr)
         elif outcome.message and outcome.status in ("added", "updated"):
             progress.write(f"warning: {outcome.origin}: {outcome.message}", sys.stderr)
-        if lines and outcome.status != "failed":
+        if lines and outcome.status not in ("failed", "still failing"):
             progress.write(render.outcome_line(outcome, dry_run=dry_run), sys.stdout)
         counts[outcome.status] = counts.get(outcome.status, 0) + outcome.count
         shown = ("added", "updated", "unchanged", "failed")
@@ -281,6 +292,7 @@ def ingest(
             max_bytes=max_size,
             stdin=sys.stdin.buffer,
             force=force,
+            retry_failed=retry_failed,
             dry_run=dry_run,
             progress=show,
             keep_outcomes=False,
@@ -290,7 +302,8 @@ def ingest(
     finally:
         progress.done()
     prefix = "dry run, nothing written: " if dry_run else ""
-    click.echo(f"{prefix}{report.summary()} in {time.monotonic() - started:.1f}s")
+    if not quiet or report.changed:
+        click.echo(f"{prefix}{report.summary()} in {time.monotonic() - started:.1f}s")
     if report.failed:
         sys.exit(1)
 

@@ -62,6 +62,19 @@ class SourceFileSeen(NamedTuple):
     articles: int
 
 
+class FailureSeen(NamedTuple):
+    """A file some of whose records failed, as it was read; follows its outcomes."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    message: str
+    failures: int
+    articles: int
+    options: str
+
+
 def prepare(draft: ArticleDraft) -> Prepared:
     """Normalise a draft's text and metadata; raises InputError for what cannot be stored.
 
@@ -362,6 +375,36 @@ def remember_files(session: Session, files: Sequence[SourceFileSeen]) -> None:
         set_={c: stmt.excluded[c] for c in ("size", "mtime_ns", "sha256", "articles", "ingested")},
     )
     session.execute(stmt)
+    forget_failures(session, [f.path for f in files])
+
+
+def remember_failures(session: Session, failures: Sequence[FailureSeen]) -> None:
+    """Record files that failed (size, time, hash, first message) for the next run."""
+    if not failures:
+        return
+    from sqlalchemy.dialects.sqlite import insert
+
+    from archive.models import FailedInput
+
+    when = now()
+    rows = [f._asdict() | {"failed": when} for f in {f.path: f for f in failures}.values()]
+    stmt = insert(FailedInput).values(rows)
+    keep = ("size", "mtime_ns", "sha256", "message", "failures", "articles", "options", "failed")
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[FailedInput.path], set_={c: stmt.excluded[c] for c in keep}
+    )
+    session.execute(stmt)
+
+
+def forget_failures(session: Session, paths: Sequence[str]) -> None:
+    """Forget earlier failures of files now ingested whole."""
+    from sqlalchemy import delete
+
+    from archive.models import FailedInput
+
+    for start in range(0, len(paths), 500):
+        chunk = list(paths[start : start + 500])
+        session.execute(delete(FailedInput).where(FailedInput.path.in_(chunk)))
 
 
 _RECORD_ORIGIN = re.compile(r"^(.*?)(?::\d+|\[\d+\])$")

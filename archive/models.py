@@ -154,6 +154,28 @@ class SourceFile(Base):
     ingested: Mapped[datetime] = mapped_column(DateTime)
 
 
+class FailedInput(Base):
+    """A file that failed to ingest, as it was then: while it stays the same, later runs
+    report it as ``still failing`` without reading it (``ingest --retry-failed`` reads it)."""
+
+    __tablename__ = "failed_inputs"
+
+    #: The file's absolute path.
+    path: Mapped[str] = mapped_column(Text, primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    mtime_ns: Mapped[int] = mapped_column(Integer)
+    #: SHA-256 of the file's bytes.
+    sha256: Mapped[str] = mapped_column(String(64))
+    #: The first failure's message, and how many of the file's records failed.
+    message: Mapped[str] = mapped_column(Text)
+    failures: Mapped[int] = mapped_column(Integer)
+    #: How many of its records were read as articles (stored, or unchanged).
+    articles: Mapped[int] = mapped_column(Integer)
+    #: The reading options it failed with (format, size limit): other options read it again.
+    options: Mapped[str] = mapped_column(Text)
+    failed: Mapped[datetime] = mapped_column(DateTime)
+
+
 class FieldChange(Base):
     """One earlier value of one metadata field, kept when an edit or an ingest changed it.
 

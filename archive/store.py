@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 #: The Alembic revision the code expects. A test checks it is the migrations' head.
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0006"
 #: Milliseconds a connection waits for another writer before failing.
 BUSY_TIMEOUT_MS = 60_000
 

@@ -101,15 +101,22 @@ def test_force_reads_everything(tmp_path: Path, archive_home: Path, calls: Count
     assert [o.message for o in report.outcomes] == ["same text as article 1"]
 
 
-def test_files_with_failures_are_read_again(tmp_path: Path, archive_home: Path) -> None:
+def test_files_with_failures_are_still_failing_until_changed(
+    tmp_path: Path, archive_home: Path
+) -> None:
     f = tmp_path / "feed.jsonl"
     f.write_text('{"title": "ok", "body": "Good line."}\n{"title": broken\n', encoding="utf-8")
     with Archive.open(archive_home) as archive:
         first = archive.ingest_paths([f])
         again = archive.ingest_paths([f])
+        retried = archive.ingest_paths([f], retry_failed=True)
     assert (first.count("added"), first.failed) == (1, 1)
-    # Not remembered: the bad line is reported again until it is fixed.
-    assert (again.files_skipped, again.count("unchanged"), again.failed) == (0, 1, 1)
+    # Remembered as failing: not read, its bad line 'still failing' (no new failure),
+    # its good line unchanged.
+    assert (again.count("unchanged"), again.failed, again.still_failing) == (1, 0, 1)
+    assert again.summary() == "0 added, 0 updated, 1 unchanged, 0 failed, 1 still failing"
+    # Asked to retry: read, and the bad line fails again.
+    assert (retried.count("unchanged"), retried.failed, retried.still_failing) == (1, 1, 0)
 
 
 def test_a_jsonl_file_remembered_counts_all_its_articles(
