@@ -636,22 +636,45 @@ def export(state: State, file: Path) -> None:
 
 @cli.command(name="import")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.option(
+    "--merge",
+    is_flag=True,
+    help="Bring the export into an archive that holds articles, by ingest's rules.",
+)
 @pass_state
-def import_(state: State, file: Path) -> None:
+def import_(state: State, file: Path, merge: bool) -> None:
     """Restore a backup made by 'archive export' into an empty archive.
 
     FILE is the export (or '-' for standard input). Every article comes back
     with its id, fields, tags and revisions, and is indexed. If any line is
-    invalid, nothing is imported.
+    invalid, nothing is imported. With --merge, the archive may hold articles:
+    each exported article is added, updated or left unchanged as ingest would
+    (new ids; notes and revisions stay behind, and are counted).
 
     \b
     Example:
         archive --home ~/new-archive import backup.jsonl
         gunzip -c backup.jsonl.gz | archive import -
+        archive import --merge laptop.jsonl
     """
     from archive import transfer
     from archive.render import plural
 
+    if merge:
+        from archive.merging import merge_file
+
+        report, left = merge_file(state.archive(), file, sys.stdin, keep_outcomes=False)
+        for failure in report.failures:
+            click.echo(f"error: {failure.message}", err=True)
+        click.echo(f"merged: {report.summary()}")
+        behind = ", ".join(
+            f"{n} {plural(n, k.rstrip('s').replace('_', ' '))}" for k, n in left.items() if n
+        )
+        if behind:
+            click.echo(f"note: not merged (kept in {file} only): {behind}", err=True)
+        if report.failed:
+            sys.exit(1)
+        return
     count = transfer.import_file(state.archive(), file)
     click.echo(f"imported {count} {plural(count, 'article')}")
 

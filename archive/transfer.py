@@ -13,6 +13,7 @@ goes in, with the same ids, or nothing does.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import tempfile
@@ -206,12 +207,17 @@ def import_lines(
     """
     from sqlalchemy import func, insert, select
 
+    from archive.merging import not_an_export
     from archive.models import Article
     from archive.text import content_hash
 
     articles, tags, children = _tables()
     child_names = {t.name: (t, key) for t, key in children}
     count = 0
+    records = _records(lines, name)
+    first = next(records, None)
+    if first is not None and (problem := not_an_export(first[1], f"{name}, line {first[0]}")):
+        raise problem
     with archive.keeper.writing() as (session, changes):
         conn = session.connection()
         present = conn.scalar(select(func.count()).select_from(articles)) or 0
@@ -219,7 +225,8 @@ def import_lines(
             raise ArchiveError(
                 f"the archive at {archive.home} already holds {present} "
                 f"article{'s' if present != 1 else ''}; import "
-                "into an empty archive (give a new directory with --home)"
+                "into an empty archive (give a new directory with --home), "
+                "or merge into this one with 'import --merge'"
             )
         seen_hash: dict[str, int] = {}
         seen_id: set[int] = set()
@@ -247,7 +254,7 @@ def import_lines(
             done[0] = batch[-1][0]
             batch.clear()
 
-        for number, data in _records(lines, name):
+        for number, data in itertools.chain([first] if first else [], records):
             where = f"{name}, line {number}"
             data = dict(data)
             tag_names = data.pop("tags", [])
