@@ -10,7 +10,6 @@ into a one-line message with exit status 1 happen once, in :class:`State` and
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,7 @@ import click
 
 from archive.errors import ArchiveError
 from archive.ingest.formats import FORMAT_NAMES
-from cli_terminal import emit
+from cli_terminal import color_option, emit, estimate_total, merge_import, use_color
 
 if TYPE_CHECKING:
     from archive.facade import Archive
@@ -94,22 +93,6 @@ class State:
 
 
 pass_state = click.make_pass_decorator(State)
-color_option = click.option(
-    "--color",
-    type=click.Choice(["auto", "always", "never"]),
-    default="auto",
-    show_default=True,
-    help="Colour matched words (auto: on a terminal, unless NO_COLOR; the config file's "
-    "'color' sets the default).",
-)
-
-
-def use_color(choice: str) -> bool:
-    if choice == "always":
-        return True
-    if choice == "never":
-        return False
-    return "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
 def echo_notices(notices: tuple[str, ...] | list[str]) -> None:
@@ -306,15 +289,6 @@ def ingest(
         click.echo(f"{prefix}{report.summary()} in {time.monotonic() - started:.1f}s")
     if report.failed:
         sys.exit(1)
-
-
-def estimate_total(paths: tuple[Path, ...], globs: tuple[str, ...], fmt: str) -> int | None:
-    """How many articles the inputs hold, roughly, when standard error shows a bar."""
-    if not sys.stderr.isatty() or any(str(p) == "-" for p in paths):
-        return None
-    from archive.ingest import estimate
-
-    return estimate(paths, globs, None if fmt == "auto" else fmt) or None
 
 
 hits_format_option = click.option(
@@ -661,19 +635,7 @@ def import_(state: State, file: Path, merge: bool) -> None:
     from archive.render import plural
 
     if merge:
-        from archive.merging import merge_file
-
-        report, left = merge_file(state.archive(), file, sys.stdin, keep_outcomes=False)
-        for failure in report.failures:
-            click.echo(f"error: {failure.message}", err=True)
-        click.echo(f"merged: {report.summary()}")
-        behind = ", ".join(
-            f"{n} {plural(n, k.rstrip('s').replace('_', ' '))}" for k, n in left.items() if n
-        )
-        if behind:
-            click.echo(f"note: not merged (kept in {file} only): {behind}", err=True)
-        if report.failed:
-            sys.exit(1)
+        merge_import(state.archive(), file)
         return
     count = transfer.import_file(state.archive(), file)
     click.echo(f"imported {count} {plural(count, 'article')}")
@@ -719,9 +681,9 @@ def optimize(state: State) -> None:
 
 def _add_curation() -> None:
     from cli_curation import delete, edit, note, notes
-    from cli_terminal import config
+    from cli_terminal import config, fields
 
-    for command in (edit, delete, note, notes, config):
+    for command in (edit, delete, note, notes, config, fields):
         cli.add_command(command)
 
 

@@ -129,6 +129,51 @@ def _add_completion(cmd: click.Command) -> None:
             param.shell_complete = _completer(kind)  # type: ignore[method-assign]
 
 
+color_option = click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour matched words (auto: on a terminal, unless NO_COLOR; the config file's "
+    "'color' sets the default).",
+)
+
+
+def use_color(choice: str) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    return "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+def estimate_total(paths: tuple[Path, ...], globs: tuple[str, ...], fmt: str) -> int | None:
+    """How many articles the inputs hold, roughly, when standard error shows a bar."""
+    if not sys.stderr.isatty() or any(str(p) == "-" for p in paths):
+        return None
+    from archive.ingest import estimate
+
+    return estimate(paths, globs, None if fmt == "auto" else fmt) or None
+
+
+def merge_import(archive: Any, file: Path) -> None:
+    """``import --merge``: merge, print the counts and what stayed behind; exit 1 on failures."""
+    from archive.merging import merge_file
+    from archive.render import plural
+
+    report, left = merge_file(archive, file, sys.stdin, keep_outcomes=False)
+    for failure in report.failures:
+        click.echo(f"error: {failure.message}", err=True)
+    click.echo(f"merged: {report.summary()}")
+    behind = ", ".join(
+        f"{n} {plural(n, k.rstrip('s').replace('_', ' '))}" for k, n in left.items() if n
+    )
+    if behind:
+        click.echo(f"note: not merged (kept in {file} only): {behind}", err=True)
+    if report.failed:
+        sys.exit(1)
+
+
 def config_defaults(ctx: click.Context, state: Any) -> dict[str, dict[str, Any]]:
     """Click's ``default_map`` from the settings: every ``--color``, ``search --limit``
     and ``ingest --jobs`` default to the config file's values."""
@@ -189,6 +234,45 @@ def emit(state: Any, text: str, color: bool = False) -> None:
             click.echo_via_pager(text + "\n", color=color)
         return
     click.echo(text, color=color)
+
+
+@click.command(name="fields")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.pass_context
+def fields(ctx: click.Context, fmt: str) -> None:
+    """List the extra fields articles have, searchable as FIELD:VALUE.
+
+    Keys kept from JSON, front matter and page metadata that have no column of
+    their own (places, topics, a site's categories): each with how many
+    articles have it and its most common values. Search them as
+    places:france or places:"new york" (lower case, other characters than
+    letters written _).
+
+    \b
+    Example:
+        archive fields
+        archive search 'grain places:usa'
+    """
+    from archive import render
+
+    found, notices = _state(ctx).reader().fields()
+    for notice in notices:
+        click.echo(f"note: {notice}", err=True)
+    if fmt == "json":
+        data = [
+            {"key": f.key, "articles": f.articles, "values": [list(v) for v in f.values]}
+            for f in found
+        ]
+        click.echo(render.json_text(data))
+        return
+    emit(_state(ctx), render.extra_fields(found))
 
 
 @click.command(name="config")

@@ -468,7 +468,7 @@ class IndexKeeper:
         from sqlalchemy import select
 
         from archive.models import Article, Note, Tag
-        from index.schema import IndexDoc
+        from index.schema import IndexDoc, extra_terms
 
         columns = (
             Article.id,
@@ -478,6 +478,7 @@ class IndexKeeper:
             Article.source,
             Article.url,
             Article.published_at,
+            Article.extra,
         )
         out: dict[int, tuple[str, str]] = {}
         with self.store.session() as session:
@@ -503,6 +504,7 @@ class IndexKeeper:
                     url=row.url,
                     published=row.published_at,
                     notes=tuple(notes.get(row.id, ())),
+                    extra=extra_terms(row.extra),
                 )
                 out[row.id] = (row.content_hash, doc.meta_hash())
         return out

@@ -543,3 +543,15 @@ def stats(s: Stats) -> str:
                 engine += f" ({slow} read without the fast paths)"
         lines.append(f"engine:     {engine}")
     return "\n".join(lines)
+
+
+def extra_fields(fields: list[Any]) -> str:
+    """The extra fields (``archive fields``): each key, its articles, its common values."""
+    if not fields:
+        return "No article has extra fields."
+    lines = []
+    for f in fields:
+        values = ", ".join(f"{v} ({n})" for v, n in f.values)
+        more = f", … {f.distinct - len(f.values)} more" if f.distinct > len(f.values) else ""
+        lines.append(f"{f.key}: {f.articles} {plural(f.articles, 'article')}: {values}{more}")
+    return "\n".join(lines)
