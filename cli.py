@@ -681,9 +681,9 @@ def optimize(state: State) -> None:
 
 def _add_curation() -> None:
     from cli_curation import delete, edit, note, notes
-    from cli_terminal import config, fields
+    from cli_terminal import config, duplicates, fields
 
-    for command in (edit, delete, note, notes, config, fields):
+    for command in (edit, delete, note, notes, config, fields, duplicates):
         cli.add_command(command)
 
 

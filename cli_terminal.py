@@ -275,6 +275,55 @@ def fields(ctx: click.Context, fmt: str) -> None:
     emit(_state(ctx), render.extra_fields(found))
 
 
+@click.command(name="duplicates")
+@click.option(
+    "--merge",
+    is_flag=True,
+    help="Keep the oldest of each group, give it the others' tags, delete the others.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="With --merge: say what would be merged; change nothing."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.pass_context
+def duplicates(ctx: click.Context, merge: bool, dry_run: bool, fmt: str) -> None:
+    """List near-duplicate articles already in the archive; --merge merges them.
+
+    Two articles are near-duplicates when at least 80% of their word
+    sequences (five words, ignoring case, punctuation and spacing) are shared:
+    the same story with a title line prepended, other wrapping or a footer.
+    Ingest already takes a near-duplicate as the article it matches.
+
+    \b
+    Example:
+        archive duplicates
+        archive duplicates --merge --dry-run
+    """
+    from archive import render
+    from archive.duplicates import find_duplicates
+
+    if dry_run and not merge:
+        raise click.UsageError("--dry-run goes with --merge")
+    report = find_duplicates(_state(ctx).archive(), merge=merge, dry_run=dry_run)
+    if fmt == "json":
+        data = {
+            "pairs": [p.to_json() for p in report.pairs],
+            "deleted": report.deleted,
+            "kept_for_notes": report.kept_for_notes,
+            "dry_run": report.dry_run,
+        }
+        click.echo(render.json_text(data))
+        return
+    emit(_state(ctx), render.duplicates(report))
+
+
 @click.command(name="config")
 @click.option(
     "--format",

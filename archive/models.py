@@ -154,6 +154,19 @@ class SourceFile(Base):
     ingested: Mapped[datetime] = mapped_column(DateTime)
 
 
+class NearKey(Base):
+    """One of the smallest shingle hashes of an article's text (its near-duplicate
+    sketch, :mod:`archive.neardup`); articles sharing one are compared."""
+
+    __tablename__ = "near_keys"
+    __table_args__ = (Index("ix_near_keys_key", "key"),)
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
 class FailedInput(Base):
     """A file that failed to ingest, as it was then: while it stays the same, later runs
     report it as ``still failing`` without reading it (``ingest --retry-failed`` reads it)."""

@@ -207,6 +207,7 @@ def import_lines(
     """
     from sqlalchemy import func, insert, select
 
+    from archive import neardup
     from archive.merging import not_an_export
     from archive.models import Article
     from archive.text import content_hash
@@ -248,7 +249,10 @@ def import_lines(
                 rows = [r for _, rec in batch for r in rec["_children"].get(table.name, [])]
                 if rows:
                     conn.execute(insert(table), rows)
-            changes.upsert(session.scalars(select(Article).where(Article.id.in_(ids))).all())
+            stored = session.scalars(select(Article).where(Article.id.in_(ids))).all()
+            for article in stored:
+                neardup.remember(session, article.id, article.body)
+            changes.upsert(stored)
             session.expunge_all()
             archive.progress.advance(batch[-1][0] - done[0])
             done[0] = batch[-1][0]
