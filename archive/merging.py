@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from archive.facade import Archive
 
 #: Fields every line of an export has, and a plain JSON Lines feed does not.
-EXPORT_FIELDS = frozenset({"id", "body", "content_hash", "ingested"})
+EXPORT_FIELDS = frozenset({"id", "body", "ingested"})
 #: What an export line holds besides the article's own fields, not merged.
 LEFT_BEHIND = ("notes", "revisions", "field_changes")
 

@@ -59,7 +59,7 @@ def test_import_of_a_feed_says_to_use_ingest(runner: CliRunner, archive_home: Pa
         assert result.exit_code == 1
         assert result.output == (
             f"Error: {feed}, line 1: not an export made by 'archive export' (no "
-            "'content_hash', 'id', 'ingested'); to add the articles of a JSON Lines file, "
+            "'id', 'ingested'); to add the articles of a JSON Lines file, "
             "use 'archive ingest FILE'\n"
         )
     with Archive.open(archive_home) as archive:

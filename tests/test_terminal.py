@@ -137,6 +137,7 @@ def test_wrap_keeps_indentation_and_ignores_colour_codes() -> None:
 
 
 def _spawn(args: list[str], env: dict[str, str], rows: int = 24, cols: int = 80) -> pexpect.spawn:
+    env = {k: v for k, v in env.items() if k not in ("COLUMNS", "LINES")}  # the pty's size
     return pexpect.spawn(
         sys.executable,
         ["-m", "cli", *args],
