@@ -10,7 +10,6 @@ into a one-line message with exit status 1 happen once, in :class:`State` and
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,7 @@ import click
 from archive.errors import ArchiveError
 from archive.ingest.formats import FORMAT_NAMES
 from cli_grow import fetch_options
+from cli_terminal import color_option, emit, estimate_total, use_color
 
 if TYPE_CHECKING:
     from archive.facade import Archive
@@ -30,7 +30,11 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class ArchiveGroup(click.Group):
-    """Click's group, reporting a library error the way Click reports its own: one line, exit 1."""
+    """Click's group, reporting a library error the way Click reports its own: one line, exit 1.
+
+    Every command it holds also takes the global options (``--home``,
+    ``--no-pager``, ``--quiet``) after its name, as ``archive search foo --home DIR``.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -38,18 +42,45 @@ class ArchiveGroup(click.Group):
         except ArchiveError as exc:
             raise click.ClickException(str(exc)) from None
 
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        from cli_terminal import global_options
+
+        global_options(cmd)
+        super().add_command(cmd, name)
+
 
 class State:
-    """The archive home the command works on, opened at most once and closed with it."""
+    """The archive home the command works on, opened at most once and closed with it,
+    and the settings in force (:mod:`archive.config`)."""
 
-    def __init__(self, home: Path) -> None:
-        self.home = home
+    def __init__(self, home: Path | None, no_pager: bool = False) -> None:
+        #: ``--home`` as given on the command line (None: not given).
+        self.given_home = home
+        self.no_pager = no_pager
+        #: No progress bars or waiting messages (``--quiet``).
+        self.quiet = False
+        self._settings: tuple[Any, dict[str, Any]] | None = None
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """Each setting in force (read once per home and pager choice)."""
+        from archive.config import settings
+
+        key = (self.given_home, self.no_pager)
+        if self._settings is None or self._settings[0] != key:
+            self._settings = (key, settings(home=self.given_home, no_pager=self.no_pager))
+        return self._settings[1]
+
+    @property
+    def home(self) -> Path:
+        return Path(self.settings["home"].value)
 
     def archive(self) -> Archive:
         """The archive, opened for writing (closed when the command ends); notices printed."""
         from archive.facade import Archive
+        from cli_terminal import progress_for
 
-        archive = Archive.open(self.home)
+        archive = Archive.open(self.home, progress=progress_for(self.quiet))
         click.get_current_context().call_on_close(archive.close)
         for notice in archive.notices:
             click.echo(f"note: {notice}", err=True)
@@ -63,21 +94,6 @@ class State:
 
 
 pass_state = click.make_pass_decorator(State)
-color_option = click.option(
-    "--color",
-    type=click.Choice(["auto", "always", "never"]),
-    default="auto",
-    show_default=True,
-    help="Colour matched words (auto: on a terminal, unless NO_COLOR).",
-)
-
-
-def use_color(choice: str) -> bool:
-    if choice == "always":
-        return True
-    if choice == "never":
-        return False
-    return "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
 def echo_notices(notices: tuple[str, ...] | list[str]) -> None:
@@ -89,13 +105,15 @@ def echo_notices(notices: tuple[str, ...] | list[str]) -> None:
 @click.option(
     "--home",
     type=click.Path(file_okay=False, path_type=Path),
-    envvar="ARCHIVE_HOME",
-    help="Archive directory (database and index). Default: $ARCHIVE_HOME, "
-    "else the platform's user data directory.",
+    help="Archive directory (database and index), before or after the command. "
+    "Default: $ARCHIVE_HOME, else the config file's 'home', else the platform's "
+    "user data directory.",
 )
+@click.option("--no-pager", is_flag=True, help="Print straight to the terminal, without a pager.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars or waiting messages.")
 @click.version_option(package_name="article-archive")
 @click.pass_context
-def cli(ctx: click.Context, home: Path | None) -> None:
+def cli(ctx: click.Context, home: Path | None, no_pager: bool, quiet: bool) -> None:
     """Keep news articles in a searchable archive and find passages by keyword.
 
     \b
@@ -103,9 +121,11 @@ def cli(ctx: click.Context, home: Path | None) -> None:
         archive ingest article.txt --source Reuters --tag ukraine
         archive search 'deploy troops'
     """
-    from archive.home import default_home
+    from cli_terminal import config_defaults
 
-    ctx.obj = State((home or default_home()).expanduser())
+    ctx.obj = State(home.expanduser() if home else None, no_pager)
+    ctx.obj.quiet = quiet
+    ctx.default_map = config_defaults(ctx, ctx.obj)
 
 
 class SizeParam(click.ParamType):  # type: ignore[type-arg]
@@ -161,6 +181,11 @@ class SizeParam(click.ParamType):  # type: ignore[type-arg]
     "--force", is_flag=True, help="Read files even if unchanged since they were ingested."
 )
 @click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="Read files that failed before even if unchanged (else: 'still failing', unread).",
+)
+@click.option(
     "-j",
     "--jobs",
     type=click.IntRange(min=1),
@@ -186,6 +211,7 @@ def ingest(
     max_size: int,
     dry_run: bool,
     force: bool,
+    retry_failed: bool,
     jobs: int | None,
     quiet: bool,
     verbose: bool,
@@ -199,7 +225,10 @@ def ingest(
     line gives some): then the article is updated; the same URL or the same
     file with new text updates that article and keeps the old text as a revision. Files not
     changed since they were ingested are skipped unread. Bad inputs are
-    reported and skipped; the exit status is 1 if any failed.
+    reported and skipped; the exit status is 1 if any failed. A file that
+    failed before and has not changed is reported as 'still failing', unread,
+    and is no new failure (for cron: exit 1 only for new failures; with
+    --quiet, nothing printed when nothing changed).
 
     \b
     Example:
@@ -227,24 +256,28 @@ def ingest(
     if (url or title) and (len(paths) + len(urls) > 1 or url_files or any(map(Path.is_dir, paths))):
         raise click.UsageError("--url and --title name one article: give a single file")
     started = time.monotonic()
+    quiet = quiet or state.quiet
+    state.quiet = quiet
     lines = not quiet and (verbose or not sys.stdout.isatty())
     archive = state.archive()
-    fetching = bool(urls or url_files)
-    bar = None if quiet else progress_bar(tuple(paths), globs, fmt, fetching=fetching)
+    progress = archive.progress
+    fetching = bool(urls or url_files)  # how many articles URLs hold is not known
+    estimate = None if quiet or fetching else estimate_total(tuple(paths), globs, fmt)
+    progress.phase("ingesting", estimate)
     counts: dict[str, int] = {}
 
     def show(outcome: IngestOutcome) -> None:
-        say = bar.write if bar is not None else click.echo
         if outcome.status == "failed":
-            say(f"error: {outcome.message}", file=sys.stderr)
+            progress.write(f"error: {outcome.message}", sys.stderr)
+        elif outcome.status == "still failing" and not quiet:
+            progress.write(f"still failing: {outcome.message}", sys.stderr)
         elif outcome.message and outcome.status in ("added", "updated"):
-            say(f"warning: {outcome.origin}: {outcome.message}", file=sys.stderr)
-        if lines and outcome.status != "failed":
-            say(render.outcome_line(outcome, dry_run=dry_run))
-        if bar is not None:
-            counts[outcome.status] = counts.get(outcome.status, 0) + outcome.count
-            shown = ("added", "updated", "unchanged", "failed")
-            bar.set_postfix_str(", ".join(f"{counts.get(s, 0)} {s}" for s in shown), refresh=False)
+            progress.write(f"warning: {outcome.origin}: {outcome.message}", sys.stderr)
+        if lines and outcome.status not in ("failed", "still failing"):
+            progress.write(render.outcome_line(outcome, dry_run=dry_run), sys.stdout)
+        counts[outcome.status] = counts.get(outcome.status, 0) + outcome.count
+        shown = ("added", "updated", "unchanged", "failed")
+        progress.note(", ".join(f"{counts.get(s, 0)} {s}" for s in shown))
 
     try:
         report = archive.ingest_paths(
@@ -258,46 +291,20 @@ def ingest(
             urls=urls,
             url_files=url_files,
             keep_html=keep_html,
+            retry_failed=retry_failed,
             dry_run=dry_run,
             progress=show,
             keep_outcomes=False,
-            on_read=None if bar is None else bar.update,
+            on_read=progress.advance,
             jobs=jobs,
         )
     finally:
-        if bar is not None:
-            bar.close()
+        progress.done()
     prefix = "dry run, nothing written: " if dry_run else ""
-    click.echo(f"{prefix}{report.summary()} in {time.monotonic() - started:.1f}s")
+    if not quiet or report.changed:
+        click.echo(f"{prefix}{report.summary()} in {time.monotonic() - started:.1f}s")
     if report.failed:
         sys.exit(1)
-
-
-def progress_bar(
-    paths: tuple[Path, ...], globs: tuple[str, ...], fmt: str | None, *, fetching: bool = False
-) -> Any:
-    """A tqdm bar on stderr counting articles, with rate and time left (None when not shown)."""
-    if not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    from archive.ingest import estimate
-
-    # No monitor thread: a large ingest forks indexing workers, and forking a
-    # process that runs other threads can deadlock the child.
-    tqdm.monitor_interval = 0
-
-    unknown = fetching or any(str(p) == "-" for p in paths)
-    total = None if unknown else estimate(paths, globs, None if fmt == "auto" else fmt)
-    return tqdm(
-        total=total or None,
-        unit=" articles",
-        file=sys.stderr,
-        dynamic_ncols=True,
-        mininterval=0.2,
-        smoothing=0.1,
-        leave=False,
-    )
 
 
 hits_format_option = click.option(
@@ -416,7 +423,11 @@ def search(
         click.echo(f"understood as: {results.understood}", err=True)
         click.echo(render.engine_line(results.engine), err=True)
     colored = use_color(color)
-    click.echo(render.results(results, fmt, colored, explain=explain), color=colored)
+    text = render.results(results, fmt, colored, explain=explain)
+    if fmt == "text":
+        emit(state, text, colored)
+    else:
+        click.echo(text, color=colored)
 
 
 @cli.command()
@@ -447,7 +458,11 @@ def similar(state: State, article_id: int, limit: int, passages: int, fmt: str, 
 
     found = state.reader().similar(article_id, limit=limit, passages=passages)
     colored = use_color(color)
-    click.echo(render.similar(found, fmt, colored), color=colored)
+    text = render.similar(found, fmt, colored)
+    if fmt == "text":
+        emit(state, text, colored)
+    else:
+        click.echo(text, color=colored)
 
 
 @cli.command()
@@ -490,15 +505,12 @@ def show(state: State, article_id: int, fmt: str, revisions: bool) -> None:
     if fmt == "json":
         click.echo(render.article_json(article, earlier, history, notes))
         return
-    click.echo(render.article(article))
+    parts = [render.article(article)]
     if notes:
-        click.echo("")
-        click.echo(render.notes_section(notes))
+        parts.append(render.notes_section(notes))
     if earlier is not None and history is not None:
-        click.echo("")
-        click.echo(render.revisions(earlier))
-        click.echo("")
-        click.echo(render.metadata_history(history))
+        parts.extend([render.revisions(earlier), render.metadata_history(history)])
+    emit(state, "\n\n".join(parts))
 
 
 @cli.command(name="list")
@@ -536,7 +548,7 @@ def list_(state: State, limit: int, show_all: bool, fmt: str) -> None:
     if fmt == "json":
         click.echo(render.json_text([a.to_json(body=False) for a in articles]))
         return
-    click.echo(render.article_list(articles, reader.count()))
+    emit(state, render.article_list(articles, reader.count()))
 
 
 @cli.command()
@@ -583,62 +595,6 @@ def check(state: State, repair: bool) -> None:
 
 
 @cli.command()
-@click.argument(
-    "file",
-    required=False,
-    default="-",
-    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-)
-@pass_state
-def export(state: State, file: Path) -> None:
-    """Write the whole archive as JSON Lines (a backup).
-
-    One line per article with every field, its tags, notes, metadata changes
-    and revisions, to FILE
-    or (default '-') standard output. 'archive import' restores it, ids
-    included, into an empty archive on this or another machine.
-    A file is written whole or not at all, readable by you only.
-
-    \b
-    Example:
-        archive export backup.jsonl
-        archive export | gzip > backup.jsonl.gz
-    """
-    from archive import transfer
-    from archive.render import plural
-
-    archive = state.archive()
-    if str(file) == "-":
-        count = transfer.export(archive, sys.stdout)
-    else:
-        count = transfer.export_file(archive, file)
-    where = "" if str(file) == "-" else f" to {file}"
-    click.echo(f"exported {count} {plural(count, 'article')}{where}", err=str(file) == "-")
-
-
-@cli.command(name="import")
-@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
-@pass_state
-def import_(state: State, file: Path) -> None:
-    """Restore a backup made by 'archive export' into an empty archive.
-
-    FILE is the export (or '-' for standard input). Every article comes back
-    with its id, fields, tags and revisions, and is indexed. If any line is
-    invalid, nothing is imported.
-
-    \b
-    Example:
-        archive --home ~/new-archive import backup.jsonl
-        gunzip -c backup.jsonl.gz | archive import -
-    """
-    from archive import transfer
-    from archive.render import plural
-
-    count = transfer.import_file(state.archive(), file)
-    click.echo(f"imported {count} {plural(count, 'article')}")
-
-
-@cli.command()
 @click.option(
     "--format",
     "fmt",
@@ -681,8 +637,22 @@ def _add_commands() -> None:
     from cli_curation import delete, edit, note, notes
     from cli_grow import COMMANDS
     from cli_serve import serve
+    from cli_terminal import config, duplicates, fields
+    from cli_transfer import export, import_
 
-    for command in (edit, delete, note, notes, *COMMANDS, serve):
+    for command in (
+        edit,
+        delete,
+        note,
+        notes,
+        *COMMANDS,
+        serve,
+        config,
+        fields,
+        duplicates,
+        export,
+        import_,
+    ):
         cli.add_command(command)
 
 

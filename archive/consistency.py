@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from archive.documents import index_doc
 from archive.errors import ArchiveError, index_unavailable
 from archive.home import Home
+from archive.progress import Progress, counted
 from archive.records import CheckReport
 from archive.store import Store
 
@@ -70,6 +71,9 @@ class IndexKeeper:
         self.store = store
         self.lock_timeout = default_timeout() if lock_timeout is None else lock_timeout
         self._lock = WriteLock(home, self.lock_timeout)
+        #: Where long jobs report their phases and lock waits (:mod:`archive.progress`).
+        self.progress = Progress()
+        self._lock.on_wait = lambda *waited: self.progress.waiting(*waited)
         self._ix: FileIndex | None = None
         #: Why the index cannot be used (None when it can).
         self._index_problem: str | None = None
@@ -79,7 +83,13 @@ class IndexKeeper:
     # --- opening -----------------------------------------------------------------------
 
     @classmethod
-    def open(cls, home: Path | str, *, lock_timeout: float | None = None) -> IndexKeeper:
+    def open(
+        cls,
+        home: Path | str,
+        *,
+        lock_timeout: float | None = None,
+        progress: Progress | None = None,
+    ) -> IndexKeeper:
         """Open the archive at *home*, creating it if needed and upgrading its schema.
 
         Index work left owed by an interrupted run is finished here (unless
@@ -104,6 +114,7 @@ class IndexKeeper:
         if not home.is_dir():
             raise ArchiveError(f"the archive home {home} is not a directory")
         keeper = cls(home, Store(Home(home).db, busy_timeout=timeout), lock_timeout=timeout)
+        keeper.progress = progress or keeper.progress
         try:
             keeper.ensure_index()
             keeper.settle(wait=False)
@@ -118,6 +129,7 @@ class IndexKeeper:
             self._ix = None
         self._lock.release()
         self.store.close()
+        self.progress.done()
 
     def __enter__(self) -> IndexKeeper:
         return self
@@ -254,6 +266,7 @@ class IndexKeeper:
                 ):
                     changes = IndexChanges(session, w)
                     yield session, changes
+                    self.progress.phase("committing the index", unit="")
             except IndexLockedError as exc:
                 raise index_unavailable(exc) from exc
             except IndexingError as exc:
@@ -352,10 +365,10 @@ class IndexKeeper:
                     if total >= PARALLEL_FROM and iw.parallel_supported()
                     else 1
                 )
-                docs = (
-                    index_doc(a)
-                    for a in session.scalars(select(Article).execution_options(yield_per=500))
-                )
+                self.progress.phase("reindexing", total)
+                rows = session.scalars(select(Article).execution_options(yield_per=500))
+                then = "committing the index (merging its segments)"
+                docs = counted((index_doc(a) for a in rows), self.progress, then)
                 count = iw.rebuild(self.index_path, docs, timeout=self.lock_timeout, procs=procs)
         except (IndexingError, OSError) as exc:
             raise index_unavailable(exc, "rebuild") from exc
@@ -372,6 +385,7 @@ class IndexKeeper:
 
         with self.locked():
             try:
+                self.progress.phase("merging the index's segments", unit="")
                 iw.optimize(self.ix, timeout=self.lock_timeout)
             except IndexingError as exc:
                 self.fresh_ix()
@@ -411,6 +425,7 @@ class IndexKeeper:
                 return CheckReport(count, [], [], [], repaired=True, rebuilt=True)
             settled = self.settle_locked()
             try:
+                self.progress.phase("comparing the database with the index", unit="")
                 in_index = iw.indexed_fields(self.ix)
             except IndexingError as exc:
                 self._index_problem = str(exc)
@@ -429,6 +444,7 @@ class IndexKeeper:
             if not repair or report.ok:
                 return report
             fix = missing + stale + fields
+            self.progress.phase("repairing the index", len(fix))
             try:
                 with (
                     iw.open_writer(self.ix, timeout=self.lock_timeout) as writer,
@@ -437,6 +453,7 @@ class IndexKeeper:
                     for chunk in chunks(fix, 500):
                         articles = session.scalars(select(Article).where(Article.id.in_(chunk)))
                         iw.apply(writer, [index_doc(a) for a in articles], [])
+                        self.progress.advance(len(chunk))
                     iw.apply(writer, [], extra)
             except IndexingError as exc:
                 self.fresh_ix()
@@ -451,7 +468,7 @@ class IndexKeeper:
         from sqlalchemy import select
 
         from archive.models import Article, Note, Tag
-        from index.schema import IndexDoc
+        from index.schema import IndexDoc, extra_terms
 
         columns = (
             Article.id,
@@ -461,6 +478,7 @@ class IndexKeeper:
             Article.source,
             Article.url,
             Article.published_at,
+            Article.extra,
         )
         out: dict[int, tuple[str, str]] = {}
         with self.store.session() as session:
@@ -486,6 +504,7 @@ class IndexKeeper:
                     url=row.url,
                     published=row.published_at,
                     notes=tuple(notes.get(row.id, ())),
+                    extra=extra_terms(row.extra),
                 )
                 out[row.id] = (row.content_hash, doc.meta_hash())
         return out
@@ -613,6 +632,8 @@ class IndexRun:
         # A run that committed before (a checkpoint, or the switch to worker
         # processes) is a bulk run: its own segments are large, and merging them
         # would cost as much as indexing them again.
+        if self.writer is not None:
+            self.keeper.progress.phase("committing the index", unit="")
         self.commit(merge=self.total == self.docs)
 
     def abandon(self) -> None:

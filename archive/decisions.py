@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from archive import neardup
 from archive.errors import InputError
 from archive.ingest.draft import ArticleDraft
 from archive.records import IngestOutcome
@@ -60,6 +61,19 @@ class SourceFileSeen(NamedTuple):
     mtime_ns: int
     sha256: str
     articles: int
+
+
+class FailureSeen(NamedTuple):
+    """A file some of whose records failed, as it was read; follows its outcomes."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    message: str
+    failures: int
+    articles: int
+    options: str
 
 
 def prepare(draft: ArticleDraft) -> Prepared:
@@ -286,6 +300,7 @@ def decide(
     added: set[int] = set()
     decided: list[tuple[int, str, Article, str | None, tuple[str, ...]]] = []
     origin_of = {i: p.draft.origin for i, p in prepared}
+    fresh: list[tuple[Article, set[int]]] = []  # added in this batch, with their shingles
     for i, p in prepared:
         d = p.draft
         existing = by_hash.get(p.hash)
@@ -309,11 +324,25 @@ def decide(
         article = by_key.get(p.url_key) if p.url_key else None
         if article is None and d.origin_key:
             article = by_origin.get(d.origin_key)
+        near = _near(session, p.body, fresh) if article is None else None
+        if near is not None:
+            existing, score = near
+            said = []
+            what = (
+                update(session, existing, p, when, same_text=True, warnings=said)
+                if same_source(existing, p)
+                else ()
+            )
+            like = f"near-duplicate of article {{id}}: {score:.0%} of its word sequences shared"
+            status = "updated" if what else "unchanged"
+            decided.append((i, status, existing, "; ".join([like, *said]), what))
+            continue
         if article is None:
             article = Article(ingested=when, origin=d.origin)
             session.add(article)
             fill(article, p, when)
             status, what = "added", ()
+            fresh.append((article, neardup.shingles(p.body)))
         else:
             if article.id is None:
                 session.flush()
@@ -330,7 +359,9 @@ def decide(
     session.flush()
     dry_new: set[int] = session.info.setdefault("dry_new", set()) if dry_run else set()
     changed: dict[int, Article] = {}
-    for _, status, article, _, _ in decided:
+    for _, status, article, _, what in decided:
+        if status == "added" or "text" in what:
+            neardup.remember(session, article.id, article.body)
         if status != "unchanged":
             changed[id(article)] = article
             if status == "added":
@@ -352,17 +383,36 @@ def decide(
         )
     for i, status, article, message, what in decided:
         article_id: int | None = None if article.id in dry_new else article.id
-        if status == "unchanged" and message:
+        if status != "added" and message and "{id}" in message:
             # No id yet (a dry run's own additions): name the input it came from.
             message = (
                 message.replace("{id}", str(article_id))
                 if article_id is not None
-                else f"same text as {article.origin}, earlier in this run"
+                else message.replace("article {id}", f"{article.origin}, earlier in this run")
             )
         outcomes[i] = IngestOutcome(
             status, origin_of[i], article_id, article.title, message, changed=what
         )
     return list(changed.values()), added
+
+
+def _near(
+    session: Session, body: str, fresh: list[tuple[Article, set[int]]]
+) -> tuple[Article, float] | None:
+    """The article *body* is a near-duplicate of: one stored, or one added earlier in
+    the batch (not yet stored); with the similarity."""
+    from archive.models import Article
+
+    mine = neardup.shingles(body)
+    for article, theirs in fresh:
+        score = neardup.jaccard(mine, theirs)
+        if score >= neardup.THRESHOLD:
+            return article, score
+    found = neardup.find(session, body)
+    if found is None:
+        return None
+    stored = session.get(Article, found[0])
+    return (stored, found[1]) if stored is not None else None
 
 
 def remember_files(session: Session, files: Sequence[SourceFileSeen]) -> None:
@@ -381,6 +431,36 @@ def remember_files(session: Session, files: Sequence[SourceFileSeen]) -> None:
         set_={c: stmt.excluded[c] for c in ("size", "mtime_ns", "sha256", "articles", "ingested")},
     )
     session.execute(stmt)
+    forget_failures(session, [f.path for f in files])
+
+
+def remember_failures(session: Session, failures: Sequence[FailureSeen]) -> None:
+    """Record files that failed (size, time, hash, first message) for the next run."""
+    if not failures:
+        return
+    from sqlalchemy.dialects.sqlite import insert
+
+    from archive.models import FailedInput
+
+    when = now()
+    rows = [f._asdict() | {"failed": when} for f in {f.path: f for f in failures}.values()]
+    stmt = insert(FailedInput).values(rows)
+    keep = ("size", "mtime_ns", "sha256", "message", "failures", "articles", "options", "failed")
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[FailedInput.path], set_={c: stmt.excluded[c] for c in keep}
+    )
+    session.execute(stmt)
+
+
+def forget_failures(session: Session, paths: Sequence[str]) -> None:
+    """Forget earlier failures of files now ingested whole."""
+    from sqlalchemy import delete
+
+    from archive.models import FailedInput
+
+    for start in range(0, len(paths), 500):
+        chunk = list(paths[start : start + 500])
+        session.execute(delete(FailedInput).where(FailedInput.path.in_(chunk)))
 
 
 _RECORD_ORIGIN = re.compile(r"^(.*?)(?::\d+|\[\d+\])$")

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def index_doc(article: Any) -> IndexDoc:
-    from index.schema import IndexDoc
+    from index.schema import IndexDoc, extra_terms
 
     return IndexDoc(
         id=article.id,
@@ -27,6 +27,7 @@ def index_doc(article: Any) -> IndexDoc:
         published=article.published_at,
         notes=tuple(article.notes),
         language=language_of(article.extra),
+        extra=extra_terms(article.extra),
     )
 
 

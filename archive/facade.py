@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from whoosh.index import FileIndex
 
     from archive.models import Article
+    from archive.progress import Progress
     from archive.store import Store
 
 
@@ -39,7 +40,13 @@ class Archive(Feeds, Fetching, Intake, Reader):
         self.notices = keeper.notices
 
     @classmethod
-    def open(cls, home: Path | str, *, lock_timeout: float | None = None) -> Archive:
+    def open(
+        cls,
+        home: Path | str,
+        *,
+        lock_timeout: float | None = None,
+        progress: Progress | None = None,
+    ) -> Archive:
         """Open the archive at *home*, creating it if needed and upgrading its schema.
 
         Index work left owed by an interrupted run is finished here (unless
@@ -50,10 +57,12 @@ class Archive(Feeds, Fetching, Intake, Reader):
 
         :param lock_timeout: seconds to wait for another writer (default:
             ``$ARCHIVE_LOCK_TIMEOUT``, else 60).
+        :param progress: where long jobs report their phases and lock waits
+            (default: nowhere; see :mod:`archive.progress`).
         :raises ArchiveError: the home cannot be used, the database is damaged or
             was made by a newer version of the tool.
         """
-        return cls(IndexKeeper.open(home, lock_timeout=lock_timeout))
+        return cls(IndexKeeper.open(home, lock_timeout=lock_timeout, progress=progress))
 
     def close(self) -> None:
         self.keeper.close()
@@ -63,6 +72,11 @@ class Archive(Feeds, Fetching, Intake, Reader):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def progress(self) -> Progress:
+        """Where long jobs report how they are going (:mod:`archive.progress`)."""
+        return self.keeper.progress
 
     @property
     def store(self) -> Store:
@@ -157,6 +171,7 @@ class Archive(Feeds, Fetching, Intake, Reader):
             with self.store.session() as session:
                 _, edits = run(session)
         else:
+            self.progress.phase("editing", len(wanted))
             with self.keeper.writing() as (session, index):
                 changed, edits = run(session)
                 session.flush()
@@ -261,6 +276,7 @@ class Archive(Feeds, Fetching, Intake, Reader):
         if dry_run:
             with self.store.session() as session:
                 return DeleteReport([(a.id, a.title) for a in find(session)], dry_run=True)
+        self.progress.phase("deleting", len(wanted))
         with self.keeper.writing() as (session, changes):
             articles = find(session)
             for article in articles:

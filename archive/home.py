@@ -41,7 +41,15 @@ class Home:
 
 
 def default_home() -> Path:
-    """``$ARCHIVE_HOME``, else the platform's user data directory for the archive."""
+    """``$ARCHIVE_HOME``, else the platform's user data directory for the archive.
+
+    (The command line also reads the config file: see :mod:`archive.config`.)
+    """
+    return Path(os.environ.get("ARCHIVE_HOME") or platform_home())
+
+
+def platform_home() -> Path:
+    """The platform's user data directory for the archive (the home by default)."""
     from platformdirs import user_data_dir
 
-    return Path(os.environ.get("ARCHIVE_HOME") or user_data_dir("article-archive", False))
+    return Path(user_data_dir("article-archive", False))

@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from archive.decisions import (
+    FailureSeen,
     Prepared,
     SourceFileSeen,
     decide,
     now,
     prepare,
+    remember_failures,
     remember_files,
 )
 from archive.errors import InputError
@@ -39,7 +41,7 @@ BATCH_SIZE = 500
 
 #: What an ingest run takes: drafts, inputs that failed to read, files skipped unread
 #: (an outcome standing for their articles), and files read whole (to remember them).
-Item = ArticleDraft | InputError | IngestOutcome | SourceFileSeen
+Item = ArticleDraft | InputError | IngestOutcome | SourceFileSeen | FailureSeen
 
 
 class Intake:
@@ -110,6 +112,7 @@ class Intake:
         force: bool = False,
         urls: Sequence[str] = (),
         url_files: Sequence[Path] = (),
+        retry_failed: bool = False,
         **options: Any,
     ) -> IngestReport:
         """Ingest files, directories (recursively) and ``-`` (*stdin*); see :meth:`ingest`.
@@ -123,11 +126,17 @@ class Intake:
         time changed but whose bytes hash the same is skipped unparsed. A file is
         remembered only when all of it was ingested without failures.
 
+        A file that failed before and is unchanged since (same size, and same
+        modification time or hash) is not read again: one ``still failing`` outcome
+        with its earlier message, which is no new failure (``report.failed`` does
+        not count it). A file that fails is remembered so (not in a dry run).
+
         :param fmt: the format of every input (default: by extension, else sniffed).
         :param globs: inside directories, take the files matching these patterns.
         :param max_bytes: the size limit of one input (for JSONL a line, for a JSON
             array an element).
         :param force: read every file, changed or not (as when *overrides* give anything).
+        :param retry_failed: read files that failed before even if unchanged.
         :param options: passed on to :meth:`ingest`.
         """
         from archive.ingest import DEFAULT_MAX_BYTES, read_path, read_stream, walk
@@ -136,6 +145,8 @@ class Intake:
         # Metadata on the command line may change articles whose files have not changed.
         fresh = force or (overrides is not None and not overrides.empty)
         known = {} if fresh else self._source_files()
+        failed_before = {} if fresh or retry_failed else self._failed_inputs()
+        reading = f"format={fmt or 'auto'} max_bytes={limit}"
         skipped = 0
 
         def pages() -> Iterator[Item]:
@@ -176,6 +187,20 @@ class Intake:
                 except OSError:
                     yield from read_path(path, overrides, fmt=fmt, max_bytes=limit)
                     continue
+                bad = failed_before.get(key)
+                if bad is not None and bad.size == st.st_size and bad.options == reading:
+                    if bad.mtime_ns == st.st_mtime_ns or bad.sha256 == file_sha256(path):
+                        if bad.articles:
+                            yield IngestOutcome(
+                                "unchanged",
+                                key,
+                                message="file not changed since its failure; not read",
+                                count=bad.articles,
+                            )
+                        yield IngestOutcome(
+                            "still failing", key, message=bad.message, count=bad.failures
+                        )
+                        continue
                 prev = known.get(key)
                 if prev is not None and prev.size == st.st_size:
                     same = prev.mtime_ns == st.st_mtime_ns or prev.sha256 == file_sha256(path)
@@ -194,14 +219,26 @@ class Intake:
                         continue
                 digest = hashlib.sha256()
                 count = 0
-                failed = False
+                failures: list[InputError] = []
                 for item in read_path(path, overrides, fmt=fmt, max_bytes=limit, digest=digest):
                     if isinstance(item, InputError):
-                        failed = True
+                        failures.append(item)
                     else:
                         count += 1
                     yield item
-                if not failed and count:
+                if failures:
+                    first = str(failures[0])
+                    yield FailureSeen(
+                        key,
+                        st.st_size,
+                        st.st_mtime_ns,
+                        digest.hexdigest(),
+                        first,
+                        len(failures),
+                        count,
+                        reading,
+                    )
+                elif count:
                     yield SourceFileSeen(key, st.st_size, st.st_mtime_ns, digest.hexdigest(), count)
 
         report = self.ingest(items(), **options)
@@ -217,6 +254,26 @@ class Intake:
             return {
                 r.path: SourceFileSeen(r.path, r.size, r.mtime_ns, r.sha256, r.articles)
                 for r in session.scalars(select(SourceFile))
+            }
+
+    def _failed_inputs(self) -> dict[str, FailureSeen]:
+        from sqlalchemy import select
+
+        from archive.models import FailedInput
+
+        with self.keeper.store.session() as session:
+            return {
+                r.path: FailureSeen(
+                    r.path,
+                    r.size,
+                    r.mtime_ns,
+                    r.sha256,
+                    r.message,
+                    r.failures,
+                    r.articles,
+                    r.options,
+                )
+                for r in session.scalars(select(FailedInput))
             }
 
     @contextmanager
@@ -243,11 +300,14 @@ class Intake:
         prepared: list[tuple[int, Prepared]] = []
         files: list[SourceFileSeen] = []
         links: list[tuple[int, ArticleDraft]] = []
+        failing: list[FailureSeen] = []
         for i, item in enumerate(batch):
             if isinstance(item, IngestOutcome):
                 outcomes[i] = item
             elif isinstance(item, SourceFileSeen):
                 files.append(item)
+            elif isinstance(item, FailureSeen):
+                failing.append(item)
             elif isinstance(item, InputError):
                 outcomes[i] = IngestOutcome("failed", item.origin, message=str(item))
             elif is_link(item):
@@ -269,12 +329,14 @@ class Intake:
                 changed, added = decide(session, prepared, outcomes, keep_pages=keep_html)
                 store_links(session, links, outcomes, now())
                 remember_files(session, files)
+                remember_failures(session, failing)
                 owed = run.stage(session, changed, added)
             run.owe(owed)
-        elif files or links:
+        elif files or links or failing:
             with self.keeper.store.session(write=True) as session:
                 store_links(session, links, outcomes, now())
                 remember_files(session, files)
+                remember_failures(session, failing)
         return [o for o in outcomes if o is not None]
 
 
@@ -282,7 +344,7 @@ def _counted(items: Iterable[Any], on_read: Callable[[int], object]) -> Iterator
     for item in items:
         if isinstance(item, IngestOutcome):
             on_read(item.count)
-        elif not isinstance(item, SourceFileSeen):
+        elif not isinstance(item, SourceFileSeen | FailureSeen):
             on_read(1)
         yield item
 

@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -53,6 +54,9 @@ class WriteLock:
         self.timeout = timeout
         self._fd: int | None = None
         self._depth = 0
+        #: Told at once, then at each poll, while another process holds the lock:
+        #: ``on_wait(holder, seconds_waited, timeout)``; once more with -1 when taken.
+        self.on_wait: Callable[[str, float, float], object] | None = None
 
     @property
     def held(self) -> bool:
@@ -74,7 +78,9 @@ class WriteLock:
                 f"cannot open the archive's lock file {self.path} ({exc.strerror}); "
                 "the archive home must be writable to change the archive"
             ) from exc
-        deadline = time.monotonic() + (self.timeout if wait else 0.0)
+        start = time.monotonic()
+        deadline = start + (self.timeout if wait else 0.0)
+        holder: str | None = None
         try:
             while not _try_lock(fd):
                 if time.monotonic() >= deadline:
@@ -82,10 +88,15 @@ class WriteLock:
                         os.close(fd)
                         return False
                     raise ArchiveBusy(self._busy_message())
+                if self.on_wait is not None:
+                    holder = holder or self.who()
+                    self.on_wait(holder, time.monotonic() - start, self.timeout)
                 time.sleep(_POLL)
         except BaseException:
             os.close(fd)
             raise
+        if holder is not None and self.on_wait is not None:
+            self.on_wait(holder, -1.0, self.timeout)
         self._fd = fd
         self._depth = 1
         _write_holder(fd)
@@ -113,7 +124,9 @@ class WriteLock:
             return None
         return data if isinstance(data, dict) else None
 
-    def _busy_message(self) -> str:
+    def who(self) -> str:
+        """The holder, as the user reads it: ``process 12 (archive ingest x), holding it
+        since ...``, or ``another process`` when it wrote nothing readable."""
         who = "another process"
         info = self.holder()
         if info:
@@ -122,6 +135,10 @@ class WriteLock:
                 who += f" ({info['command']})"
             if info.get("since"):
                 who += f", holding it since {info['since']}"
+        return who
+
+    def _busy_message(self) -> str:
+        who = self.who()
         return (
             f"the archive is busy: {who} has its write lock ({self.path}); "
             f"gave up after waiting {self.timeout:g}s. Wait for it to finish, "

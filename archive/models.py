@@ -155,6 +155,41 @@ class SourceFile(Base):
     ingested: Mapped[datetime] = mapped_column(DateTime)
 
 
+class NearKey(Base):
+    """One of the smallest shingle hashes of an article's text (its near-duplicate
+    sketch, :mod:`archive.neardup`); articles sharing one are compared."""
+
+    __tablename__ = "near_keys"
+    __table_args__ = (Index("ix_near_keys_key", "key"),)
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class FailedInput(Base):
+    """A file that failed to ingest, as it was then: while it stays the same, later runs
+    report it as ``still failing`` without reading it (``ingest --retry-failed`` reads it)."""
+
+    __tablename__ = "failed_inputs"
+
+    #: The file's absolute path.
+    path: Mapped[str] = mapped_column(Text, primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    mtime_ns: Mapped[int] = mapped_column(Integer)
+    #: SHA-256 of the file's bytes.
+    sha256: Mapped[str] = mapped_column(String(64))
+    #: The first failure's message, and how many of the file's records failed.
+    message: Mapped[str] = mapped_column(Text)
+    failures: Mapped[int] = mapped_column(Integer)
+    #: How many of its records were read as articles (stored, or unchanged).
+    articles: Mapped[int] = mapped_column(Integer)
+    #: The reading options it failed with (format, size limit): other options read it again.
+    options: Mapped[str] = mapped_column(Text)
+    failed: Mapped[datetime] = mapped_column(DateTime)
+
+
 class FieldChange(Base):
     """One earlier value of one metadata field, kept when an edit or an ingest changed it.
 

@@ -37,6 +37,8 @@ from archive.records import (
 if TYPE_CHECKING:
     from whoosh.index import FileIndex
 
+    from index.fields import ExtraField
+
 DEFAULT_LIMIT = 10
 #: Longer queries are refused: Whoosh's query parser takes time quadratic in a word's
 #: length (100,000 characters: over a minute), and no one types that much.
@@ -294,6 +296,27 @@ class Reader:
             found = set(self.search_ids(query))
             ids = sorted(found if ids is None else found & set(ids))
         return store.read_notes(self.paths.db, article_ids=ids, titles=True)
+
+    def fields(self) -> tuple[list[ExtraField], tuple[str, ...]]:
+        """The extra fields the articles have (keys kept from JSON, front matter and page
+        metadata, searchable as ``key:value``), most used first; with notices."""
+        from index.fields import extra_fields
+
+        ix, notices = self._open_index()
+        if ix is None:
+            return [], notices
+        try:
+            return extra_fields(ix), notices
+        finally:
+            ix.close()
+
+    def completions(self, kind: str, prefix: str, *, limit: int = 100) -> list[tuple[str, str]]:
+        """For shell completion: values of *kind* (``id``, ``tag``, ``source``,
+        ``author``) starting with *prefix* (case-insensitively for text), with a
+        description (an id's title, a value's article count); none if there is no archive."""
+        if not self.paths.db.is_file():
+            return []
+        return store.complete_values(self.paths.db, kind, prefix, limit)
 
     def list(self, *, limit: int | None = 20) -> list[ArticleRecord]:
         """Articles, newest first (by publication date, else by ingest time)."""

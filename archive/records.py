@@ -112,11 +112,23 @@ class IngestReport:
     def total(self) -> int:
         return sum(self.counts.values())
 
+    @property
+    def still_failing(self) -> int:
+        """Records of inputs that failed before and have not changed since (not read)."""
+        return self.count("still failing")
+
+    @property
+    def changed(self) -> bool:
+        """Whether the run added, updated or newly failed anything."""
+        return bool(self.count("added") or self.count("updated") or self.failed)
+
     def summary(self) -> str:
         text = ", ".join(f"{self.count(s)} {s}" for s in STATUSES)
         if self.count("link"):
             links = self.count("link")
             text += f", {links} {'link' if links == 1 else 'links'} waiting to be fetched"
+        if self.still_failing:
+            text += f", {self.still_failing} still failing"
         if self.files_skipped:
             noun = "file" if self.files_skipped == 1 else "files"
             text += f" ({self.files_skipped} unchanged {noun} not read)"

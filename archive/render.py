@@ -571,3 +571,36 @@ def link_lines(links: Sequence[LinkRecord]) -> list[str]:
         lines.append(line)
     lines.append(f"{len(links)} {plural(len(links), 'link')} waiting to be fetched")
     return lines
+
+
+def extra_fields(fields: list[Any]) -> str:
+    """The extra fields (``archive fields``): each key, its articles, its common values."""
+    if not fields:
+        return "No article has extra fields."
+    lines = []
+    for f in fields:
+        values = ", ".join(f"{v} ({n})" for v, n in f.values)
+        more = f", … {f.distinct - len(f.values)} more" if f.distinct > len(f.values) else ""
+        lines.append(f"{f.key}: {f.articles} {plural(f.articles, 'article')}: {values}{more}")
+    return "\n".join(lines)
+
+
+def duplicates(report: Any) -> str:
+    """Near-duplicate pairs (``archive duplicates``), and what a merge did or would do."""
+    if not report.pairs:
+        return "No near-duplicates."
+    lines = []
+    for p in report.pairs:
+        lines.append(f"{p.kept} ~ {p.other}  {p.similarity:.0%}  {p.kept_title}")
+        if p.other_title != p.kept_title:
+            lines.append(f"{'':>{len(str(p.kept)) + len(str(p.other)) + 10}}{p.other_title}")
+    n = len(report.pairs)
+    lines.append(f"{n} near-duplicate {plural(n, 'pair')}")
+    if report.merged:
+        verb = "would delete" if report.dry_run else "deleted"
+        gone = ", ".join(map(str, report.deleted)) or "none"
+        lines.append(f"{verb} (merged into the oldest of each group): {gone}")
+        if report.kept_for_notes:
+            kept = ", ".join(map(str, report.kept_for_notes))
+            lines.append(f"not merged, as they have notes: {kept}")
+    return "\n".join(lines)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 #: The Alembic revision the code expects. A test checks it is the migrations' head.
-SCHEMA_HEAD = "0005"
+SCHEMA_HEAD = "0006"
 #: Milliseconds a connection waits for another writer before failing.
 BUSY_TIMEOUT_MS = 60_000
 
@@ -401,6 +401,31 @@ def count_articles(db_path: Path) -> int:
     conn = _connect_readonly(db_path)
     try:
         return int(conn.execute("SELECT count(*) FROM articles").fetchone()[0])
+    finally:
+        conn.close()
+
+
+#: The SQL behind each kind of value shell completion offers (value, description).
+_COMPLETIONS = {
+    "id": "SELECT CAST(id AS TEXT), title FROM articles WHERE CAST(id AS TEXT) LIKE ? "
+    "ORDER BY id DESC",
+    "tag": "SELECT name, count(*) || ' articles' FROM tags WHERE name LIKE ? "
+    "GROUP BY name ORDER BY count(*) DESC",
+    "source": "SELECT source, count(*) || ' articles' FROM articles WHERE source LIKE ? "
+    "GROUP BY source ORDER BY count(*) DESC",
+    "author": "SELECT author, count(*) || ' articles' FROM articles WHERE author LIKE ? "
+    "GROUP BY author ORDER BY count(*) DESC",
+}
+
+
+def complete_values(db_path: Path, kind: str, prefix: str, limit: int) -> list[tuple[str, str]]:
+    """Values of *kind* (``id``, ``tag``, ``source``, ``author``) starting with *prefix*,
+    each with a short description, most used (or newest) first."""
+    like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    sql = _COMPLETIONS[kind].replace("LIKE ?", "LIKE ? ESCAPE '\\'") + " LIMIT ?"
+    conn = _connect_readonly(db_path)
+    try:
+        return [(str(v), str(d or "")) for v, d in conn.execute(sql, (like, limit))]
     finally:
         conn.close()
 

@@ -13,6 +13,7 @@ goes in, with the same ids, or nothing does.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import tempfile
@@ -113,9 +114,11 @@ def export_lines(archive: Archive) -> Iterator[str]:
 def export(archive: Archive, out: IO[str]) -> int:
     """Write the archive to *out* as JSON Lines; returns the number of articles."""
     count = 0
+    archive.progress.phase("exporting", archive.count())
     for line in export_lines(archive):
         out.write(line)
         count += 1
+        archive.progress.advance()
     out.flush()
     return count
 
@@ -193,20 +196,29 @@ def _records(lines: Iterable[str], name: str) -> Iterator[tuple[int, dict[str, A
         yield number, data
 
 
-def import_lines(archive: Archive, lines: Iterable[str], name: str = "-") -> int:
+def import_lines(
+    archive: Archive, lines: Iterable[str], name: str = "-", total: int | None = None
+) -> int:
     """Import an export into *archive*, which must be empty; returns the number of articles.
 
+    :param total: the number of lines, if known (for the progress bar).
     :raises ArchiveError: the archive is not empty, or a line is not a valid
         article (its line number is given); nothing is imported then.
     """
     from sqlalchemy import func, insert, select
 
+    from archive import neardup
+    from archive.merging import not_an_export
     from archive.models import Article
     from archive.text import content_hash
 
     articles, tags, children = _tables()
     child_names = {t.name: (t, key) for t, key in children}
     count = 0
+    records = _records(lines, name)
+    first = next(records, None)
+    if first is not None and (problem := not_an_export(first[1], f"{name}, line {first[0]}")):
+        raise problem
     with archive.keeper.writing() as (session, changes):
         conn = session.connection()
         present = conn.scalar(select(func.count()).select_from(articles)) or 0
@@ -214,10 +226,13 @@ def import_lines(archive: Archive, lines: Iterable[str], name: str = "-") -> int
             raise ArchiveError(
                 f"the archive at {archive.home} already holds {present} "
                 f"article{'s' if present != 1 else ''}; import "
-                "into an empty archive (give a new directory with --home)"
+                "into an empty archive (give a new directory with --home), "
+                "or merge into this one with 'import --merge'"
             )
         seen_hash: dict[str, int] = {}
         seen_id: set[int] = set()
+        archive.progress.phase("importing", total, unit="lines")
+        done = [0]  # lines read up to the last batch
         batch: list[tuple[int, dict[str, Any]]] = []
 
         def flush() -> None:
@@ -234,11 +249,16 @@ def import_lines(archive: Archive, lines: Iterable[str], name: str = "-") -> int
                 rows = [r for _, rec in batch for r in rec["_children"].get(table.name, [])]
                 if rows:
                     conn.execute(insert(table), rows)
-            changes.upsert(session.scalars(select(Article).where(Article.id.in_(ids))).all())
+            stored = session.scalars(select(Article).where(Article.id.in_(ids))).all()
+            for article in stored:
+                neardup.remember(session, article.id, article.body)
+            changes.upsert(stored)
             session.expunge_all()
+            archive.progress.advance(batch[-1][0] - done[0])
+            done[0] = batch[-1][0]
             batch.clear()
 
-        for number, data in _records(lines, name):
+        for number, data in itertools.chain([first] if first else [], records):
             where = f"{name}, line {number}"
             data = dict(data)
             tag_names = data.pop("tags", [])
@@ -289,9 +309,20 @@ def import_file(archive: Archive, path: Path) -> int:
     if str(path) == "-":
         return import_lines(archive, sys.stdin, "-")
     try:
+        total = line_count(path.expanduser())
         with path.expanduser().open(encoding="utf-8") as lines:
-            return import_lines(archive, lines, str(path))
+            return import_lines(archive, lines, str(path), total)
     except UnicodeDecodeError as exc:
         raise ImportError_(f"{path}: not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
         raise ArchiveError(f"cannot read {path} ({exc.strerror})") from exc
+
+
+def line_count(path: Path) -> int:
+    """The number of lines in the file at *path* (for a progress bar's total)."""
+    count, last = 0, b"\n"
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")

@@ -172,6 +172,22 @@ def _stoplists() -> dict[str, frozenset[str]]:
     return out
 
 
+@lru_cache(maxsize=32)
+def stop_words(language: str | None) -> frozenset[str]:
+    """The stop words of *language* (an ISO 639-1 code), lower case, from the
+    ``stop-words`` package; English's for None or a language it has no list for.
+
+    (justext's lists, used for detection, are too broad to say what is *not*
+    meaningful: they hold ``president``, ``government``, ``company``.)
+    """
+    from stop_words import StopWordError, get_stop_words
+
+    try:
+        return frozenset(w.lower() for w in get_stop_words(language or "en"))
+    except StopWordError:
+        return frozenset(w.lower() for w in get_stop_words("en"))
+
+
 @lru_cache(maxsize=1)
 def _stop_index() -> dict[str, tuple[str, ...]]:
     """Each stop word and the languages it is a stop word of."""

@@ -36,7 +36,7 @@ from whoosh.qparser.taggers import RegexTagger
 from index.errors import QuerySyntaxError
 from index.internals.fuzzy import FuzzyTerm
 from index.languages import STEM_SEPARATOR, query_languages
-from index.schema import DEFAULT_FIELDS, EXACT_FIELDS, FIELD_ALIASES
+from index.schema import DEFAULT_FIELDS, EXACT_FIELDS, EXTRA_FIELD, FIELD_ALIASES
 
 #: Query-time weight of a title match, on top of the title's index-time boost.
 TITLE_QUERY_BOOST = 1.0
@@ -49,6 +49,8 @@ _MINUS = re.compile(r"(?:(?<=^)|(?<=[\s(]))-(?=[\w\"(=])")
 #: An operator typed between words (``a AND b`` parses as ``a b`` would; ``a OR the``, as ``a``).
 _TYPED_OPERATOR = re.compile(r"(?<!\S)(?:AND|OR|NOT)(?!\S)")
 _DATE_RANGE = re.compile(r"\b(published|date):([\w-]*)\.\.([\w-]*)")
+#: ``key:value`` or ``key:"a value"`` naming an extra field.
+_EXTRA = re.compile(r'(?<![\w:])([A-Za-z_]+):("[^"]*"|[^\s()"]+)')
 
 
 class _ExactNode(syntax.TextNode):
@@ -117,7 +119,7 @@ def make_parser(schema: Schema) -> MultifieldParser:
     return parser
 
 
-def syntax_problems(text: str) -> list[str]:
+def syntax_problems(text: str, extra_keys: frozenset[str] = frozenset()) -> list[str]:
     """What is wrong with the syntax of *text*, in words (empty when nothing is)."""
     problems = []
     if text.count('"') % 2:
@@ -144,7 +146,8 @@ def syntax_problems(text: str) -> list[str]:
     )
     if dangling:
         problems.append("an operator with nothing on one side")
-    unknown = sorted({m.group(1) for m in _FIELD_PREFIX.finditer(text)} - set(FIELD_ALIASES))
+    named = {m.group(1) for m in _FIELD_PREFIX.finditer(text)}
+    unknown = sorted({n for n in named if n.lower() not in extra_keys} - set(FIELD_ALIASES))
     if unknown:
         problems.append("unknown field " + ", ".join(f"'{u}'" for u in unknown))
     return [p for p in problems if p]
@@ -167,12 +170,23 @@ def words_of(text: str) -> tuple[str, ...]:
     return tuple(w for w in words if not _OPERATOR.match(w))
 
 
-def _rewrite(text: str) -> str:
+def _rewrite(text: str, extra_keys: frozenset[str] = frozenset()) -> str:
     text = _MINUS.sub("NOT ", text)
+    if extra_keys:
+        text = _EXTRA.sub(lambda m: _extra_clause(m, extra_keys), text)
     return _DATE_RANGE.sub(
         lambda m: f"{m.group(1)}:[{' '.join(x for x in (m.group(2), 'TO', m.group(3)) if x)}]",
         text,
     )
+
+
+def _extra_clause(m: re.Match[str], extra_keys: frozenset[str]) -> str:
+    """``places:France`` as a term of the extra field, ``extra:"places:france"``."""
+    key = m.group(1)
+    if key in FIELD_ALIASES or key.lower() not in extra_keys:
+        return m.group(0)
+    value = " ".join(m.group(2).strip('"').replace(",", " ").split()).lower()
+    return f'{EXTRA_FIELD}:"{key.lower()}:{value}"'
 
 
 def _walk(q: wq.Query) -> list[wq.Query]:
@@ -184,15 +198,22 @@ def _walk(q: wq.Query) -> list[wq.Query]:
     return out
 
 
-def parse(schema: Schema, text: str, languages: Sequence[str] = ()) -> ParsedQuery:
+def parse(
+    schema: Schema,
+    text: str,
+    languages: Sequence[str] = (),
+    extra_keys: frozenset[str] = frozenset(),
+) -> ParsedQuery:
     """Parse *text*, rescuing broken syntax as plain words.
 
     :param languages: the languages the archive holds (ISO 639-1): each word is searched
         in its stem for each of them (:mod:`index.languages`).
+    :param extra_keys: the keys of extra fields the archive holds (``places``): ``key:value``
+        searches them (:data:`index.schema.EXTRA_FIELD`).
     :raises QuerySyntaxError: nothing in *text* can be searched for.
     """
     with query_languages(languages):
-        parsed = _parse(schema, text)
+        parsed = _parse(schema, text, extra_keys)
     if set(languages) - {"en"} and STEM_SEPARATOR in str(parsed.query):
         parsed = replace(parsed, query=_alternatives(parsed.query))
     return parsed
@@ -234,10 +255,10 @@ def _alternatives(q: wq.Query) -> wq.Query:
     return q
 
 
-def _parse(schema: Schema, text: str) -> ParsedQuery:
+def _parse(schema: Schema, text: str, extra_keys: frozenset[str] = frozenset()) -> ParsedQuery:
     notices: list[str] = []
-    problems = syntax_problems(text)
-    source = _rewrite(text)
+    problems = syntax_problems(text, extra_keys)
+    source = _rewrite(text, extra_keys)
     parser = make_parser(schema)
     q: wq.Query | None = None
     if not problems:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -52,6 +54,39 @@ FIELD_ALIASES = {
 }
 
 
+#: The field holding an article's extra keys (kept from JSON, front matter and page
+#: metadata) as ``key:value`` terms, so that ``places:france`` finds them.
+EXTRA_FIELD = "extra"
+#: Longest extra value indexed (longer ones are descriptions, not values to filter by).
+EXTRA_VALUE_MAX = 200
+
+
+def extra_key(key: str) -> str:
+    """*key* as a query names it: lower case, runs of other than letters made ``_``
+    (``og:site_name`` is ``og_site_name``)."""
+    return re.sub(r"[^a-z]+", "_", key.lower()).strip("_")
+
+
+def extra_terms(extra: Mapping[str, object] | None) -> tuple[str, ...]:
+    """The ``key:value`` terms of an article's extra fields: each text, number or
+    true/false value (each item of a list), spaces folded, lower case; values over
+    :data:`EXTRA_VALUE_MAX` characters and keys that name a regular field are left out."""
+    out: list[str] = []
+    for raw_key, value in (extra or {}).items():
+        key = extra_key(str(raw_key))
+        if not key or key in FIELD_ALIASES:
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, bool):
+                item = "true" if item else "false"
+            if not isinstance(item, str | int | float):
+                continue
+            text = " ".join(str(item).replace(",", " ").split()).lower()
+            if text and len(text) <= EXTRA_VALUE_MAX:
+                out.append(f"{key}:{text}")
+    return tuple(dict.fromkeys(out))
+
+
 def make_schema() -> Schema:
     """A fresh schema object (analyzers are per-schema, so never share one)."""
     prose = text_analyzer()
@@ -72,6 +107,7 @@ def make_schema() -> Schema:
         author=TEXT(analyzer=names, phrase=True),
         source=TEXT(analyzer=names, phrase=True),
         tags=KEYWORD(lowercase=True, commas=True, scorable=True),
+        extra=KEYWORD(lowercase=True, commas=True, scorable=True),
         url=ID(),
         published=DATETIME(sortable=True),
         facet_source=ID(sortable=True),
@@ -103,12 +139,16 @@ class IndexDoc:
     published: datetime | None = None
     #: The user's notes on the article.
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: Its extra fields as ``key:value`` terms (:func:`extra_terms`).
+    extra: tuple[str, ...] = field(default_factory=tuple)
 
     def meta_hash(self) -> str:
         """A hash of every indexed field but the body (whose hash is ``version``)."""
         when = None if self.published is None else self.published.isoformat()
         values = [self.title, self.author, self.source, list(self.tags), self.url, when]
         values.append(list(self.notes))
+        if self.extra:  # (an article without extra fields keeps its earlier hash)
+            values.append(list(self.extra))
         text = json.dumps(values, ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -143,6 +183,8 @@ class IndexDoc:
             doc["url"] = self.url
         if self.notes:
             doc["note"] = "\n\n".join(self.notes)
+        if self.extra:
+            doc[EXTRA_FIELD] = ",".join(self.extra)
         if self.published is not None:
             doc["published"] = self.published
             doc["year"] = f"{self.published.year:04d}"

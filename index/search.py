@@ -33,6 +33,7 @@ from whoosh.searching import Searcher
 
 from index import internals, ranking
 from index.errors import IndexingError, IndexOutdatedError, QuerySyntaxError
+from index.fields import extra_keys
 from index.internals import blockeval, fuzzy
 from index.internals.fuzzy import MAX_FUZZY_CHARS
 from index.internals.lengths import field_lengths
@@ -197,7 +198,7 @@ def search(
     found: Rescue | None = None
     with ix.searcher(weighting=FastBM25F(B=BM25_B, K1=BM25_K1)) as searcher:
         languages = _languages(searcher)
-        parsed = parse(ix.schema, text, languages)
+        parsed = parse(ix.schema, text, languages, extra_keys(searcher.reader()))
         notices = list(parsed.notices)
         q = parsed.query
         if fuzzy:

@@ -17,6 +17,7 @@ from whoosh.index import FileIndex
 from whoosh.scoring import BM25F
 
 from index.analysis import stem, terms_with_offsets, text_analyzer
+from index.languages import detect, stop_words
 
 #: Key terms taken from the article.
 KEY_TERMS = 25
@@ -49,6 +50,16 @@ def surface_forms(text: str) -> dict[str, str]:
     return {term: c.most_common(1)[0][0] for term, c in counts.items()}
 
 
+def meaningful(word: str, stops: frozenset[str]) -> bool:
+    """Whether *word* can say what two articles share: not a single letter, not a
+    number (``2024``, ``3.5``, ``1st``), not a stop word."""
+    if len(word) < 2 and word.isascii():
+        return False
+    if not any(ch.isalpha() for ch in word) or word[:1].isdigit():
+        return False
+    return word.lower() not in stops
+
+
 def similar(
     ix: FileIndex, article_id: int, title: str, body: str, *, limit: int = 10
 ) -> list[SimilarHit]:
@@ -58,13 +69,14 @@ def similar(
     """
     text = f"{title}\n{body}"
     forms = surface_forms(text)
+    stops = stop_words(detect(text)) | stop_words("en")
     with ix.searcher(weighting=BM25F()) as searcher:
         keys = [
             (term, weight)
             for term, weight in searcher.key_terms_from_text(
                 "body", text, numterms=KEY_TERMS + len(_COMMON)
             )
-            if not term[:1].isdigit() and term not in _COMMON
+            if term not in _COMMON and meaningful(forms.get(term, term), stops)
         ][:KEY_TERMS]
         if not keys:
             return []

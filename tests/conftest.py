@@ -19,9 +19,11 @@ SAMPLE = ROOT / "examples" / "000_4fc7972ffbe2aa8d.txt"
 
 @pytest.fixture(autouse=True)
 def archive_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own archive home, also as $ARCHIVE_HOME; NO_COLOR is unset."""
+    """Every test gets its own archive home, also as $ARCHIVE_HOME; NO_COLOR is unset; the
+    config file is one that does not exist (the user's own is never read)."""
     home = tmp_path / "home"
     monkeypatch.setenv("ARCHIVE_HOME", str(home))
+    monkeypatch.setenv("ARCHIVE_CONFIG", str(tmp_path / "no-config.toml"))
     monkeypatch.delenv("NO_COLOR", raising=False)
     return home
 

@@ -23,10 +23,8 @@ PUBLIC_UNDERSCORED = {"_asdict", "_replace", "_fields", "_exit", "_Hash"}
 
 def _modules() -> dict[str, Path]:
     found = {
-        "cli": ROOT / "cli.py",
-        "cli_curation": ROOT / "cli_curation.py",
-        "cli_grow": ROOT / "cli_grow.py",
-        "cli_serve": ROOT / "cli_serve.py",
+        name: ROOT / f"{name}.py"
+        for name in ("cli", "cli_curation", "cli_grow", "cli_serve", "cli_terminal", "cli_transfer")
     }
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):

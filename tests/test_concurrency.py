@@ -148,7 +148,12 @@ def test_lock_held_past_the_timeout_names_its_holder(
     try:
         result = runner.invoke(cli, ["--home", str(sample_home), "delete", "1"])
         assert result.exit_code == 1
-        message = result.output.strip()
+        waiting, message = result.output.strip().split("\n")
+        # At once: who holds the lock, that it waits, and for how long at most.
+        assert waiting.startswith(
+            f"waiting for the archive's write lock, held by process {holder.pid} ("
+        )
+        assert waiting.endswith("; giving up in 0.3s")
         assert message.startswith("Error: the archive is busy: process ")
         assert f"process {holder.pid} (" in message
         assert "has its write lock" in message

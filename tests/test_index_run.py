@@ -420,5 +420,5 @@ def test_ctrl_c_during_a_parallel_ingest_keeps_what_was_stored(
     assert err.count("Traceback") == 1, err  # the parent's alone; the workers ignore it
     assert outbox_rows(archive_home) == 0  # what was stored was indexed before exiting
     with Archive.open(archive_home) as archive:
-        assert archive.count() >= 240
+        assert archive.count() >= 235  # 240 read; BBC has near-duplicates, not stored twice
         assert archive.check().ok

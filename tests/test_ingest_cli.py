@@ -70,7 +70,7 @@ def test_progress_bar_on_a_terminal(tmp_path: Path, archive_home: Path) -> None:
     quiet_status, quiet = _on_a_terminal(["ingest", str(feed), "--quiet", "--force"], archive_home)
     assert quiet_status == 0
     assert "articles/s" not in quiet and "\r" not in quiet.replace("\r\n", "\n")
-    assert "0 added, 0 updated, 1200 unchanged, 0 failed in " in quiet
+    assert "unchanged" not in quiet  # nothing changed: --quiet prints nothing
 
 
 def test_piped_output_has_lines_and_no_bar(tmp_path: Path, runner: CliRunner) -> None:
@@ -82,9 +82,13 @@ def test_piped_output_has_lines_and_no_bar(tmp_path: Path, runner: CliRunner) ->
     assert lines[:3] == ["added 1: T0", "added 2: T1", "added 3: T2"]
     assert lines[3].startswith("3 added, 0 updated, 0 unchanged, 0 failed in ")
     assert lines[3].endswith("s") and len(lines) == 4
+    # --quiet: nothing when nothing changed (a cron job stays silent), else the summary alone.
     quiet = runner.invoke(cli, ["ingest", str(feed), "-q", "--force"])
+    assert quiet.exit_code == 0 and quiet.output == ""
+    more = _feed(tmp_path / "more.jsonl", 4)
+    quiet = runner.invoke(cli, ["ingest", str(more), "-q"])
     assert quiet.stdout.splitlines() == [quiet.stdout.strip()]
-    assert quiet.stdout.startswith("0 added, 0 updated, 3 unchanged, 0 failed in ")
+    assert quiet.stdout.startswith("1 added, 0 updated, 3 unchanged, 0 failed in ")
 
 
 @pytest.mark.parametrize(

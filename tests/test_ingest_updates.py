@@ -106,7 +106,9 @@ def test_same_text_again_is_unchanged_even_from_elsewhere(archive_home: Path) ->
         again = archive.add(
             ArticleDraft(title="Other", body="Exactly  this text.\r\n", origin="b.txt")
         )
-        assert again.status == "added"  # white space inside the text is the text's own
+        # Other white space inside the text: the same article (a near-duplicate, issue 19).
+        assert (again.status, again.article_id) == ("unchanged", 1)
+        assert again.message == "near-duplicate of article 1: 100% of its word sequences shared"
         same = archive.add(ArticleDraft(title="X", body="Exactly this text.\n", origin="c.txt"))
         assert (same.status, same.article_id, same.message) == (
             "unchanged",

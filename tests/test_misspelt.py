@@ -87,6 +87,9 @@ def test_a_far_rarer_spelling_is_corrected_and_its_own_match_kept_first(
     work = tmp_path / "home"
     shutil.copytree(home, work)
     text = next(t for i, t in docs if i == holders[0]).replace(" Blair ", " Bliar ")
+    # Only the paragraphs with the misspelling: the whole text with one word changed is
+    # a near-duplicate of the original, taken as that article (issue 19).
+    text = "\n\n".join(p for p in text.split("\n") if " Bliar " in p)
     with Archive.open(work) as archive:
         archive.ingest([ArticleDraft(title="", body=text, origin="typo")])
         typo_id = next(a.id for a in archive.list(limit=None) if a.origin == "typo")

@@ -59,3 +59,19 @@ def test_similar_cli(runner: CliRunner, home: Path) -> None:
     assert "troops" in data["hits"][0]["shared_terms"]
     bad = runner.invoke(cli, ["--home", str(home), "similar", "42"])
     assert bad.exit_code == 1 and "no article with id 42" in bad.stderr
+
+
+@pytest.mark.slow
+def test_shared_words_are_meaningful_on_real_articles(bbc_corpus: Path, tmp_path: Path) -> None:
+    """On BBC articles, no shared word is a single letter, a number or a stop word."""
+    from index.languages import stop_words
+
+    files = sorted((bbc_corpus / "business").glob("*.txt"))[:150]
+    with Archive.open(tmp_path / "bbc") as archive:
+        archive.ingest_paths(files)
+    reader = Reader(tmp_path / "bbc")
+    stops = stop_words("en")
+    shared = [w for i in range(1, 151) for h in reader.similar(i, limit=5).hits for w in h.shared]
+    assert len(shared) > 500
+    bad = [w for w in shared if len(w) < 2 or not any(c.isalpha() for c in w) or w in stops]
+    assert not bad, sorted(set(bad))[:20]

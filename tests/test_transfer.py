@@ -148,7 +148,8 @@ def test_import_refuses_a_non_empty_archive(sample_home: Path, tmp_path: Path, r
     assert result.exit_code == 1
     assert result.output == (
         f"Error: the archive at {sample_home} already holds 1 article; import into an "
-        "empty archive (give a new directory with --home)\n"
+        "empty archive (give a new directory with --home), or merge into this one with "
+        "'import --merge'\n"
     )
 
 

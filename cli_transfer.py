@@ -1,0 +1,84 @@
+"""The ``archive`` commands that move a whole archive: ``export`` and ``import``.
+
+Like :mod:`cli`, they only parse options, make one library call
+(:mod:`archive.transfer`, :mod:`archive.merging`) and print what comes back.
+:mod:`cli` adds them to its group; the archive comes from the group's state
+object (``state``: a ``cli.State``, not imported, as cli imports this module).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+@click.command()
+@click.argument(
+    "file",
+    required=False,
+    default="-",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+)
+@click.pass_obj
+def export(state: Any, file: Path) -> None:
+    """Write the whole archive as JSON Lines (a backup).
+
+    One line per article with every field, its tags, notes, metadata changes
+    and revisions, to FILE
+    or (default '-') standard output. 'archive import' restores it, ids
+    included, into an empty archive on this or another machine.
+    A file is written whole or not at all, readable by you only.
+
+    \b
+    Example:
+        archive export backup.jsonl
+        archive export | gzip > backup.jsonl.gz
+    """
+    from archive import transfer
+    from archive.render import plural
+
+    archive = state.archive()
+    if str(file) == "-":
+        count = transfer.export(archive, sys.stdout)
+    else:
+        count = transfer.export_file(archive, file)
+    where = "" if str(file) == "-" else f" to {file}"
+    click.echo(f"exported {count} {plural(count, 'article')}{where}", err=str(file) == "-")
+
+
+@click.command(name="import")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.option(
+    "--merge",
+    is_flag=True,
+    help="Bring the export into an archive that holds articles, by ingest's rules.",
+)
+@click.pass_obj
+def import_(state: Any, file: Path, merge: bool) -> None:
+    """Restore a backup made by 'archive export' into an empty archive.
+
+    FILE is the export (or '-' for standard input). Every article comes back
+    with its id, fields, tags and revisions, and is indexed. If any line is
+    invalid, nothing is imported. With --merge, the archive may hold articles:
+    each exported article is added, updated or left unchanged as ingest would
+    (new ids; notes and revisions stay behind, and are counted).
+
+    \b
+    Example:
+        archive --home ~/new-archive import backup.jsonl
+        gunzip -c backup.jsonl.gz | archive import -
+        archive import --merge laptop.jsonl
+    """
+    from archive import transfer
+    from archive.render import plural
+
+    if merge:
+        from cli_terminal import merge_import
+
+        merge_import(state.archive(), file)
+        return
+    count = transfer.import_file(state.archive(), file)
+    click.echo(f"imported {count} {plural(count, 'article')}")

@@ -1,0 +1,62 @@
+"""The extra fields an index holds: keys kept from JSON, front matter and page metadata,
+searchable as ``key:value`` (the ``extra`` field's ``key:value`` terms, see
+:func:`index.schema.extra_terms`)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from whoosh.index import FileIndex
+
+from index.schema import EXTRA_FIELD
+
+#: Most common values listed per key.
+SAMPLE_VALUES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraField:
+    key: str
+    #: Articles having the key (with any value).
+    articles: int
+    #: Its most common values, each with its number of articles.
+    values: tuple[tuple[str, int], ...]
+    #: How many different values it has.
+    distinct: int
+
+
+def _text(term: Any) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else str(term)
+
+
+def extra_keys(reader: Any) -> frozenset[str]:
+    """The keys of the extra fields in the index *reader* reads."""
+    if EXTRA_FIELD not in reader.schema:
+        return frozenset()
+    return frozenset(_text(t).split(":", 1)[0] for t in reader.field_terms(EXTRA_FIELD))
+
+
+def extra_fields(ix: FileIndex) -> list[ExtraField]:
+    """Every extra field's key, with how many articles have it and its common values,
+    most used first."""
+    if EXTRA_FIELD not in ix.schema:
+        return []
+    values: dict[str, Counter[str]] = {}
+    with ix.reader() as reader:
+        for term, info in reader.iter_field(EXTRA_FIELD):
+            key, _, value = _text(term).partition(":")
+            values.setdefault(key, Counter())[value] = info.doc_frequency()
+        docs: Counter[str] = Counter()
+        for key in values:
+            prefix = f"{key}:"
+            seen: set[int] = set()
+            for term in reader.expand_prefix(EXTRA_FIELD, prefix):
+                seen.update(reader.postings(EXTRA_FIELD, term).all_ids())
+            docs[key] = len(seen)
+    out = [
+        ExtraField(key, docs[key], tuple(counts.most_common(SAMPLE_VALUES)), len(counts))
+        for key, counts in values.items()
+    ]
+    return sorted(out, key=lambda f: (-f.articles, f.key))

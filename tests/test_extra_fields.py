@@ -1,0 +1,106 @@
+"""Extra fields (keys kept from JSON with no column of their own) searchable as key:value,
+and listed by 'archive fields'; on Reuters-21578 records (places, topics, people)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from archive import Archive
+from archive.reading import Reader
+from cli import cli
+from index.schema import extra_terms
+
+
+def test_extra_terms() -> None:
+    extra = {"Places": ["USA", "new  york"], "og:site_name": "BBC", "n": 3, "ok": True}
+    assert extra_terms(extra) == (
+        "places:usa",
+        "places:new york",
+        "og_site_name:bbc",
+        "n:3",
+        "ok:true",
+    )
+    # Keys naming a regular field, nested values and long descriptions are left out.
+    assert extra_terms({"title": "x", "nested": {"a": 1}, "description": "x" * 300}) == ()
+
+
+def _records(reuters_corpus: Path) -> list[dict[str, object]]:
+    """The first 200 records with a text, each text once (Reuters repeats a few)."""
+    records = json.loads((reuters_corpus / "reuters-000.json").read_text(encoding="utf-8"))
+    unique = {str(r["body"]).strip(): r for r in reversed(records) if r.get("body")}
+    records = list(reversed(unique.values()))[:200]
+    return [r for i, r in enumerate(records) if not _KEPT or i in _KEPT]
+
+
+#: Indices of the records the fixture's archive stored (the others were near-duplicates).
+_KEPT: set[int] = set()
+
+
+@pytest.fixture(scope="module")
+def reuters_home(reuters_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    records = _records(reuters_corpus)
+    feed = tmp_path_factory.mktemp("reuters") / "reuters.json"
+    feed.write_text(json.dumps(records), encoding="utf-8")
+    home = feed.parent / "home"
+    with Archive.open(home) as archive:
+        report = archive.ingest_paths([feed])
+    # A record that is a near-duplicate of an earlier one is not stored again: drop it
+    # from the expectations too.
+    kept = {int(o.origin.rsplit("[", 1)[1][:-1]) for o in report.outcomes if o.status == "added"}
+    assert len(kept) >= 190 and report.failed == 0
+    _KEPT.update(kept)
+    return home
+
+
+def _expected(reuters_corpus: Path, key: str, value: str) -> set[str]:
+    records: list[dict[str, Any]] = _records(reuters_corpus)  # type: ignore[assignment]
+    return {
+        " ".join(r["title"].split())
+        for r in records
+        if value in [v.lower() for v in r.get(key) or []]
+    }
+
+
+@pytest.mark.slow
+def test_field_value_finds_exactly_the_articles_with_that_value(
+    reuters_home: Path, reuters_corpus: Path
+) -> None:
+    reader = Reader(reuters_home)
+    for query, key, value in (
+        ("places:france", "places", "france"),
+        ("topics:grain", "topics", "grain"),
+        ("Places:UK", "places", "uk"),
+    ):
+        expected = _expected(reuters_corpus, key, value)
+        assert expected, query
+        found = reader.search(query, limit=500)
+        assert found.notices == () and found.rescue is None
+        assert {h.title for h in found.hits} == expected, query
+    # Combined with words and negation, as any field.
+    both = reader.search("wheat topics:grain -places:usa", limit=500)
+    titles = {h.title for h in both.hits}
+    assert titles and titles <= _expected(reuters_corpus, "topics", "grain")
+    assert not titles & _expected(reuters_corpus, "places", "usa")
+    # A key no article has is still an unknown field (searched as words, with a notice).
+    typo = reader.search("placez:france")
+    assert typo.notices and "unknown field 'placez'" in typo.notices[0]
+
+
+@pytest.mark.slow
+def test_fields_command_lists_keys_with_counts(
+    reuters_home: Path, reuters_corpus: Path, runner: CliRunner
+) -> None:
+    result = runner.invoke(cli, ["fields", "--home", str(reuters_home), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    found = {f["key"]: f for f in json.loads(result.stdout)}
+    records: list[dict[str, Any]] = _records(reuters_corpus)  # type: ignore[assignment]
+    assert found["places"]["articles"] == sum(1 for r in records if r.get("places"))
+    usa = len(_expected(reuters_corpus, "places", "usa"))
+    assert found["places"]["values"][0] == ["usa", usa]
+    text = runner.invoke(cli, ["fields", "--home", str(reuters_home)]).stdout
+    assert text.splitlines()[0].startswith(f"{next(iter(found))}: ")
