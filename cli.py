@@ -29,13 +29,22 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class ArchiveGroup(click.Group):
-    """Click's group, reporting a library error the way Click reports its own: one line, exit 1."""
+    """Click's group, reporting a library error the way Click reports its own: one line, exit 1.
+
+    Every message is cleaned for the terminal (a file name or a query may hold escape
+    sequences, :func:`archive.terminal.for_terminal`).
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
+        from archive.terminal import for_terminal
+
         try:
             return super().invoke(ctx)
         except ArchiveError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(for_terminal(str(exc), line=True)) from None
+        except click.ClickException as exc:
+            exc.message = for_terminal(exc.message, line=True)  # type: ignore[misc]
+            raise
 
 
 class State:
@@ -50,8 +59,7 @@ class State:
 
         archive = Archive.open(self.home)
         click.get_current_context().call_on_close(archive.close)
-        for notice in archive.notices:
-            click.echo(f"note: {notice}", err=True)
+        echo_notices(archive.notices)
         return archive
 
     def reader(self) -> Reader:
@@ -80,8 +88,10 @@ def use_color(choice: str) -> bool:
 
 
 def echo_notices(notices: tuple[str, ...] | list[str]) -> None:
+    from archive.render import message_line
+
     for notice in notices:
-        click.echo(f"note: {notice}", err=True)
+        click.echo(message_line("note", notice), err=True)
 
 
 @click.group(cls=ArchiveGroup, context_settings=CONTEXT)
@@ -224,9 +234,10 @@ def ingest(
     def show(outcome: IngestOutcome) -> None:
         say = bar.write if bar is not None else click.echo
         if outcome.status == "failed":
-            say(f"error: {outcome.message}", file=sys.stderr)
+            say(render.message_line("error", outcome.message or outcome.origin), file=sys.stderr)
         elif outcome.message and outcome.status in ("added", "updated"):
-            say(f"warning: {outcome.origin}: {outcome.message}", file=sys.stderr)
+            warning = f"{outcome.origin}: {outcome.message}"
+            say(render.message_line("warning", warning), file=sys.stderr)
         if lines and outcome.status != "failed":
             say(render.outcome_line(outcome, dry_run=dry_run))
         if bar is not None:
@@ -584,13 +595,14 @@ def export(state: State, file: Path) -> None:
     """
     from archive import transfer
     from archive.render import plural
+    from archive.terminal import for_terminal
 
     archive = state.archive()
     if str(file) == "-":
         count = transfer.export(archive, sys.stdout)
     else:
         count = transfer.export_file(archive, file)
-    where = "" if str(file) == "-" else f" to {file}"
+    where = "" if str(file) == "-" else f" to {for_terminal(str(file), line=True)}"
     click.echo(f"exported {count} {plural(count, 'article')}{where}", err=str(file) == "-")
 
 

@@ -76,6 +76,8 @@ def parse_json(text: str, origin: str) -> Iterator[ArticleDraft | InputError]:
         ) from None
     except RecursionError:
         raise InputError(origin, TOO_DEEP) from None
+    except ValueError as exc:  # a number over Python's 4,300-digit limit
+        raise InputError(origin, f"invalid JSON: {exc}") from None
     if isinstance(data, dict) and not _has_body(data):
         for key in CONTAINER_KEYS:
             if isinstance(data.get(key), list):
@@ -349,6 +351,9 @@ def parse_jsonl(
         except RecursionError:
             yield InputError(where, TOO_DEEP)
             continue
+        except ValueError as exc:  # a number over Python's 4,300-digit limit
+            yield InputError(where, f"invalid JSON: {exc}")
+            continue
         yield _safe(obj, where)
     if not seen:
         yield InputError(origin, "empty input, nothing to ingest")
@@ -370,6 +375,8 @@ def _safe(obj: object, origin: str) -> ArticleDraft | InputError:
         return record(obj, origin)
     except InputError as exc:
         return exc
+    except RecursionError:
+        return InputError(origin, TOO_DEEP)
 
 
 def _has_body(data: dict[str, Any]) -> bool:
