@@ -437,7 +437,7 @@ def note_lines(notes: list[NoteRecord], *, titles: bool = False) -> list[str]:
     lines = []
     for n in notes:
         when = n.created.isoformat(timespec="seconds") + "Z"
-        title = f": {for_terminal(n.title or "", line=True)}" if titles else ""
+        title = f": {for_terminal(n.title or '', line=True)}" if titles else ""
         head = f"note {n.id} on article {n.article_id}{title}"
         lines.append(f"{head} ({when})")
         if n.quote is not None:
