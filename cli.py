@@ -252,7 +252,7 @@ def ingest(
             globs=globs,
             overrides=Overrides(title, author, source, url, published, tags),
             max_bytes=max_size,
-            stdin=sys.stdin.buffer,
+            stdin=None if sys.stdin is None else sys.stdin.buffer,
             force=force,
             dry_run=dry_run,
             progress=show,
