@@ -19,6 +19,7 @@ import click
 
 from archive.errors import ArchiveError
 from archive.ingest.formats import FORMAT_NAMES
+from cli_params import ARTICLE_ID, SizeParam
 
 if TYPE_CHECKING:
     from archive.facade import Archive
@@ -45,6 +46,11 @@ class ArchiveGroup(click.Group):
         except click.ClickException as exc:
             exc.message = for_terminal(exc.message, line=True)  # type: ignore[misc]
             raise
+        except KeyboardInterrupt:
+            # Every write is a transaction (an ingest commits batch by batch and says
+            # what it stored, see ``ingest``): nothing is left half-written.
+            click.echo("\ninterrupted (Ctrl-C): nothing half-written was kept", err=True)
+            sys.exit(130)
 
 
 class State:
@@ -117,20 +123,6 @@ def cli(ctx: click.Context, home: Path | None) -> None:
     ctx.obj = State((home or default_home()).expanduser())
 
 
-class SizeParam(click.ParamType):  # type: ignore[type-arg]
-    name = "SIZE"
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> int:
-        from archive.ingest import parse_size
-
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_size(value)
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
-
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=True))
 @click.option(
@@ -171,7 +163,7 @@ class SizeParam(click.ParamType):  # type: ignore[type-arg]
 @click.option(
     "-j",
     "--jobs",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, 64),
     help="Processes indexing a large ingest (default: one per core, up to 4; "
     "1 leaves the other cores free).",
 )
@@ -240,8 +232,8 @@ def ingest(
             say(render.message_line("warning", warning), file=sys.stderr)
         if lines and outcome.status != "failed":
             say(render.outcome_line(outcome, dry_run=dry_run))
+        counts[outcome.status] = counts.get(outcome.status, 0) + outcome.count
         if bar is not None:
-            counts[outcome.status] = counts.get(outcome.status, 0) + outcome.count
             shown = ("added", "updated", "unchanged", "failed")
             bar.set_postfix_str(", ".join(f"{counts.get(s, 0)} {s}" for s in shown), refresh=False)
 
@@ -260,6 +252,14 @@ def ingest(
             on_read=None if bar is None else bar.update,
             jobs=jobs,
         )
+    except KeyboardInterrupt:
+        # Outcomes are told once their batch is committed: these counts were stored.
+        if bar is not None:
+            bar.close()
+            bar = None
+        click.echo("", err=True)
+        click.echo(render.interrupted_line(counts, dry_run=dry_run), err=True)
+        sys.exit(130)
     finally:
         if bar is not None:
             bar.close()
@@ -313,9 +313,13 @@ hits_format_option = click.option(
     type=click.IntRange(1, 10_000),
     help="Most hits to show.",
 )
-@click.option("--offset", default=0, type=click.IntRange(0), help="Hits to skip (paging).")
 @click.option(
-    "--page", type=click.IntRange(1), help="Page of --limit hits to show (instead of --offset)."
+    "--offset", default=0, type=click.IntRange(0, 1_000_000), help="Hits to skip (paging)."
+)
+@click.option(
+    "--page",
+    type=click.IntRange(1, 100_000),
+    help="Page of --limit hits to show (instead of --offset).",
 )
 @click.option(
     "--passages", default=3, show_default=True, type=click.IntRange(0, 50), help="Passages per hit."
@@ -392,6 +396,8 @@ def search(
         if offset:
             raise click.UsageError("give --page or --offset, not both")
         offset = (page - 1) * limit
+        if offset > 1_000_000:
+            raise click.UsageError(f"--page {page} skips {offset:,} hits; at most 1,000,000")
     results = state.reader().search(
         query,
         limit=limit,
@@ -413,7 +419,7 @@ def search(
 
 
 @cli.command()
-@click.argument("article_id", type=int)
+@click.argument("article_id", type=ARTICLE_ID)
 @click.option(
     "-n",
     "--limit",
@@ -444,7 +450,7 @@ def similar(state: State, article_id: int, limit: int, passages: int, fmt: str, 
 
 
 @cli.command()
-@click.argument("article_id", type=int)
+@click.argument("article_id", type=ARTICLE_ID)
 @click.option(
     "--format",
     "fmt",
@@ -496,7 +502,7 @@ def show(state: State, article_id: int, fmt: str, revisions: bool) -> None:
     "--limit",
     default=20,
     show_default=True,
-    type=click.IntRange(1),
+    type=click.IntRange(1, 1_000_000_000),
     help="Most articles to list.",
 )
 @click.option("--all", "show_all", is_flag=True, help="List every article.")

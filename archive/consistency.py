@@ -103,6 +103,12 @@ class IndexKeeper:
             raise ArchiveError(f"cannot create the archive home {home} ({exc.strerror})") from exc
         if not home.is_dir():
             raise ArchiveError(f"the archive home {home} is not a directory")
+        stranger = Home(home).foreign_content()
+        if stranger is not None:
+            raise ArchiveError(
+                f"{home} is not an archive and is not empty (it holds {stranger}): "
+                "give a new or empty directory with --home"
+            )
         keeper = cls(home, Store(Home(home).db, busy_timeout=timeout), lock_timeout=timeout)
         try:
             keeper.ensure_index()

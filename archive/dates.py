@@ -201,6 +201,8 @@ def date_bound(text: str, *, end: bool = False) -> datetime:
     if not raw:
         raise problem
     if _YEAR.fullmatch(raw):
+        if int(raw) < 1:
+            raise problem
         return _bound(datetime(int(raw[:4]), 1, 1), "month", end=end)
     if _ABSOLUTE.match(raw) or _NAMED.search(raw):
         try:
@@ -234,4 +236,9 @@ def _bound(given: datetime, missing: str | None, *, end: bool) -> datetime:
         start, step = datetime(given.year, given.month, given.day), relativedelta(days=1)
     else:
         return given
-    return start + step - timedelta(microseconds=1) if end else start
+    if not end:
+        return start
+    try:
+        return start + step - timedelta(microseconds=1)
+    except (OverflowError, ValueError):  # the last period before year 10000
+        return datetime.max

@@ -515,6 +515,17 @@ def outcome_line(outcome: IngestOutcome, *, dry_run: bool = False) -> str:
     return for_terminal(line, line=True)
 
 
+def interrupted_line(counts: dict[str, int], *, dry_run: bool = False) -> str:
+    """What an ingest interrupted by Ctrl-C had stored (*counts*: outcomes by status)."""
+    told = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("added", "updated", "unchanged", "failed"))
+    if dry_run:
+        return f"interrupted (Ctrl-C), dry run, nothing written: {told} so far"
+    return (
+        f"interrupted (Ctrl-C): {told} before it, all stored; "
+        "run the same command again for the rest (unchanged files are skipped unread)"
+    )
+
+
 def message_line(kind: str, message: str) -> str:
     """A one-line message (``error``, ``warning``, ``note``) made safe for a terminal."""
     return f"{kind}: {for_terminal(message, line=True)}"

@@ -22,7 +22,11 @@ PUBLIC_UNDERSCORED = {"_asdict", "_replace", "_fields", "_exit", "_Hash"}
 
 
 def _modules() -> dict[str, Path]:
-    found = {"cli": ROOT / "cli.py", "cli_curation": ROOT / "cli_curation.py"}
+    found = {
+        "cli": ROOT / "cli.py",
+        "cli_curation": ROOT / "cli_curation.py",
+        "cli_params": ROOT / "cli_params.py",
+    }
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
             parts = path.relative_to(ROOT).with_suffix("").parts

@@ -320,7 +320,13 @@ def parse_size(text: str) -> int:
     if not m:
         raise ValueError(f"not a size: {text!r} (try 50M, 200K or 1G)")
     factor = 1024 ** " kmgt".index(m.group(2) or " ")
-    size = int(float(m.group(1)) * factor)
-    if size <= 0:
+    size = float(m.group(1)) * factor
+    if size > MAX_SIZE:
+        raise ValueError(f"the size must be at most 1024T: {text!r}")
+    if int(size) <= 0:
         raise ValueError(f"the size must be positive: {text!r}")
-    return size
+    return int(size)
+
+
+#: The largest ``--max-size`` (1024 TiB): past it a read's length is not a machine size.
+MAX_SIZE = 1 << 50
