@@ -46,6 +46,14 @@ class ArchiveGroup(click.Group):
         except click.ClickException as exc:
             exc.message = for_terminal(exc.message, line=True)  # type: ignore[misc]
             raise
+        except Exception as exc:
+            from archive.errors import machine_error
+
+            # A full disk, a read-only home or a damaged database: one line, no traceback.
+            problem = machine_error(exc, ctx.obj.home if ctx.obj else None)
+            if problem is None:
+                raise
+            raise click.ClickException(for_terminal(str(problem), line=True)) from None
         except KeyboardInterrupt:
             # Every write is a transaction (an ingest commits batch by batch and says
             # what it stored, see ``ingest``): nothing is left half-written.

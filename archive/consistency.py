@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archive.documents import index_doc
-from archive.errors import ArchiveError, index_unavailable
+from archive.errors import ArchiveError, DatabaseDamaged, index_unavailable
 from archive.home import Home
 from archive.records import CheckReport
 from archive.store import Store
@@ -405,13 +405,20 @@ class IndexKeeper:
         """
         from sqlalchemy import select
 
+        from archive.integrity import database_problem, index_problem
         from archive.models import Article
         from index import writer as iw
         from index.errors import IndexingError
 
         with self.locked():
+            damage = database_problem(self.store.path)  # PRAGMA quick_check
+            if damage is not None:
+                raise DatabaseDamaged(f"the archive database {self.store.path} is damaged "
+                    f"({damage}); restore it from a backup made with 'archive export'")  # fmt: skip
             if self._index_problem is not None or self._ix is None:
                 self._open_index()
+            if self._index_problem is None and self._ix is not None:
+                self._index_problem = index_problem(self._ix)  # every posting read once
             if self._index_problem is not None and repair:
                 count = self.rebuild_locked()
                 return CheckReport(count, [], [], [], repaired=True, rebuilt=True)

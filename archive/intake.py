@@ -22,7 +22,7 @@ from archive.decisions import (
     prepare,
     remember_files,
 )
-from archive.errors import InputError
+from archive.errors import InputError, environment_error
 from archive.ingest.draft import ArticleDraft, Overrides
 from archive.records import IngestOutcome, IngestReport
 from archive.terminal import path_text
@@ -91,13 +91,22 @@ class Intake:
         # Inputs that failed to read are told at once, not held for their batch: a
         # million bad lines print a million errors as they come, in flat memory.
         items = _failures_told(items, told)
-        with (
-            self._dry_session() if dry_run else nullcontext(None) as dry,
-            nullcontext(None) if dry_run else self.keeper.index_run(jobs) as run,
-        ):
-            for batch in _batches(items, batch_size):
-                for outcome in self._ingest_batch(batch, dry, run):
-                    told(outcome)
+        try:
+            with (
+                self._dry_session() if dry_run else nullcontext(None) as dry,
+                nullcontext(None) if dry_run else self.keeper.index_run(jobs) as run,
+            ):
+                for batch in _batches(items, batch_size):
+                    for outcome in self._ingest_batch(batch, dry, run):
+                        told(outcome)
+        except Exception as exc:
+            problem = environment_error(exc, self.keeper.home)
+            if problem is None:
+                raise
+            stored = f"{report.count('added')} added and {report.count('updated')} updated"
+            raise type(problem)(
+                f"{problem}; this ingest stopped after {stored} articles, which are stored"
+            ) from exc
         return report
 
     def ingest_paths(

@@ -18,7 +18,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archive.errors import ArchiveBusy, ArchiveError, DatabaseDamaged, SchemaTooNew
+from archive.errors import (
+    ArchiveBusy,
+    ArchiveError,
+    SchemaTooNew,
+    damage_error,
+    environment_error,
+)
 
 if TYPE_CHECKING:
     from archive.records import ArticleRecord, FieldChangeRecord, NoteRecord, RevisionRecord
@@ -181,12 +187,10 @@ class Store:
                 f"(waited {self.busy_timeout:g}s); wait for it to finish, "
                 "or set ARCHIVE_LOCK_TIMEOUT to wait longer"
             )
-        if not any(w in detail for w in ("not a database", "malformed", "disk I/O", "corrupt")):
-            return None
-        return DatabaseDamaged(
-            f"the archive database {self.path} cannot be read ({detail}); "
-            "restore it from a backup made with 'archive export'"
-        )
+        machine = environment_error(exc, self.path.parent)
+        if machine is not None:
+            return machine  # a full disk or a read-only home is not damage
+        return damage_error(exc, self.path)
 
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
