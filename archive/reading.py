@@ -236,6 +236,12 @@ class Reader:
                 found = find_similar(ix, article_id, row["title"], row["body"], limit=limit)
             except IndexOutdatedError as exc:
                 raise index_unavailable(exc, "outdated") from exc
+            except Exception as exc:  # a damaged index, as in search
+                from index import writer as iw
+
+                if (problem := iw.damage(ix)) is None:
+                    raise
+                raise index_unavailable(problem, "damaged") from exc
         finally:
             ix.close()
         rows = store.read_for_search(self.paths.db, [h.id for h in found])

@@ -222,7 +222,14 @@ SEARCH_COLUMNS = ("id", "title", "body", "author", "source", "url", "published")
 
 
 def _connect_readonly(db_path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    mode = "ro"
+    wal = db_path.with_name(db_path.name + "-wal")
+    if not os.access(db_path.parent, os.W_OK) and (not wal.exists() or not wal.stat().st_size):
+        # A home the user may read but not write (another user's archive, a read-only
+        # mount): SQLite cannot create the WAL index beside a WAL-mode database, and
+        # with no log to read there is nothing it would hold: read the file as it is.
+        mode = "ro&immutable=1"
+    conn = sqlite3.connect(f"file:{db_path}?mode={mode}", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
     return conn
 
 
