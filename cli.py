@@ -232,6 +232,7 @@ def ingest(
     counts: dict[str, int] = {}
 
     def show(outcome: IngestOutcome) -> None:
+        counts[outcome.status] = counts.get(outcome.status, 0) + outcome.count  # (before a ^C)
         say = bar.write if bar is not None else click.echo
         if outcome.status == "failed":
             say(render.message_line("error", outcome.message or outcome.origin), file=sys.stderr)
@@ -240,7 +241,6 @@ def ingest(
             say(render.message_line("warning", warning), file=sys.stderr)
         if lines and outcome.status != "failed":
             say(render.outcome_line(outcome, dry_run=dry_run))
-        counts[outcome.status] = counts.get(outcome.status, 0) + outcome.count
         if bar is not None:
             shown = ("added", "updated", "unchanged", "failed")
             bar.set_postfix_str(", ".join(f"{counts.get(s, 0)} {s}" for s in shown), refresh=False)

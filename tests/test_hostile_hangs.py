@@ -154,3 +154,32 @@ def test_a_stream_without_line_ends_stops(tmp_path: Path) -> None:
     assert "without a line end: not JSON Lines; the rest of the input was not read" in (
         result.stderr
     )
+
+
+@pytest.mark.slow
+def test_ctrl_c_says_what_an_ingest_stored(tmp_path: Path, bbc_corpus: Path) -> None:
+    import signal
+    import sqlite3
+
+    home = tmp_path / "home"
+    cmd = archive_cmd("--home", home, "ingest", bbc_corpus / "business", "-v", batch_size=10)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=subprocess_env(),
+        cwd=ROOT, stdin=subprocess.DEVNULL,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    assert proc.stdout is not None
+    first = proc.stdout.readline()  # an article told: its batch is committed
+    assert first.startswith("added"), first
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=LIMIT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("hung after Ctrl-C")
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "Aborted!" not in err
+    told = int(err.split("interrupted (Ctrl-C): ")[1].split(" added")[0])
+    with sqlite3.connect(home / "archive.sqlite3") as db:
+        stored = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+    assert 1 <= told <= stored  # (told as they are printed: the batch's rest may follow)
