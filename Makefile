@@ -11,7 +11,7 @@ $(BIN)/archive: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
 	$(BIN)/python -m pip install --quiet -e . --group dev
-	$(BIN)/python -m compileall -q archive index migrations web cli.py cli_curation.py cli_grow.py cli_serve.py cli_terminal.py cli_transfer.py
+	$(BIN)/python -m compileall -q archive index migrations web cli.py cli_curation.py cli_grow.py cli_params.py cli_serve.py cli_terminal.py cli_transfer.py
 	@touch $@
 
 ## demo: install, ingest the sample article, search it (the main job)

@@ -19,6 +19,7 @@ import click
 from archive.errors import ArchiveError
 from archive.ingest.formats import FORMAT_NAMES
 from cli_grow import fetch_options
+from cli_params import ARTICLE_ID, SizeParam
 from cli_terminal import color_option, emit, estimate_total, use_color
 
 if TYPE_CHECKING:
@@ -34,13 +35,34 @@ class ArchiveGroup(click.Group):
 
     Every command it holds also takes the global options (``--home``,
     ``--no-pager``, ``--quiet``) after its name, as ``archive search foo --home DIR``.
+
+    Every message is cleaned for the terminal (a file name or a query may hold escape
+    sequences, :func:`archive.terminal.for_terminal`).
     """
 
     def invoke(self, ctx: click.Context) -> Any:
+        from archive.terminal import for_terminal
+
         try:
             return super().invoke(ctx)
         except ArchiveError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(for_terminal(str(exc), line=True)) from None
+        except click.ClickException as exc:
+            exc.message = for_terminal(exc.message, line=True)  # type: ignore[misc]
+            raise
+        except Exception as exc:
+            from archive.errors import machine_error
+
+            # A full disk, a read-only home or a damaged database: one line, no traceback.
+            problem = machine_error(exc, ctx.obj.home if ctx.obj else None)
+            if problem is None:
+                raise
+            raise click.ClickException(for_terminal(str(problem), line=True)) from None
+        except KeyboardInterrupt:
+            # Every write is a transaction (an ingest commits batch by batch and says
+            # what it stored, see ``ingest``): nothing is left half-written.
+            click.echo("\ninterrupted (Ctrl-C): nothing half-written was kept", err=True)
+            sys.exit(130)
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         from cli_terminal import global_options
@@ -82,8 +104,7 @@ class State:
 
         archive = Archive.open(self.home, progress=progress_for(self.quiet))
         click.get_current_context().call_on_close(archive.close)
-        for notice in archive.notices:
-            click.echo(f"note: {notice}", err=True)
+        echo_notices(archive.notices)
         return archive
 
     def reader(self) -> Reader:
@@ -97,8 +118,10 @@ pass_state = click.make_pass_decorator(State)
 
 
 def echo_notices(notices: tuple[str, ...] | list[str]) -> None:
+    from archive.render import message_line
+
     for notice in notices:
-        click.echo(f"note: {notice}", err=True)
+        click.echo(message_line("note", notice), err=True)
 
 
 @click.group(cls=ArchiveGroup, context_settings=CONTEXT)
@@ -126,20 +149,6 @@ def cli(ctx: click.Context, home: Path | None, no_pager: bool, quiet: bool) -> N
     ctx.obj = State(home.expanduser() if home else None, no_pager)
     ctx.obj.quiet = quiet
     ctx.default_map = config_defaults(ctx, ctx.obj)
-
-
-class SizeParam(click.ParamType):  # type: ignore[type-arg]
-    name = "SIZE"
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> int:
-        from archive.ingest import parse_size
-
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_size(value)
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
 
 
 @cli.command()
@@ -188,7 +197,7 @@ class SizeParam(click.ParamType):  # type: ignore[type-arg]
 @click.option(
     "-j",
     "--jobs",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, 64),
     help="Processes indexing a large ingest (default: one per core, up to 4; "
     "1 leaves the other cores free).",
 )
@@ -267,15 +276,18 @@ def ingest(
     counts: dict[str, int] = {}
 
     def show(outcome: IngestOutcome) -> None:
+        counts[outcome.status] = counts.get(outcome.status, 0) + outcome.count  # (before a ^C)
         if outcome.status == "failed":
-            progress.write(f"error: {outcome.message}", sys.stderr)
+            error = render.message_line("error", outcome.message or outcome.origin)
+            progress.write(error, sys.stderr)
         elif outcome.status == "still failing" and not quiet:
-            progress.write(f"still failing: {outcome.message}", sys.stderr)
+            again = render.message_line("still failing", outcome.message or outcome.origin)
+            progress.write(again, sys.stderr)
         elif outcome.message and outcome.status in ("added", "updated"):
-            progress.write(f"warning: {outcome.origin}: {outcome.message}", sys.stderr)
+            warning = render.message_line("warning", f"{outcome.origin}: {outcome.message}")
+            progress.write(warning, sys.stderr)
         if lines and outcome.status not in ("failed", "still failing"):
             progress.write(render.outcome_line(outcome, dry_run=dry_run), sys.stdout)
-        counts[outcome.status] = counts.get(outcome.status, 0) + outcome.count
         shown = ("added", "updated", "unchanged", "failed")
         progress.note(", ".join(f"{counts.get(s, 0)} {s}" for s in shown))
 
@@ -286,7 +298,7 @@ def ingest(
             globs=globs,
             overrides=Overrides(title, author, source, url, published, tags),
             max_bytes=max_size,
-            stdin=sys.stdin.buffer,
+            stdin=None if sys.stdin is None else sys.stdin.buffer,
             force=force,
             urls=urls,
             url_files=url_files,
@@ -298,6 +310,12 @@ def ingest(
             on_read=progress.advance,
             jobs=jobs,
         )
+    except KeyboardInterrupt:
+        # Outcomes are told once their batch is committed: these counts were stored.
+        progress.done()
+        click.echo("", err=True)
+        click.echo(render.interrupted_line(counts, dry_run=dry_run), err=True)
+        sys.exit(130)
     finally:
         progress.done()
     prefix = "dry run, nothing written: " if dry_run else ""
@@ -327,9 +345,13 @@ hits_format_option = click.option(
     type=click.IntRange(1, 10_000),
     help="Most hits to show.",
 )
-@click.option("--offset", default=0, type=click.IntRange(0), help="Hits to skip (paging).")
 @click.option(
-    "--page", type=click.IntRange(1), help="Page of --limit hits to show (instead of --offset)."
+    "--offset", default=0, type=click.IntRange(0, 1_000_000), help="Hits to skip (paging)."
+)
+@click.option(
+    "--page",
+    type=click.IntRange(1, 100_000),
+    help="Page of --limit hits to show (instead of --offset).",
 )
 @click.option(
     "--passages", default=3, show_default=True, type=click.IntRange(0, 50), help="Passages per hit."
@@ -406,6 +428,8 @@ def search(
         if offset:
             raise click.UsageError("give --page or --offset, not both")
         offset = (page - 1) * limit
+        if offset > 1_000_000:
+            raise click.UsageError(f"--page {page} skips {offset:,} hits; at most 1,000,000")
     results = state.reader().search(
         query,
         limit=limit,
@@ -431,7 +455,7 @@ def search(
 
 
 @cli.command()
-@click.argument("article_id", type=int)
+@click.argument("article_id", type=ARTICLE_ID)
 @click.option(
     "-n",
     "--limit",
@@ -466,7 +490,7 @@ def similar(state: State, article_id: int, limit: int, passages: int, fmt: str, 
 
 
 @cli.command()
-@click.argument("article_id", type=int)
+@click.argument("article_id", type=ARTICLE_ID)
 @click.option(
     "--format",
     "fmt",
@@ -519,7 +543,7 @@ def show(state: State, article_id: int, fmt: str, revisions: bool) -> None:
     "--limit",
     default=20,
     show_default=True,
-    type=click.IntRange(1),
+    type=click.IntRange(1, 1_000_000_000),
     help="Most articles to list.",
 )
 @click.option("--all", "show_all", is_flag=True, help="List every article.")

@@ -14,6 +14,8 @@ from typing import Any
 
 import click
 
+from cli_params import ARTICLE_ID
+
 #: A delete of more articles than this asks first, on a terminal.
 CONFIRM_OVER = 5
 
@@ -46,7 +48,7 @@ def choosing(f: Callable[..., Any]) -> Callable[..., Any]:
         metavar="QUERY",
         help="The articles this search finds, exactly as written (no fuzzy rescue).",
     )(f)
-    return click.argument("ids", nargs=-1, type=int)(f)
+    return click.argument("ids", nargs=-1, type=ARTICLE_ID)(f)
 
 
 def on_terminal() -> bool:
@@ -203,10 +205,10 @@ def delete(
 
 
 @click.command()
-@click.argument("article_id", type=int, required=False)
+@click.argument("article_id", type=ARTICLE_ID, required=False)
 @click.argument("text", required=False)
 @click.option("--quote", metavar="PASSAGE", help="Anchor the note to this exact passage.")
-@click.option("--delete", "delete_id", type=int, metavar="NOTE_ID", help="Delete this note.")
+@click.option("--delete", "delete_id", type=ARTICLE_ID, metavar="NOTE_ID", help="Delete this note.")
 @FORMAT
 @click.pass_obj
 def note(
@@ -253,7 +255,9 @@ def note(
 
 @click.command()
 @click.option("--query", metavar="QUERY", help="Only notes on the articles this search finds.")
-@click.option("--article", "article_id", type=int, metavar="ID", help="Only this article's notes.")
+@click.option(
+    "--article", "article_id", type=ARTICLE_ID, metavar="ID", help="Only this article's notes."
+)
 @FORMAT
 @click.pass_obj
 def notes(state: Any, query: str | None, article_id: int | None, fmt: str) -> None:

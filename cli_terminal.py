@@ -9,7 +9,7 @@
 - ``archive config`` shows each setting in force and where it comes from.
 
 Like :mod:`cli`, no behaviour lives here: settings are :mod:`archive.config`,
-layout :mod:`archive.terminal`, progress :mod:`archive.progress`.
+layout :mod:`archive.wrapping`, progress :mod:`archive.progress`.
 """
 
 from __future__ import annotations
@@ -224,7 +224,7 @@ def emit(state: Any, text: str, color: bool = False) -> None:
     if not sys.stdout.isatty():
         click.echo(text, color=color)
         return
-    from archive.terminal import wrap
+    from archive.wrapping import wrap
 
     size = shutil.get_terminal_size()
     text = wrap(text, size.columns - 1)

@@ -39,13 +39,14 @@ def export(state: Any, file: Path) -> None:
     """
     from archive import transfer
     from archive.render import plural
+    from archive.terminal import for_terminal
 
     archive = state.archive()
     if str(file) == "-":
         count = transfer.export(archive, sys.stdout)
     else:
         count = transfer.export_file(archive, file)
-    where = "" if str(file) == "-" else f" to {file}"
+    where = "" if str(file) == "-" else f" to {for_terminal(str(file), line=True)}"
     click.echo(f"exported {count} {plural(count, 'article')}{where}", err=str(file) == "-")
 
 

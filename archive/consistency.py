@@ -29,14 +29,15 @@ index of one archive home, and is the only code that writes the index.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archive.documents import index_doc
-from archive.errors import ArchiveError, index_unavailable
+from archive.errors import ArchiveError, DatabaseDamaged, index_unavailable
 from archive.home import Home
+from archive.outbox import IndexChanges, chunks, delete_outbox
 from archive.progress import Progress, counted
 from archive.records import CheckReport
 from archive.store import Store
@@ -113,6 +114,12 @@ class IndexKeeper:
             raise ArchiveError(f"cannot create the archive home {home} ({exc.strerror})") from exc
         if not home.is_dir():
             raise ArchiveError(f"the archive home {home} is not a directory")
+        stranger = Home(home).foreign_content()
+        if stranger is not None:
+            raise ArchiveError(
+                f"{home} is not an archive and is not empty (it holds {stranger}): "
+                "give a new or empty directory with --home"
+            )
         keeper = cls(home, Store(Home(home).db, busy_timeout=timeout), lock_timeout=timeout)
         keeper.progress = progress or keeper.progress
         try:
@@ -413,13 +420,20 @@ class IndexKeeper:
         """
         from sqlalchemy import select
 
+        from archive.integrity import database_problem, index_problem
         from archive.models import Article
         from index import writer as iw
         from index.errors import IndexingError
 
         with self.locked():
+            damage = database_problem(self.store.path)  # PRAGMA quick_check
+            if damage is not None:
+                raise DatabaseDamaged(f"the archive database {self.store.path} is damaged "
+                    f"({damage}); restore it from a backup made with 'archive export'")  # fmt: skip
             if self._index_problem is not None or self._ix is None:
                 self._open_index()
+            if self._index_problem is None and self._ix is not None:
+                self._index_problem = index_problem(self._ix)  # every posting read once
             if self._index_problem is not None and repair:
                 count = self.rebuild_locked()
                 return CheckReport(count, [], [], [], repaired=True, rebuilt=True)
@@ -643,56 +657,3 @@ class IndexRun:
         if self.writer is not None:
             writer, self.writer = self.writer, None
             iw.discard(writer)
-
-
-class IndexChanges:
-    """Changes owed to the index inside :meth:`IndexKeeper.writing`.
-
-    Each change writes its outbox row in the block's transaction and goes to
-    the index writer, which commits after the database; the rows are cleared
-    once it has.
-    """
-
-    def __init__(self, session: Session, whoosh_writer: Any) -> None:
-        self._session = session
-        self._writer = whoosh_writer
-        #: Outbox rows written in this block.
-        self.seqs: list[int] = []
-
-    def upsert(self, articles: Iterable[Article]) -> None:
-        """Index these (flushed) articles, replacing what the index holds for them."""
-        from index import writer as iw
-
-        articles = list(articles)
-        self._owe([a.id for a in articles], "upsert")
-        iw.apply(self._writer, [index_doc(a) for a in articles], [])
-
-    def delete(self, ids: Iterable[int]) -> None:
-        """Remove these articles from the index."""
-        from index import writer as iw
-
-        ids = list(ids)
-        self._owe(ids, "delete")
-        iw.apply(self._writer, [], ids)
-
-    def _owe(self, ids: list[int], op: str) -> None:
-        from archive.models import IndexOutbox
-
-        rows = [IndexOutbox(article_id=i, op=op) for i in ids]
-        self._session.add_all(rows)
-        self._session.flush()
-        self.seqs.extend(row.seq for row in rows)
-
-
-def delete_outbox(session: Session, seqs: Sequence[int]) -> None:
-    from sqlalchemy import delete
-
-    from archive.models import IndexOutbox
-
-    for chunk in chunks(list(seqs), 500):
-        session.execute(delete(IndexOutbox).where(IndexOutbox.seq.in_(chunk)))
-
-
-def chunks(items: list[int], size: int) -> Iterator[list[int]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]

@@ -64,18 +64,38 @@ class Published:
     instant: datetime
 
 
+#: A year written with a sign or with leading zeros, which dateutil misreads
+#: (``-0001`` as 1, ``0001`` in an RFC 2822 date as 2001).
+_ODD_YEAR = re.compile(r"^-\d|(?<![\d:.+-])(0\d{3})(?![\d:])")
+
+
 def parse_date(text: str) -> Published:
     """Parse a publication date as people and feeds write it.
 
+    A date whose instant in UTC falls outside the years 1 to 9999 cannot be stored:
+    it is an error like any other text that is not a date.
+
     :raises ValueError: *text* is not a date (the message says why).
     """
+    raw = " ".join(str(text).split())
+    try:
+        return _parse_date(raw)
+    except OverflowError:
+        raise ValueError(f"outside the years 1 to 9999 in UTC: {raw!r}") from None
+
+
+def _parse_date(raw: str) -> Published:
     import warnings
 
     from dateutil import parser
 
-    raw = " ".join(str(text).split())
     if not raw:
         raise ValueError("empty date")
+    if len(raw) > 200:
+        raise ValueError(f"not a date: {raw[:40]!r}… ({len(raw):,} characters)")
+    odd = _ODD_YEAR.search(raw)
+    if odd is not None and (odd[0].startswith("-") or int(odd[1]) < 1):
+        raise ValueError(f"outside the years 1 to 9999 in UTC: {raw!r}")
     fast = _iso(raw)
     if fast is not None:
         return fast
@@ -89,6 +109,8 @@ def parse_date(text: str) -> Published:
     missing = _first_missing(a, b)
     if missing in ("year", "month", "day"):
         raise ValueError(f"not a complete date (year, month and day): {raw!r}")
+    if odd is not None and a.year != int(odd[1]):
+        a = a.replace(year=int(odd[1]))  # a year before 100, written with four digits
     if missing is not None:  # no time (or only an hour): a day
         day = date(a.year, a.month, a.day)
         return Published(day.isoformat(), datetime(a.year, a.month, a.day))
@@ -179,6 +201,8 @@ def date_bound(text: str, *, end: bool = False) -> datetime:
     if not raw:
         raise problem
     if _YEAR.fullmatch(raw):
+        if int(raw) < 1:
+            raise problem
         return _bound(datetime(int(raw[:4]), 1, 1), "month", end=end)
     if _ABSOLUTE.match(raw) or _NAMED.search(raw):
         try:
@@ -212,4 +236,9 @@ def _bound(given: datetime, missing: str | None, *, end: bool) -> datetime:
         start, step = datetime(given.year, given.month, given.day), relativedelta(days=1)
     else:
         return given
-    return start + step - timedelta(microseconds=1) if end else start
+    if not end:
+        return start
+    try:
+        return start + step - timedelta(microseconds=1)
+    except (OverflowError, ValueError):  # the last period before year 10000
+        return datetime.max

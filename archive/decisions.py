@@ -91,13 +91,17 @@ def prepare(draft: ArticleDraft) -> Prepared:
     warnings = list(draft.warnings)
     published = None
     published_at = None
+    extra = draft.extra
     if draft.published:
         try:
             parsed = parse_date(draft.published)
             published, published_at = parsed.iso, parsed.instant
         except ValueError as exc:
-            warnings.append(f"published date ignored ({exc})")
-    url = draft.url.strip() if draft.url and draft.url.strip() else None
+            given = normalize_line(draft.published)
+            kept = "its text is kept as extra 'date_given'"
+            warnings.append(f"published date ignored ({exc}); {kept}")
+            extra = {**(extra or {}), "date_given": given}
+    url = (normalize_line(draft.url) or None) if draft.url else None
     clean = ArticleDraft(
         title=title,
         body=body,
@@ -107,7 +111,7 @@ def prepare(draft: ArticleDraft) -> Prepared:
         url=url,
         published=published,
         tags=tuple(dict.fromkeys(t for t in (normalize_line(t) for t in draft.tags) if t)),
-        extra=draft.extra or None,
+        extra=extra or None,
         origin_key=draft.origin_key,
         explicit=draft.explicit,
         page=draft.page,

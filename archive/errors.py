@@ -90,3 +90,103 @@ def index_unavailable(problem: BaseException | str, doing: str | None = None) ->
             f"could not rebuild the search index ({problem}); the old index, if any, is unchanged"
         )
     return IndexUnavailable(f"{problem}; {ADVICE[doing]}")
+
+
+class DiskFull(ArchiveError):
+    """No space is left on the device holding the archive."""
+
+
+class ReadOnlyHome(ArchiveError):
+    """The archive home cannot be written."""
+
+
+#: Free bytes under which a device counts as full (SQLite reports a full disk as an
+#: I/O error when the write-ahead log cannot grow).
+NEARLY_FULL = 256 * 1024
+
+
+def device_full(path: object) -> bool:
+    """Whether the device holding *path* (or its nearest existing parent) is full."""
+    import os
+    from pathlib import Path
+
+    where = Path(str(path))
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    try:
+        st = os.statvfs(where)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < NEARLY_FULL
+
+
+def environment_error(exc: BaseException, home: object = None) -> ArchiveError | None:
+    """The user's words for a failure of the machine, not of the archive: a full disk
+    or a home that cannot be written (``None``: *exc* is neither).
+
+    Looks through the exceptions *exc* was raised from (SQLAlchemy wraps sqlite3's),
+    so that a full disk is never reported as damage or as a traceback.
+
+    :param home: the archive home, named in the message and checked for free space.
+    """
+    import errno
+
+    where = f" holding {home}" if home is not None else ""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DiskFull | ReadOnlyHome):
+            return current
+        code = getattr(current, "errno", None)
+        detail = str(getattr(current, "orig", current))
+        full = code in (errno.ENOSPC, errno.EDQUOT) or "database or disk is full" in detail
+        if not full and "disk I/O" in detail and home is not None:
+            full = device_full(home)
+        if full:
+            return DiskFull(
+                f"no space left on the device{where}: free some space and run the command "
+                "again (what was stored before is kept; nothing is damaged)"
+            )
+        if code == errno.EROFS or "readonly database" in detail:
+            return ReadOnlyHome(
+                f"the archive{where} cannot be written (read-only): reading commands "
+                "(search, list, show, export) still work"
+            )
+        current = current.__cause__ or current.__context__
+    return None
+
+
+#: Words of SQLite's errors that mean the database file is damaged.
+DAMAGE_WORDS = ("not a database", "malformed", "disk I/O", "corrupt", "Could not decode")
+
+
+def damage_error(exc: BaseException, db: object) -> DatabaseDamaged | None:
+    """The user's words for a database error that means damage (``None``: it does not).
+
+    A full disk or a read-only home (:func:`environment_error`) is never called damage.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        detail = str(getattr(current, "orig", current)).splitlines()[0] if str(current) else ""
+        if any(w in detail for w in DAMAGE_WORDS):
+            return DatabaseDamaged(
+                f"the archive database {db} cannot be read ({detail[:200]}); it is damaged: "
+                "run 'archive check' to see how, and restore it from a backup made with "
+                "'archive export'"
+            )
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def machine_error(exc: BaseException, home: object) -> ArchiveError | None:
+    """The user's words for *exc* if it is a full disk, a read-only home or a damaged
+    database, wherever in a command it surfaced (``None``: it is none of them: a bug)."""
+    problem = environment_error(exc, home)
+    if problem is None and home is not None:
+        from archive.home import DB_NAME
+
+        problem = damage_error(exc, f"{home}/{DB_NAME}")
+    return problem

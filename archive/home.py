@@ -35,6 +35,21 @@ class Home:
     def lock(self) -> Path:
         return self.path / LOCK_NAME
 
+    def foreign_content(self) -> str | None:
+        """The name of something in the home that is not an archive's, when the home holds
+        no database (``None``: the home is an archive, or new, or empty): an archive is
+        never created in a directory that holds other files (``--home /etc``)."""
+        if self.db.exists():
+            return None
+        ours = (DB_NAME, INDEX_DIR, LOCK_NAME, INDEX_DIR + ".new", INDEX_DIR + ".old")
+        try:
+            for entry in sorted(os.listdir(self.path)):
+                if not entry.startswith(ours):
+                    return repr(entry)
+        except OSError:
+            return None  # (opening it will say why it cannot be used)
+        return None
+
     def database_files(self) -> list[Path]:
         """The database and its write-ahead log and shared-memory files, where present."""
         return [p for p in self.path.glob(DB_NAME + "*") if p.is_file()]

@@ -25,11 +25,12 @@ from archive.decisions import (
     remember_failures,
     remember_files,
 )
-from archive.errors import InputError
+from archive.errors import InputError, environment_error
 from archive.ingest.draft import ArticleDraft, Overrides
 from archive.links import is_link
 from archive.links import store as store_links
 from archive.records import IngestOutcome, IngestReport
+from archive.terminal import path_text
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -89,15 +90,31 @@ class Intake:
         report = IngestReport(dry_run=dry_run, keep_outcomes=keep_outcomes)
         if on_read is not None:
             items = _counted(items, on_read)
-        with (
-            self._dry_session() if dry_run else nullcontext(None) as dry,
-            nullcontext(None) if dry_run else self.keeper.index_run(jobs) as run,
-        ):
-            for batch in _batches(items, batch_size):
-                for outcome in self._ingest_batch(batch, dry, run, keep_html=keep_html):
-                    report.record(outcome)
-                    if progress is not None:
-                        progress(outcome)
+
+        def told(outcome: IngestOutcome) -> None:
+            report.record(outcome)
+            if progress is not None:
+                progress(outcome)
+
+        # Inputs that failed to read are told at once, not held for their batch: a
+        # million bad lines print a million errors as they come, in flat memory.
+        items = _failures_told(items, told)
+        try:
+            with (
+                self._dry_session() if dry_run else nullcontext(None) as dry,
+                nullcontext(None) if dry_run else self.keeper.index_run(jobs) as run,
+            ):
+                for batch in _batches(items, batch_size):
+                    for outcome in self._ingest_batch(batch, dry, run, keep_html=keep_html):
+                        told(outcome)
+        except Exception as exc:
+            problem = environment_error(exc, self.keeper.home)
+            if problem is None:
+                raise
+            stored = f"{report.count('added')} added and {report.count('updated')} updated"
+            raise type(problem)(
+                f"{problem}; this ingest stopped after {stored} articles, which are stored"
+            ) from exc
         return report
 
     def ingest_paths(
@@ -140,6 +157,7 @@ class Intake:
         :param options: passed on to :meth:`ingest`.
         """
         from archive.ingest import DEFAULT_MAX_BYTES, read_path, read_stream, walk
+        from archive.ingest.inputs import stdin_problem
 
         limit = max_bytes or DEFAULT_MAX_BYTES
         # Metadata on the command line may change articles whose files have not changed.
@@ -174,14 +192,19 @@ class Intake:
                     yield path
                     continue
                 if str(path) == "-":
-                    if stdin is None:
-                        yield InputError("-", "standard input is not available")
+                    problem = "standard input is closed" if stdin is None else stdin_problem(stdin)
+                    if problem is not None:
+                        yield InputError("-", problem)
                         continue
-                    yield from read_stream(
-                        stdin, "-", fmt=fmt, overrides=overrides, max_bytes=limit
-                    )
+                    assert stdin is not None
+                    try:
+                        yield from read_stream(
+                            stdin, "-", fmt=fmt, overrides=overrides, max_bytes=limit
+                        )
+                    except OSError as exc:
+                        yield InputError("-", f"cannot be read ({exc.strerror or exc})")
                     continue
-                key = str(path.absolute())
+                key = path_text(path.absolute())
                 try:
                     st = path.stat()
                 except OSError:
@@ -349,6 +372,15 @@ def _counted(items: Iterable[Any], on_read: Callable[[int], object]) -> Iterator
         yield item
 
 
+def _failures_told(items: Iterable[Any], told: Callable[[IngestOutcome], None]) -> Iterator[Any]:
+    """*items* without the inputs that failed to read, each passed to *told* as it comes."""
+    for item in items:
+        if isinstance(item, InputError):
+            told(IngestOutcome("failed", item.origin, message=str(item)))
+        else:
+            yield item
+
+
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     """*items* in lists holding *size* drafts each (other items ride along uncounted)."""
     batch: list[Any] = []
@@ -365,9 +397,11 @@ def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 
 def file_sha256(path: Path) -> str | None:
+    from archive.ingest.inputs import open_regular
+
     digest = hashlib.sha256()
     try:
-        with path.open("rb") as f:
+        with open_regular(path) as f:
             while chunk := f.read(1 << 20):
                 digest.update(chunk)
     except OSError:

@@ -238,6 +238,12 @@ class Reader:
                 found = find_similar(ix, article_id, row["title"], row["body"], limit=limit)
             except IndexOutdatedError as exc:
                 raise index_unavailable(exc, "outdated") from exc
+            except Exception as exc:  # a damaged index, as in search
+                from index import writer as iw
+
+                if (problem := iw.damage(ix)) is None:
+                    raise
+                raise index_unavailable(problem, "damaged") from exc
         finally:
             ix.close()
         rows = store.read_for_search(self.paths.db, [h.id for h in found])
@@ -437,9 +443,22 @@ class Reader:
     def _open_fully(self) -> tuple[str, ...]:
         """Open the archive the full way (upgrade, settle, rebuild); its notices."""
         from archive.consistency import IndexKeeper
+        from archive.errors import environment_error
 
-        with IndexKeeper.open(self.home) as keeper:
-            return tuple(keeper.notices)
+        try:
+            with IndexKeeper.open(self.home) as keeper:
+                return tuple(keeper.notices)
+        except Exception as exc:
+            # A full disk or a read-only home: read what is there, saying what is owed
+            # (an upgrade cannot be skipped: an old schema cannot be read).
+            problem = environment_error(exc, self.home)
+            if problem is None or store.schema_revision(self.paths.db) != store.SCHEMA_HEAD:
+                raise
+            owed = store.pending_index_work(self.paths.db)
+            return (
+                f"the index could not be brought up to date ({problem}); "
+                f"searches may miss the last {owed} changed articles until it is",
+            )
 
 
 def _check_query(query: str) -> None:

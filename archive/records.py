@@ -78,12 +78,17 @@ class IngestOutcome:
     changed: tuple[str, ...] = ()
 
 
+#: Failures an :class:`IngestReport` keeps when it does not keep every outcome.
+KEPT_FAILURES = 1000
+
+
 @dataclass(slots=True)
 class IngestReport:
     """Counts for a whole ingest run, and each input's outcome.
 
-    With ``keep_outcomes`` off, only the counts and the failures are kept, so a
-    run of any size holds little memory.
+    With ``keep_outcomes`` off, only the counts and the first :data:`KEPT_FAILURES`
+    failures are kept, so a run of any size holds little memory, however many of its
+    inputs fail.
     """
 
     outcomes: list[IngestOutcome] = field(default_factory=list)
@@ -96,7 +101,9 @@ class IngestReport:
 
     def record(self, outcome: IngestOutcome) -> None:
         self.counts[outcome.status] = self.counts.get(outcome.status, 0) + outcome.count
-        if outcome.status == "failed":
+        if outcome.status == "failed" and (
+            self.keep_outcomes or len(self.failures) < KEPT_FAILURES
+        ):
             self.failures.append(outcome)
         if self.keep_outcomes:
             self.outcomes.append(outcome)

@@ -3,6 +3,10 @@
 Pure functions from the records of :mod:`archive.records` to strings: no I/O,
 no Click, no options. Colour is ANSI bold (titles) and bold yellow (matched
 words) when asked for, else matched words are wrapped in ``**``.
+
+Every stored value goes through :func:`archive.terminal.for_terminal` on its way
+out (text, CSV and Markdown alike), so no article can drive the terminal; JSON
+keeps the stored text exactly, with those characters as ``\\u`` escapes.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from archive.records import (
     SimilarResults,
     Stats,
 )
+from archive.terminal import for_terminal, json_escapes
 
 if TYPE_CHECKING:
     from archive.links import LinkRecord
@@ -44,8 +49,9 @@ def plural(count: int, noun: str) -> str:
 
 
 def json_text(data: Any, *, indent: int | None = 2, ascii_only: bool = False) -> str:
-    """*data* as JSON, non-ASCII text kept as it is (unless *ascii_only*)."""
-    return json.dumps(data, ensure_ascii=ascii_only, indent=indent)
+    """*data* as JSON, non-ASCII text kept as it is (unless *ascii_only*); characters that
+    could drive a terminal are ``\\u`` escapes (:func:`archive.terminal.json_escapes`)."""
+    return json_escapes(json.dumps(data, ensure_ascii=ascii_only, indent=indent))
 
 
 # --- search results ------------------------------------------------------------------------
@@ -92,7 +98,7 @@ def engine_line(engine: dict[str, Any]) -> str:
 
 def text(found: SearchResults, color: bool, *, explain: bool = False) -> str:
     """Search results as text: a heading, then a block per hit, then the facets."""
-    lines = [f"Understood as: {found.understood}"] if explain else []
+    lines = [f"Understood as: {for_terminal(found.understood, line=True)}"] if explain else []
     head = heading(found)
     if not found.hits:
         if found.shown_total:
@@ -143,22 +149,25 @@ MATCH_LABELS = {"most": "some of the words", "fuzzy": "spelling variant"}
 def facet_lines(facets: dict[str, list[tuple[str, int]]]) -> list[str]:
     lines = []
     for name, pairs in facets.items():
-        values = ", ".join(f"{v} ({n})" for v, n in pairs) or "-"
+        values = ", ".join(f"{for_terminal(v, line=True)} ({n})" for v, n in pairs) or "-"
         lines.extend(["", f"{name}: {values}"])
     return lines
 
 
 def hit_lines(hit: SearchHit, color: bool) -> list[str]:
     """One hit: rank and title, source, date and id, shared words, passages."""
-    title = f"{_BOLD}{hit.title}{_RESET}" if color else hit.title
-    meta = " · ".join(x for x in (hit.source, hit.published and hit.published[:10]) if x)
+    title = for_terminal(hit.title, line=True)
+    title = f"{_BOLD}{title}{_RESET}" if color else title
+    meta = for_terminal(
+        " · ".join(x for x in (hit.source, hit.published and hit.published[:10]) if x), line=True
+    )
     label = MATCH_LABELS.get(hit.match or "all")
     lines = [
         f"{hit.rank}. {title}",
         f"   {meta + ' · ' if meta else ''}id {hit.id}" + (f" · {label}" if label else ""),
     ]
     if hit.shared:
-        lines.append("   shares: " + ", ".join(hit.shared))
+        lines.append("   shares: " + for_terminal(", ".join(hit.shared), line=True))
     for passage in passage_texts(hit, lambda t, h: mark(t, h, color)):
         lines.append("   " + passage)
     for note in hit.notes:
@@ -180,16 +189,22 @@ def passage_texts(hit: SearchHit, show: Callable[[str, list[tuple[int, int]]], s
 
 
 def mark(passage: str, highlights: list[tuple[int, int]], color: bool) -> str:
-    """*passage* with its highlights in bold colour, or wrapped in ``**``; white space folded."""
+    """*passage* with its highlights in bold colour, or wrapped in ``**``; white space folded;
+    cleaned for the terminal (:func:`archive.terminal.for_terminal`)."""
     out = []
     pos = 0
     for s, e in highlights:
-        out.append(passage[pos:s])
-        word = passage[s:e]
+        out.append(_fold(passage[pos:s]))
+        word = _fold(passage[s:e])
         out.append(f"{_YELLOW}{_BOLD}{word}{_RESET}" if color else f"**{word}**")
         pos = e
-    out.append(passage[pos:])
-    return re.sub(r"\s+", " ", "".join(out)).strip()
+    out.append(_fold(passage[pos:]))
+    return "".join(out).strip()
+
+
+def _fold(text: str) -> str:
+    """*text* with white space runs folded to one space and made safe for a terminal."""
+    return for_terminal(re.sub(r"\s+", " ", text), line=True)
 
 
 def csv_hits(hits: list[SearchHit], *, match: bool = False) -> str:
@@ -209,7 +224,7 @@ def csv_hits(hits: list[SearchHit], *, match: bool = False) -> str:
     header = ["rank", "id", "title", "source", "author", "published", "url", "score"]
     writer.writerow([*header, *(["match"] if match else []), "passages"])
     for h in hits:
-        plain = passage_texts(h, lambda t, _h: re.sub(r"\s+", " ", t).strip())
+        plain = passage_texts(h, lambda t, _h: _fold(t).strip())
         writer.writerow(
             [
                 h.rank,
@@ -217,7 +232,7 @@ def csv_hits(hits: list[SearchHit], *, match: bool = False) -> str:
                 csv_cell(h.title),
                 csv_cell(h.source or ""),
                 csv_cell(h.author or ""),
-                h.published or "",
+                csv_cell(h.published or ""),
                 csv_cell(h.url or ""),
                 round(h.score, 4),
                 *([h.match or "all"] if match else []),
@@ -228,7 +243,9 @@ def csv_hits(hits: list[SearchHit], *, match: bool = False) -> str:
 
 
 def csv_cell(value: str) -> str:
-    """*value* made safe for a spreadsheet: never starting like a formula."""
+    """*value* made safe for a spreadsheet (never starting like a formula) and for a
+    terminal (:func:`archive.terminal.for_terminal`)."""
+    value = for_terminal(value)  # line feeds stay: a quoted CSV cell may hold them
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
@@ -274,7 +291,7 @@ _MD_LINE_START = re.compile(r"^(\d+)([.)])|^([-=])")
 
 def md_escape(text: str) -> str:
     """*text* with Markdown and HTML specials escaped, white space folded to one line."""
-    return _md_line(_md(re.sub(r"\s+", " ", text).strip()))
+    return _md_line(_md(_fold(text).strip()))
 
 
 def md_mark(passage: str, highlights: list[tuple[int, int]]) -> str:
@@ -282,11 +299,11 @@ def md_mark(passage: str, highlights: list[tuple[int, int]]) -> str:
     out = []
     pos = 0
     for s, e in highlights:
-        out.append(_md(passage[pos:s]))
-        out.append("**" + _md(passage[s:e]) + "**")
+        out.append(_md(_fold(passage[pos:s])))
+        out.append("**" + _md(_fold(passage[s:e])) + "**")
         pos = e
-    out.append(_md(passage[pos:]))
-    return _md_line(re.sub(r"\s+", " ", "".join(out)).strip())
+    out.append(_md(_fold(passage[pos:])))
+    return _md_line("".join(out).strip())
 
 
 def _md(text: str) -> str:
@@ -299,6 +316,7 @@ def _md_line(text: str) -> str:
 
 def _md_url(url: str) -> str:
     """*url* for a Markdown autolink or ``<...>`` link target: no spaces or angle brackets."""
+    url = for_terminal(url, line=True)
     return url.replace(" ", "%20").replace("<", "%3C").replace(">", "%3E")
 
 
@@ -307,7 +325,7 @@ def similar(found: SimilarResults, fmt: str, color: bool) -> str:
     if fmt == "json":
         return json_text(found.to_json())
     if fmt == "text":
-        lines = [f"Articles like {found.id}: {found.title}"]
+        lines = [f"Articles like {found.id}: {for_terminal(found.title, line=True)}"]
         for hit in found.hits:
             lines.append("")
             lines.extend(hit_lines(hit, color))
@@ -339,8 +357,10 @@ def article(a: ArticleRecord) -> str:
         ("ingested", a.ingested.isoformat(timespec="seconds") + "Z"),
         ("updated", a.updated.isoformat(timespec="seconds") + "Z"),
     ]
-    head = "\n".join(f"{k + ':':<11}{v}" for k, v in rows if v is not None)
-    return f"{head}\n\n{a.body}"
+    head = "\n".join(
+        f"{k + ':':<11}{for_terminal(str(v), line=True)}" for k, v in rows if v is not None
+    )
+    return f"{head}\n\n{for_terminal(a.body)}"
 
 
 def article_json(
@@ -364,8 +384,8 @@ def value(v: Any) -> str:
     if v is None or v == []:
         return "-"
     if isinstance(v, list):
-        return ", ".join(map(str, v))
-    return repr(v)
+        return for_terminal(", ".join(map(str, v)), line=True)
+    return for_terminal(repr(v), line=True)
 
 
 def change_line(c: FieldChangeRecord) -> str:
@@ -389,7 +409,7 @@ def edit_report(report: EditReport) -> str:
     lines = []
     verb = "would edit" if report.dry_run else "edited"
     for e in report.edited:
-        lines.append(f"{verb} {e.id}: {e.title}")
+        lines.append(f"{verb} {e.id}: {for_terminal(e.title, line=True)}")
         lines.extend(f"  {change_line(c)}" for c in e.changes)
     n, chosen = len(report.edited), report.selected
     if not n:
@@ -407,7 +427,7 @@ def edit_report(report: EditReport) -> str:
 def delete_report(report: DeleteReport) -> str:
     """The articles a delete removed (or would remove), a line each, then a count."""
     verb = "would delete" if report.dry_run else "deleted"
-    lines = [f"{verb} {i}: {t}" for i, t in report.deleted]
+    lines = [f"{verb} {i}: {for_terminal(t, line=True)}" for i, t in report.deleted]
     n = len(report.deleted)
     head = "dry run, nothing deleted: " if report.dry_run else ""
     done = "would be deleted" if report.dry_run else "deleted"
@@ -420,12 +440,13 @@ def note_lines(notes: list[NoteRecord], *, titles: bool = False) -> list[str]:
     lines = []
     for n in notes:
         when = n.created.isoformat(timespec="seconds") + "Z"
-        head = f"note {n.id} on article {n.article_id}" + (f": {n.title}" if titles else "")
+        title = f": {for_terminal(n.title or '', line=True)}" if titles else ""
+        head = f"note {n.id} on article {n.article_id}{title}"
         lines.append(f"{head} ({when})")
         if n.quote is not None:
             where = f"characters {n.start}-{n.end}" if n.anchor == "ok" else "NOT FOUND"
-            lines.append(f"  on {n.quote!r} ({where})")
-        lines.extend(f"  {line}" for line in n.text.splitlines())
+            lines.append(f"  on {for_terminal(repr(n.quote), line=True)} ({where})")
+        lines.extend(f"  {for_terminal(line, line=True)}" for line in n.text.splitlines())
     return lines
 
 
@@ -452,8 +473,9 @@ def revisions(earlier: list[RevisionRecord]) -> str:
         stored = r.stored.isoformat(timespec="seconds") + "Z"
         replaced = r.replaced.isoformat(timespec="seconds") + "Z"
         blocks.append(
-            f"--- revision {n}: {r.title}\n"
-            f"stored {stored}, replaced {replaced}, from {r.origin}\n\n{r.body}"
+            f"--- revision {n}: {for_terminal(r.title, line=True)}\n"
+            f"stored {stored}, replaced {replaced}, from {for_terminal(r.origin, line=True)}"
+            f"\n\n{for_terminal(r.body)}"
         )
     return "\n\n".join(blocks)
 
@@ -470,8 +492,9 @@ def article_list(articles: list[ArticleRecord], total: int) -> str:
     for a in articles:
         label = "published" if a.published else "ingested"
         date = (a.published or a.ingested.date().isoformat())[:10]
-        source = (a.source or "-")[:18]
-        lines.append(f"{a.id:>6}  {label:<9} {date:<10}  {source:<18}  {a.title[:80]}")
+        source = for_terminal((a.source or "-")[:18], line=True)
+        title = for_terminal(a.title[:80], line=True)
+        lines.append(f"{a.id:>6}  {label:<9} {date:<10}  {source:<18}  {title}")
     if len(articles) < total:
         lines.append(f"({len(articles)} of {total}; use --all or --limit to see more)")
     return "\n".join(lines)
@@ -494,7 +517,23 @@ def outcome_line(outcome: IngestOutcome, *, dry_run: bool = False) -> str:
         line += f" ({outcome.message})"
     if outcome.status == "updated" and outcome.changed:
         line += f" (changed: {', '.join(outcome.changed)})"
-    return line
+    return for_terminal(line, line=True)
+
+
+def interrupted_line(counts: dict[str, int], *, dry_run: bool = False) -> str:
+    """What an ingest interrupted by Ctrl-C had stored (*counts*: outcomes by status)."""
+    told = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("added", "updated", "unchanged", "failed"))
+    if dry_run:
+        return f"interrupted (Ctrl-C), dry run, nothing written: {told} so far"
+    return (
+        f"interrupted (Ctrl-C): {told} before it, all stored; "
+        "run the same command again for the rest (unchanged files are skipped unread)"
+    )
+
+
+def message_line(kind: str, message: str) -> str:
+    """A one-line message (``error``, ``warning``, ``note``) made safe for a terminal."""
+    return f"{kind}: {for_terminal(message, line=True)}"
 
 
 def check_report(report: CheckReport) -> list[str]:
@@ -543,7 +582,7 @@ def stats(s: Stats) -> str:
     if s.feeds:
         lines.append(f"feeds:      {s.feeds} followed")
     lines += [
-        f"home:       {s.home}",
+        f"home:       {for_terminal(str(s.home), line=True)}",
     ]
     if s.engine:
         engine = f"Whoosh {s.engine.get('whoosh')}"
@@ -568,7 +607,7 @@ def link_lines(links: Sequence[LinkRecord]) -> list[str]:
             line += f" [{', '.join(link.tags)}]"
         if link.error:
             line += f" (failed {link.attempts} {plural(link.attempts, 'time')}: {link.error})"
-        lines.append(line)
+        lines.append(for_terminal(line, line=True))
     lines.append(f"{len(links)} {plural(len(links), 'link')} waiting to be fetched")
     return lines
 
@@ -582,7 +621,7 @@ def extra_fields(fields: list[Any]) -> str:
         values = ", ".join(f"{v} ({n})" for v, n in f.values)
         more = f", … {f.distinct - len(f.values)} more" if f.distinct > len(f.values) else ""
         lines.append(f"{f.key}: {f.articles} {plural(f.articles, 'article')}: {values}{more}")
-    return "\n".join(lines)
+    return "\n".join(for_terminal(line, line=True) for line in lines)
 
 
 def duplicates(report: Any) -> str:
@@ -603,4 +642,4 @@ def duplicates(report: Any) -> str:
         if report.kept_for_notes:
             kept = ", ".join(map(str, report.kept_for_notes))
             lines.append(f"not merged, as they have notes: {kept}")
-    return "\n".join(lines)
+    return "\n".join(for_terminal(line, line=True) for line in lines)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from archive.feeds import FeedRecord, FeedUpdate
+from archive.terminal import for_terminal
 
 
 def _plural(count: int, noun: str) -> str:
@@ -24,7 +25,7 @@ def feed_line(f: FeedRecord) -> str:
         line += f" - checked {f.checked:%Y-%m-%d %H:%M} UTC: {f.status}"
         if f.error:
             line += f" ({f.error})"
-    return line
+    return for_terminal(line, line=True)
 
 
 def feed_lines(feeds: Sequence[FeedRecord]) -> list[str]:
@@ -66,4 +67,4 @@ def update_summary(u: FeedUpdate) -> str:
     line = "feeds: " + ", ".join(parts)
     if u.unusable:
         line += f" ({u.unusable} {_plural(u.unusable, 'entry')} with no id, text or link skipped)"
-    return line.replace("entrys", "entries")
+    return for_terminal(line.replace("entrys", "entries"), line=True)

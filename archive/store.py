@@ -18,7 +18,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archive.errors import ArchiveBusy, ArchiveError, DatabaseDamaged, SchemaTooNew
+from archive.errors import (
+    ArchiveBusy,
+    ArchiveError,
+    SchemaTooNew,
+    damage_error,
+    environment_error,
+)
 
 if TYPE_CHECKING:
     from archive.records import ArticleRecord, FieldChangeRecord, NoteRecord, RevisionRecord
@@ -227,12 +233,10 @@ class Store:
                 f"(waited {self.busy_timeout:g}s); wait for it to finish, "
                 "or set ARCHIVE_LOCK_TIMEOUT to wait longer"
             )
-        if not any(w in detail for w in ("not a database", "malformed", "disk I/O", "corrupt")):
-            return None
-        return DatabaseDamaged(
-            f"the archive database {self.path} cannot be read ({detail}); "
-            "restore it from a backup made with 'archive export'"
-        )
+        machine = environment_error(exc, self.path.parent)
+        if machine is not None:
+            return machine  # a full disk or a read-only home is not damage
+        return damage_error(exc, self.path)
 
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
@@ -264,7 +268,14 @@ SEARCH_COLUMNS = ("id", "title", "body", "author", "source", "url", "published")
 
 
 def _connect_readonly(db_path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    mode = "ro"
+    wal = db_path.with_name(db_path.name + "-wal")
+    if not os.access(db_path.parent, os.W_OK) and (not wal.exists() or not wal.stat().st_size):
+        # A home the user may read but not write (another user's archive, a read-only
+        # mount): SQLite cannot create the WAL index beside a WAL-mode database, and
+        # with no log to read there is nothing it would hold: read the file as it is.
+        mode = "ro&immutable=1"
+    conn = sqlite3.connect(f"file:{db_path}?mode={mode}", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
     return conn
 
 

@@ -1,68 +1,78 @@
-"""Text laid out for a terminal: lines wrapped to its width, continuation lines indented.
+"""Text that cannot drive a terminal: the one cleaning every printed field goes through.
 
-Pure functions, like :mod:`archive.render`, applied by the command line to
-what it prints when standard output is a terminal (never when piped). ANSI
-colour sequences take no width; East Asian wide characters take two columns.
+Articles come from the internet, file names from anywhere: a title, a URL or a
+file name may hold an escape sequence (``ESC ]52;c;...`` writes the clipboard,
+``ESC [2J`` clears the screen, ``OSC 8`` hides a link), a C1 control (U+009B is
+a one-character CSI) or a bidirectional override (U+202E makes text read
+backwards). :func:`for_terminal` makes each of them *visible* instead, as
+``cat -v``, git and ripgrep do:
+
+- C0 controls and DEL in caret notation: ESC is ``^[``, BEL ``^G``, CR ``^M``, DEL ``^?``
+  (tab and line feed are kept: they only move the cursor forward);
+- C1 controls, bidirectional embeddings, overrides and isolates (U+202A-U+202E,
+  U+2066-U+2069) as ``\\u{9b}``, ``\\u{202e}``;
+- a byte of a file name that is not UTF-8 (a lone surrogate from Python's
+  ``surrogateescape``) as ``\\xe9``, any other lone surrogate as U+FFFD.
+
+JSON output keeps the stored text exactly: :func:`json_escapes` writes the same
+characters as JSON ``\\u`` escapes, which a JSON reader turns back into them.
 """
 
 from __future__ import annotations
 
+import os
 import re
-import unicodedata
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_SPACES = re.compile(r"(\s+)")
-#: Narrowest width worth wrapping to; below it lines are left alone.
-MIN_WIDTH = 20
-
-
-def width_of(text: str) -> int:
-    """Columns *text* takes on a terminal (colour codes none, wide characters two)."""
-    plain = _ANSI.sub("", text)
-    return sum(
-        0
-        if unicodedata.combining(ch)
-        else 2
-        if unicodedata.east_asian_width(ch) in ("W", "F")
-        else 1
-        for ch in plain
-    )
+#: Characters that can change what a terminal does or how it orders text.
+UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]",
+)
+#: The same, for one-line fields: line feeds and tabs are made visible too.
+UNSAFE_LINE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]",
+)
+#: What JSON output escapes beyond what ``json.dumps`` does (it escapes C0 already).
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
-def wrap(text: str, width: int, *, hang: str = "") -> str:
-    """*text* with each line longer than *width* columns broken at spaces.
+def _visible(m: re.Match[str]) -> str:
+    c = m[0]
+    n = ord(c)
+    if n < 0x20:
+        return "^" + chr(n + 0x40)
+    if n == 0x7F:
+        return "^?"
+    if 0xDC80 <= n <= 0xDCFF:  # a byte that was not UTF-8, kept by surrogateescape
+        return f"\\x{n - 0xDC00:02x}"
+    if 0xD800 <= n <= 0xDFFF:
+        return "\ufffd"
+    return f"\\u{{{n:x}}}"
 
-    A continuation line keeps the broken line's own indentation (so indented
-    passages stay indented), plus *hang*. A word longer than the width is
-    left whole on its own line rather than cut.
+
+def for_terminal(text: str, *, line: bool = False) -> str:
+    """*text* with every character that could drive a terminal made visible.
+
+    :param line: a one-line field (a title, a path): line feeds and tabs are shown
+        as ``^J`` and ``^I`` too, so a value never forges a line of output.
     """
-    if width < MIN_WIDTH:
-        return text
-    return "\n".join(_wrap_line(line, width, hang) for line in text.split("\n"))
+    pattern = UNSAFE_LINE if line else UNSAFE
+    return pattern.sub(_visible, text) if pattern.search(text) else text
 
 
-def _wrap_line(line: str, width: int, hang: str) -> str:
-    if width_of(line) <= width:
-        return line
-    body = line.lstrip(" ")
-    indent = line[: len(line) - len(body)] + hang
-    if width_of(indent) > width // 2:
-        indent = hang
-    out: list[str] = []
-    current = line[: len(line) - len(body)]
-    used = width_of(current)
-    fresh = True  # nothing but indentation on the current line yet
-    for word in (w for w in _SPACES.split(body) if w and not w.isspace()):
-        size = width_of(word)
-        if not fresh and used + 1 + size > width:
-            out.append(current)
-            current, used, fresh = indent, width_of(indent), True
-        if fresh:
-            current += word
-            used += size
-            fresh = False
-        else:
-            current += " " + word
-            used += 1 + size
-    out.append(current)
-    return "\n".join(out)
+def json_escapes(text: str) -> str:
+    """JSON text (from ``json.dumps(..., ensure_ascii=False)``) with DEL, C1 controls and
+    bidirectional overrides written as ``\\u`` escapes: the same value, safe to print.
+
+    Those characters can only occur inside JSON strings, where an escape means the
+    same character, so the substitution never changes the value.
+    """
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
+def path_text(path: str | os.PathLike[str]) -> str:
+    """A file name as text that can be stored: bytes that are not UTF-8 written ``\\xe9``.
+
+    ``os.fsdecode`` keeps such bytes as lone surrogates, which SQLite cannot store.
+    """
+    raw = os.fsencode(path)
+    return raw.decode("utf-8", "backslashreplace")

@@ -7,17 +7,23 @@ import re
 import unicodedata
 
 _LINE_ENDS = re.compile(r"\r\n?|\u2028|\u2029")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Removed from every stored text: C0 controls but tab and line feed, DEL, C1 controls,
+#: bidirectional embeddings, overrides and isolates (see :mod:`archive.terminal`).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+#: A lone surrogate (JSON may spell one, ``"\\ud800"``) cannot be stored as UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def normalize_text(text: str) -> str:
-    """Unicode NFC, LF line ends, no control characters, no trailing white space at the ends.
+    """Unicode NFC, LF line ends, no control characters (C0 but tab and line feed, C1,
+    bidirectional overrides), no white space at the ends.
 
     Curly quotes, dashes and the text's own wording are kept exactly.
     """
     text = unicodedata.normalize("NFC", text)
     text = _LINE_ENDS.sub("\n", text)
     text = _CONTROL.sub("", text)
+    text = _SURROGATE.sub("\ufffd", text)
     text = text.lstrip("\ufeff")
     return text.strip()
 

@@ -8,7 +8,12 @@ models, so a column or table a migration adds is exported without a change here.
 
 Import goes into an empty archive only, in one transaction with one index
 commit (through the same outbox as every other write): either the whole file
-goes in, with the same ids, or nothing does.
+goes in, with the same ids, or nothing does. It is as careful as ingest: text is
+cleaned the same way (:func:`archive.text.normalize_text`: no control characters
+or bidirectional overrides), the URL key and content hash are computed again, a
+duplicate id, text, URL or tag, a number out of SQLite's range, nesting too deep
+and JSON's non-standard ``NaN``/``Infinity`` are errors naming the line. A UTF-8
+byte order mark is accepted. Export writes strict JSON (never ``NaN``).
 """
 
 from __future__ import annotations
@@ -108,7 +113,36 @@ def export_lines(archive: Archive) -> Iterator[str]:
                 record["tags"] = names[row["id"]]
                 for name, grouped in extra.items():
                     record[name] = grouped[row["id"]]
-                yield json.dumps(record, ensure_ascii=False) + "\n"
+                yield strict_json(record) + "\n"
+
+
+def strict_json(value: Any) -> str:
+    """*value* as standard JSON: a float that is not finite (which JSON cannot hold, and
+    which an older version may have stored) is written as its text, never bare ``NaN``."""
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(value), ensure_ascii=False, allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+#: The range of SQLite's integers (signed 64 bits).
+INT_RANGE = (-(2**63), 2**63 - 1)
+#: Columns holding an article's text, cleaned as ingest cleans it.
+_TEXT_COLUMNS = {"body", "text"}
+#: Columns holding one line, cleaned as ingest cleans it.
+_LINE_COLUMNS = {"title", "author", "source", "url", "name"}
 
 
 def export(archive: Archive, out: IO[str]) -> int:
@@ -149,6 +183,8 @@ def export_file(archive: Archive, path: Path) -> int:
 def _decode(table: Table, data: Any, where: str, *, fixed: dict[str, Any]) -> dict[str, Any]:
     from sqlalchemy import JSON
 
+    from archive.text import normalize_line, normalize_text
+
     if not isinstance(data, dict):
         raise ImportError_(f"{where}: expected an object, found {type(data).__name__}")
     known = {c.name for c in table.columns}
@@ -176,9 +212,18 @@ def _decode(table: Table, data: Any, where: str, *, fixed: dict[str, Any]) -> di
         elif not isinstance(column.type, JSON):  # a JSON column holds any JSON value
             expected = column.type.python_type
             if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
+                shown = repr(value) if len(repr(value)) < 80 else f"{repr(value)[:60]}…"
                 raise ImportError_(
-                    f"{where}: '{column.name}' should be {expected.__name__}, not {value!r}"
+                    f"{where}: '{column.name}' should be {expected.__name__}, not {shown}"
                 )
+            if expected is int and not INT_RANGE[0] <= value <= INT_RANGE[1]:
+                raise ImportError_(
+                    f"{where}: '{column.name}' is out of range (over 64 bits): {value}"
+                )
+            if isinstance(value, str) and column.name in _TEXT_COLUMNS:
+                value = normalize_text(value)
+            elif isinstance(value, str) and column.name in _LINE_COLUMNS:
+                value = normalize_line(value) or (None if column.nullable else value)
         row[column.name] = value
     return row
 
@@ -187,13 +232,23 @@ def _records(lines: Iterable[str], name: str) -> Iterator[tuple[int, dict[str, A
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        if number == 1:
+            line = line.removeprefix("\ufeff")  # a byte order mark
         try:
-            data = json.loads(line)
+            data = json.loads(line, parse_constant=_no_constant)
         except ValueError as exc:
             raise ImportError_(f"{name}, line {number}: not valid JSON ({exc})") from None
+        except RecursionError:
+            raise ImportError_(
+                f"{name}, line {number}: not valid JSON (nested too deeply)"
+            ) from None
         if not isinstance(data, dict):
             raise ImportError_(f"{name}, line {number}: expected a JSON object")
         yield number, data
+
+
+def _no_constant(word: str) -> Any:
+    raise ValueError(f"{word} is not standard JSON")
 
 
 def import_lines(
@@ -210,7 +265,8 @@ def import_lines(
     from archive import neardup
     from archive.merging import not_an_export
     from archive.models import Article
-    from archive.text import content_hash
+    from archive.text import content_hash, normalize_line
+    from archive.urls import canonical_url
 
     articles, tags, children = _tables()
     child_names = {t.name: (t, key) for t, key in children}
@@ -230,6 +286,7 @@ def import_lines(
                 "or merge into this one with 'import --merge'"
             )
         seen_hash: dict[str, int] = {}
+        seen_url: dict[str, int] = {}
         seen_id: set[int] = set()
         archive.progress.phase("importing", total, unit="lines")
         done = [0]  # lines read up to the last batch
@@ -264,11 +321,20 @@ def import_lines(
             tag_names = data.pop("tags", [])
             if not isinstance(tag_names, list) or not all(isinstance(t, str) for t in tag_names):
                 raise ImportError_(f"{where}: 'tags' should be a list of names")
+            tag_names = [normalize_line(t) for t in tag_names]
+            for n, tag in enumerate(tag_names):
+                if not tag:
+                    raise ImportError_(f"{where}: a tag is empty")
+                if tag in tag_names[:n]:
+                    raise ImportError_(f"{where}: tag {tag!r} appears twice")
             nested = {k: data.pop(k) for k in list(data) if k in child_names}
             if isinstance(data.get("body"), str):
-                # The hash is the text's identity: computed here, as for any new text.
-                data["content_hash"] = content_hash(data["body"])
+                data["content_hash"] = "-"  # (computed below, from the cleaned text)
             row = _decode(articles, data, where, fixed={})
+            if isinstance(row.get("body"), str):
+                # The hash is the text's identity: computed here, as for any new text.
+                row["content_hash"] = content_hash(row["body"])
+            row["url_key"] = canonical_url(row.get("url"))
             aid = row["id"]
             if not isinstance(aid, int) or isinstance(aid, bool) or aid < 1:
                 raise ImportError_(f"{where}: 'id' should be a positive whole number")
@@ -280,8 +346,14 @@ def import_lines(
                 raise ImportError_(
                     f"{where}: same text as article {seen_hash[row['content_hash']]}"
                 )
+            if row["url_key"] is not None and row["url_key"] in seen_url:
+                raise ImportError_(
+                    f"{where}: same URL as article {seen_url[row['url_key']]}: {row['url']}"
+                )
             seen_id.add(aid)
             seen_hash[row["content_hash"]] = aid
+            if row["url_key"] is not None:
+                seen_url[row["url_key"]] = aid
             rows_by_table = {}
             for table_name, items in nested.items():
                 table, key = child_names[table_name]
@@ -310,7 +382,7 @@ def import_file(archive: Archive, path: Path) -> int:
         return import_lines(archive, sys.stdin, "-")
     try:
         total = line_count(path.expanduser())
-        with path.expanduser().open(encoding="utf-8") as lines:
+        with path.expanduser().open(encoding="utf-8-sig") as lines:
             return import_lines(archive, lines, str(path), total)
     except UnicodeDecodeError as exc:
         raise ImportError_(f"{path}: not UTF-8 text ({exc.reason})") from None

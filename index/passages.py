@@ -299,6 +299,10 @@ def _merge(found: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
     return merged
 
 
+#: How much of an article passages are looked for in (about 1 MB of text).
+MAX_SCAN_CHARS = 1_000_000
+
+
 def passages(
     text: str,
     matches: Matches | Collection[str],
@@ -319,6 +323,9 @@ def passages(
     """
     if limit <= 0 or not text:
         return []
+    # A huge article (a 49 MB log pasted as one) is read only in its opening window;
+    # a prefix, so offsets stay those of the whole text.
+    text = text[:MAX_SCAN_CHARS]
     spans = sentence_spans(text)
     if not spans:
         return []

@@ -32,6 +32,7 @@ from whoosh.scoring import BM25F, BM25FScorer
 from whoosh.searching import Searcher
 
 from index import internals, ranking
+from index.costs import bound, fits
 from index.errors import IndexingError, IndexOutdatedError, QuerySyntaxError
 from index.fields import extra_keys
 from index.internals import blockeval, fuzzy
@@ -204,6 +205,9 @@ def search(
         if fuzzy:
             q = _fuzzy_query(ix, parsed) or q
             notices.append("fuzzy matching: words may differ by a letter or two")
+        cost = bound(q, searcher.reader())  # wildcards, ranges, fuzzy words: within bounds
+        q, expanded = cost.query, cost.expanded_terms
+        notices.extend(cost.notices)
         # Explicit syntax is run exactly as written: no rescue relaxes it.
         relax = rescue and not parsed.explicit
         run = _Runner(searcher, dates, limit, offset, sort, facets)
@@ -268,7 +272,9 @@ def search(
                     found = Rescue("most-words", wider.total - strict_total)
         if page.total == 0 and relax and not fuzzy:
             fq = _fuzzy_query(ix, parsed)
-            if fq is not None:
+            retry = None if fq is None else fits(fq, searcher.reader())
+            if fq is not None and retry is not None:
+                expanded += retry
                 page = run(fq)
                 if page.total == 0 and (loose := _most_words(fq)) is not None:
                     page = run(loose, coverage=True)
@@ -307,6 +313,7 @@ def search(
             **internals.status(),
             "evaluated_by": "+".join(sorted(run.evaluated_by)),
             "fallbacks": sum(internals.fallbacks.values()) - fell_back,
+            "expanded_terms": expanded,
         },
     )
 

@@ -42,6 +42,10 @@ class SimilarHit:
     shared: tuple[str, ...]
 
 
+#: How much of an article its key words are taken from (about 1 MB of text).
+MAX_SCAN_CHARS = 1_000_000
+
+
 def surface_forms(text: str) -> dict[str, str]:
     """For each analysed term of *text*, the word form that stands for it most often."""
     counts: dict[str, Counter[str]] = {}
@@ -67,10 +71,12 @@ def similar(
 
     :param limit: the most articles to return.
     """
-    text = f"{title}\n{body}"
+    text = f"{title}\n{body[:MAX_SCAN_CHARS]}"  # a huge article: its opening window
     forms = surface_forms(text)
     stops = stop_words(detect(text)) | stop_words("en")
     with ix.searcher(weighting=BM25F()) as searcher:
+        if not searcher.doc_count():
+            return []  # (an index still empty: BM25's normaliser would divide by 0)
         keys = [
             (term, weight)
             for term, weight in searcher.key_terms_from_text(

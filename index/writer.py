@@ -396,26 +396,31 @@ def rebuild(
     """Build a complete new index from *docs* beside *path*, then swap it in.
 
     The old index keeps working until the new one is complete, so an
-    interrupted rebuild loses nothing (its leftover ``.new`` directory is
-    removed by the next rebuild). Returns the number of documents.
+    interrupted rebuild loses nothing. A rebuild that fails (a full disk, Ctrl-C)
+    removes its ``.new`` directory; one killed outright leaves it for the next
+    rebuild to remove. Returns the number of documents.
 
     :param procs: worker processes indexing the documents (see :func:`start_writer`).
     """
     fresh = path.with_name(path.name + ".new")
     old = path.with_name(path.name + ".old")
     shutil.rmtree(fresh, ignore_errors=True)
-    ix = create(fresh)
-    count = 0
-    writer = start_writer(ix, timeout=timeout, procs=procs)
     try:
-        for doc in docs:
-            writer.add_document(**doc.fields())
-            count += 1
+        ix = create(fresh)
+        count = 0
+        writer = start_writer(ix, timeout=timeout, procs=procs)
+        try:
+            for doc in docs:
+                writer.add_document(**doc.fields())
+                count += 1
+        except BaseException:
+            discard(writer)
+            raise
+        finish(writer, new_docs=count)
+        ix.close()
     except BaseException:
-        discard(writer)
+        shutil.rmtree(fresh, ignore_errors=True)  # a full disk must not stay full
         raise
-    finish(writer, new_docs=count)
-    ix.close()
     shutil.rmtree(old, ignore_errors=True)
     if path.exists():
         os.replace(path, old)

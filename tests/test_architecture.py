@@ -24,7 +24,15 @@ PUBLIC_UNDERSCORED = {"_asdict", "_replace", "_fields", "_exit", "_Hash"}
 def _modules() -> dict[str, Path]:
     found = {
         name: ROOT / f"{name}.py"
-        for name in ("cli", "cli_curation", "cli_grow", "cli_serve", "cli_terminal", "cli_transfer")
+        for name in (
+            "cli",
+            "cli_curation",
+            "cli_grow",
+            "cli_params",
+            "cli_serve",
+            "cli_terminal",
+            "cli_transfer",
+        )  # fmt: skip
     }
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):

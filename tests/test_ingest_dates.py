@@ -104,11 +104,13 @@ def test_unparseable_date_is_a_warning_not_a_failure(tmp_path: Path, runner: Cli
     result = runner.invoke(cli, ["ingest", str(f)])
     assert result.exit_code == 0, result.output
     assert result.stderr == (
-        f"warning: {f}:1: published date ignored (not a date: 'last Tuesday-ish')\n"
+        f"warning: {f}:1: published date ignored (not a date: 'last Tuesday-ish'); "
+        "its text is kept as extra 'date_given'\n"
     )
     assert result.stdout.splitlines()[-1].startswith("1 added, 0 updated, 0 unchanged, 0 failed")
     with Archive.open(tmp_path / "home") as archive:
         assert archive.get(1).published is None
+        assert (archive.get(1).extra or {}).get("date_given") == "last Tuesday-ish"
 
 
 def test_dates_sort_by_instant_across_zones(tmp_path: Path, archive_home: Path) -> None:

@@ -36,6 +36,16 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
         return real_open(self, *args, **kw)
 
     monkeypatch.setattr(Path, "open", counting_open)
+    # Files to ingest are opened by open_regular (only regular files, without blocking).
+    from archive.ingest import inputs
+
+    real_regular = inputs.open_regular
+
+    def counting_regular(path: Path):
+        seen[f"open:{Path(path).name}"] += 1
+        return real_regular(path)
+
+    monkeypatch.setattr(inputs, "open_regular", counting_regular)
     return seen
 
 

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from archive.config import ConfigError, settings
-from archive.terminal import width_of, wrap
+from archive.wrapping import width_of, wrap
 from cli import cli
 from tests._safety import subprocess_env, write_articles
 from tests.conftest import ROOT, SAMPLE

@@ -7,6 +7,7 @@ are kept, JSON-safe, in ``ArticleDraft.extra``.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -132,6 +133,8 @@ def as_date_text(value: Any) -> str | None:
 
 def json_safe(value: Any) -> Any:
     """*value* with dates turned to ISO text and other non-JSON values to strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # JSON has no Infinity or NaN: kept as text, never written bare
     if value is None or isinstance(value, str | int | float | bool):
         return value
     if isinstance(value, datetime | date):

@@ -19,6 +19,7 @@ from archive.ingest import formats
 from archive.ingest.decoding import Digest, peek
 from archive.ingest.draft import ArticleDraft, Overrides
 from archive.ingest.formats import Format, detect_format
+from archive.terminal import path_text
 
 #: Inputs larger than this are refused unless the caller raises the limit
 #: (for JSONL, the limit applies to each line; for a JSON array, to each element).
@@ -42,7 +43,10 @@ def walk(paths: Iterable[Path], globs: Iterable[str] = ()) -> Iterator[Path | In
             yield path
             continue
         found = 0
-        for root, dirs, files in os.walk(path, onerror=None):
+        unreadable: list[OSError] = []
+        for root, dirs, files in os.walk(path, onerror=unreadable.append):
+            while unreadable:
+                yield _walk_error(unreadable.pop(0))
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files):
                 if name.startswith("."):
@@ -51,9 +55,17 @@ def walk(paths: Iterable[Path], globs: Iterable[str] = ()) -> Iterator[Path | In
                 if _wanted(full, full.relative_to(path), patterns):
                     found += 1
                     yield full
+        while unreadable:
+            yield _walk_error(unreadable.pop(0))
         if not found:
             wanted = " or ".join(patterns) if patterns else "an article format's extension"
             yield InputError(str(path), f"directory has no files to ingest (none named {wanted})")
+
+
+def _walk_error(exc: OSError) -> InputError:
+    """A directory that could not be listed, as the error that reports it."""
+    where = path_text(exc.filename) if exc.filename is not None else "?"
+    return InputError(where, f"directory cannot be read ({exc.strerror or exc}); skipped")
 
 
 def _wanted(full: Path, rel: Path, patterns: tuple[str, ...]) -> bool:
@@ -169,14 +181,16 @@ def read_path(
     max_bytes: int = DEFAULT_MAX_BYTES,
     digest: Digest | None = None,
 ) -> Iterator[ArticleDraft | InputError]:
-    """Drafts from the file at *path*; problems are yielded as errors, not raised."""
-    origin = str(path.absolute())
+    """Drafts from the file at *path*; problems are yielded as errors, not raised.
+
+    Only a regular file is read (directly or through a symbolic link): a FIFO, a
+    socket or a device is reported and skipped, as reading it could block for ever
+    or never end. It is opened without blocking and checked before any read.
+    """
+    origin = path_text(path.absolute())
     try:
-        if path.is_dir():
-            yield InputError(origin, "is a directory, not a file")
-            return
-        size = path.stat().st_size
-        stream = path.open("rb")
+        stream = open_regular(path)
+        size = os.fstat(stream.fileno()).st_size
         head = peek(stream) if size > max_bytes else b""
         if size > max_bytes and not streamed(fmt or detect_format(path.name, head), head):
             stream.close()
@@ -185,6 +199,9 @@ def read_path(
                 f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (see --max-size)",
             )
             return
+    except NotRegular as exc:
+        yield InputError(origin, str(exc))
+        return
     except FileNotFoundError:
         yield InputError(origin, "no such file")
         return
@@ -210,6 +227,69 @@ def read_path(
             yield InputError(origin, f"cannot be read ({os.strerror(exc.errno or 0) or exc})")
 
 
+class NotRegular(OSError):
+    """A path names something other than a regular file (the message says what)."""
+
+
+def open_regular(path: Path) -> io.BufferedReader:
+    """*path* opened for reading in binary, if it is a regular file.
+
+    Opened with ``O_NONBLOCK`` (a FIFO with no writer would block the open itself)
+    and checked with ``fstat`` on the open descriptor, so a path swapped between the
+    check and the read cannot slip through; blocking is restored for the reads.
+
+    :raises NotRegular: it is a directory, FIFO, socket or device.
+    :raises OSError: it cannot be opened.
+    """
+    import stat
+
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegular(f"is {_kind_of(mode)}, not a regular file; skipped")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return open(fd, "rb", closefd=True)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def stdin_problem(stream: IO[bytes]) -> str | None:
+    """Why standard input cannot be read (``None``: it can): closed, a directory, or a
+    device other than a terminal (``/dev/zero`` would never end)."""
+    import stat
+
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):
+        return None  # not a real file (a test runner's stream): read it as it is
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return "standard input is closed"
+    if stat.S_ISDIR(mode) or (stat.S_ISCHR(mode) and not os.isatty(fd)) or stat.S_ISBLK(mode):
+        return f"standard input is {_kind_of(mode)}, not a file or a pipe"
+    return None
+
+
+def _kind_of(mode: int) -> str:
+    import stat
+
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
+        if test(mode):
+            return name
+    return "not a file"
+
+
 def estimate(paths: Iterable[Path], globs: Iterable[str] = (), fmt: str | None = None) -> int:
     """About how many articles *paths* hold (for a progress bar): JSONL lines count one
     each, the elements of a JSON array are counted in its first megabyte and the rest
@@ -224,8 +304,8 @@ def estimate(paths: Iterable[Path], globs: Iterable[str] = (), fmt: str | None =
             total += 1
             continue
         try:
-            with path.open("rb") as f:
-                total += kind.count(f, path.stat().st_size)
+            with open_regular(path) as f:
+                total += kind.count(f, os.fstat(f.fileno()).st_size)
         except OSError:
             total += 1
     return total
@@ -240,7 +320,13 @@ def parse_size(text: str) -> int:
     if not m:
         raise ValueError(f"not a size: {text!r} (try 50M, 200K or 1G)")
     factor = 1024 ** " kmgt".index(m.group(2) or " ")
-    size = int(float(m.group(1)) * factor)
-    if size <= 0:
+    size = float(m.group(1)) * factor
+    if size > MAX_SIZE:
+        raise ValueError(f"the size must be at most 1024T: {text!r}")
+    if int(size) <= 0:
         raise ValueError(f"the size must be positive: {text!r}")
-    return size
+    return int(size)
+
+
+#: The largest ``--max-size`` (1024 TiB): past it a read's length is not a machine size.
+MAX_SIZE = 1 << 50

@@ -85,6 +85,8 @@ def parse_json(text: str, origin: str) -> Iterator[ArticleDraft | InputError]:
         ) from None
     except RecursionError:
         raise InputError(origin, TOO_DEEP) from None
+    except ValueError as exc:  # a number over Python's 4,300-digit limit
+        raise InputError(origin, _number_problem(exc)) from None
     if isinstance(data, dict) and not _has_body(data):
         for key in CONTAINER_KEYS:
             if isinstance(data.get(key), list):
@@ -339,7 +341,15 @@ def parse_jsonl(
             digest.update(raw)
         where = f"{origin}:{lineno}"
         if len(raw) > max_bytes and not raw.endswith(b"\n"):
-            size = len(raw) + _skip_line(stream, digest)
+            skipped = _skip_line(stream, digest, SKIP_LIMIT * max_bytes)
+            if skipped is None:
+                yield InputError(
+                    where,
+                    f"line is over {SKIP_LIMIT * max_bytes:,} bytes without a line end: "
+                    "not JSON Lines; the rest of the input was not read",
+                )
+                return
+            size = len(raw) + skipped
             yield InputError(where, f"line is {size:,} bytes, over the {max_bytes:,}-byte limit")
             continue
         raw = raw.strip()
@@ -358,20 +368,30 @@ def parse_jsonl(
         except RecursionError:
             yield InputError(where, TOO_DEEP)
             continue
+        except ValueError as exc:  # a number over Python's 4,300-digit limit
+            yield InputError(where, _number_problem(exc))
+            continue
         yield _safe(obj, where)
     if not seen:
         yield InputError(origin, "empty input, nothing to ingest")
 
 
-def _skip_line(stream: IO[bytes], digest: Digest | None) -> int:
+#: A line over the size limit is skipped to its end, but no further than this many
+#: times the limit: an input without line ends (``/dev/zero`` on standard input) stops.
+SKIP_LIMIT = 16
+
+
+def _skip_line(stream: IO[bytes], digest: Digest | None, most: int) -> int | None:
+    """Read past the rest of a line; how many bytes that was (``None``: over *most*)."""
     skipped = 0
-    while True:
+    while skipped <= most:
         chunk = stream.readline(_CHUNK)
         if digest is not None:
             digest.update(chunk)
         skipped += len(chunk)
         if not chunk or chunk.endswith(b"\n"):
             return skipped
+    return None
 
 
 def _safe(obj: object, origin: str) -> ArticleDraft | InputError:
@@ -379,6 +399,14 @@ def _safe(obj: object, origin: str) -> ArticleDraft | InputError:
         return record(obj, origin)
     except InputError as exc:
         return exc
+    except RecursionError:
+        return InputError(origin, TOO_DEEP)
+
+
+def _number_problem(exc: ValueError) -> str:
+    if "digits" in str(exc):
+        return "invalid JSON: a number over 4,300 digits long"
+    return f"invalid JSON: {exc}"
 
 
 def _has_body(data: dict[str, Any]) -> bool:

@@ -65,16 +65,22 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, list[str]]:
     """The front matter as a mapping, the Markdown after it, and any warnings."""
     import yaml
 
+    from archive.ingest.yamlsafe import FrontMatterError, load
+
     m = _FRONT.match(text)
     if not m:
         return {}, text, []
     rest = text[m.end() :]
     try:
-        data = yaml.safe_load(m.group(1) or "")
+        data = load(m.group(1) or "")
+    except FrontMatterError as exc:
+        return {}, rest, [f"front matter ignored ({exc})"]
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" at line {where.line + 2}" if where is not None else ""
         return {}, rest, [f"front matter ignored (not valid YAML{line})"]
+    except (ValueError, TypeError, OverflowError) as exc:
+        return {}, rest, [f"front matter ignored (not valid YAML: {exc})"]
     if data is None:
         return {}, rest, []
     if not isinstance(data, dict):

@@ -1,0 +1,67 @@
+"""Reading an archive through once, to find damage that a comparison of ids would miss.
+
+``check`` compares what the database and the index say about each article; random
+bytes inside the database file or an index segment can leave both readable enough
+for that and still break a search. :func:`database_problem` runs SQLite's
+``PRAGMA quick_check``; :func:`index_problem` reads every posting of every indexed
+field and every stored document once, with Whoosh's public API.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+
+def database_problem(db_path: Path) -> str | None:
+    """What ``PRAGMA quick_check`` finds wrong in the database (``None``: nothing)."""
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        return str(exc)
+    try:
+        rows = conn.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    finally:
+        conn.close()
+    found = [
+        line
+        for r in rows
+        if r and r[0] != "ok"
+        for line in str(r[0]).splitlines()
+        if not line.startswith("***")
+    ]
+    if not found:
+        return None
+    more = f" and {len(found) - 2:,} more" if len(found) > 2 else ""
+    return "; ".join(found[:2]) + more
+
+
+def index_problem(ix: Any) -> str | None:
+    """What stops the index from being read whole (``None``: every posting was read).
+
+    Each indexed field's terms are listed and each term's postings decoded once
+    (document numbers and their values); every stored document is read.
+    """
+    try:
+        with ix.reader() as reader:
+            docs = reader.doc_count_all()
+            for name, field in ix.schema.items():
+                if not field.indexed:
+                    continue
+                for text in reader.lexicon(name):
+                    postings = reader.postings(name, text)
+                    for doc, _value in postings.all_items():
+                        if not 0 <= doc < docs:
+                            return (
+                                f"the search index is damaged (a posting of {name!r} names "
+                                f"document {doc} of {docs})"
+                            )
+            for _ in reader.all_stored_fields():
+                pass
+    except Exception as exc:  # a damaged segment fails in many ways
+        what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return f"the search index is damaged ({what})"
+    return None

@@ -1,0 +1,30 @@
+"""Parameter types the command-line modules share: every number range-checked.
+
+A value past what the archive can hold (an id over 64 bits, a size in yottabytes)
+is Click's one-line usage error, never a traceback from deeper down.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+#: The largest id SQLite can hold (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+#: An article or note id on the command line.
+ARTICLE_ID = click.IntRange(1, MAX_ID)
+
+
+class SizeParam(click.ParamType):  # type: ignore[type-arg]
+    name = "SIZE"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        from archive.ingest import parse_size
+
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
