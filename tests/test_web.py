@@ -285,7 +285,7 @@ def test_hostile_text_is_escaped_and_a_javascript_url_is_no_link(archive_home):
         reading = web.get("/article/1").text
         assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in reading
         assert "not a web address: shown as text" in reading
-        assert "characters that reorder text" in reading
+        assert "\u202e" not in reading  # ingest removes bidirectional overrides
 
 
 def test_the_server_sees_what_another_process_committed_on_its_next_request(web, sample_home):

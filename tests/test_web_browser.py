@@ -222,6 +222,10 @@ def test_save_a_url_from_a_local_test_server(
         assert "1 added" in browser.find_element(By.TAG_NAME, "h1").text
         browser.find_element(By.CSS_SELECTOR, ".outcomes a").click()
         # the page names its canonical address, which the archive keeps as its URL
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        # wait for the reading page (the click navigates away from the saved page)
+        WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "a.original"))
         original = browser.find_element(By.CSS_SELECTOR, "a.original").get_attribute("href")
         assert original.startswith("https://fivethirtyeight.com/features/could-manchin")
         assert "Long story short," in browser.find_element(By.TAG_NAME, "body").text
