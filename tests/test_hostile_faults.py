@@ -151,7 +151,9 @@ def test_a_read_only_home_answers_reads(sample_home: Path) -> None:
                 capture_output=True,
                 text=True,
                 timeout=LIMIT,
-                env=subprocess_env(),
+                # the test session's config path lies in root's temporary folder, which
+                # nobody cannot look into: give one that nobody sees is absent
+                env={**subprocess_env(), "ARCHIVE_CONFIG": str(shared / "no-config.toml")},
                 cwd=ROOT,
             )
             assert result.returncode == 0, (args, result.stderr)
@@ -161,7 +163,7 @@ def test_a_read_only_home_answers_reads(sample_home: Path) -> None:
             capture_output=True,
             text=True,
             timeout=LIMIT,
-            env=subprocess_env(),
+            env={**subprocess_env(), "ARCHIVE_CONFIG": str(shared / "no-config.toml")},
             cwd=ROOT,
         )
         assert written.returncode == 1
