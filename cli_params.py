@@ -28,3 +28,14 @@ class SizeParam(click.ParamType):  # type: ignore[type-arg]
             return parse_size(value)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
+
+
+#: ``--format text|json``, the option of every command that prints a record or a list.
+TEXT_OR_JSON = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)

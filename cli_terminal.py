@@ -26,6 +26,7 @@ import click
 import click.shell_completion
 
 from archive.errors import ArchiveError
+from cli_params import TEXT_OR_JSON
 
 if TYPE_CHECKING:
     from archive.progress import Progress
@@ -237,14 +238,7 @@ def emit(state: Any, text: str, color: bool = False) -> None:
 
 
 @click.command(name="fields")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@TEXT_OR_JSON
 @click.pass_context
 def fields(ctx: click.Context, fmt: str) -> None:
     """List the extra fields articles have, searchable as FIELD:VALUE.
@@ -284,14 +278,7 @@ def fields(ctx: click.Context, fmt: str) -> None:
 @click.option(
     "--dry-run", is_flag=True, help="With --merge: say what would be merged; change nothing."
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@TEXT_OR_JSON
 @click.pass_context
 def duplicates(ctx: click.Context, merge: bool, dry_run: bool, fmt: str) -> None:
     """List near-duplicate articles already in the archive; --merge merges them.
@@ -325,14 +312,7 @@ def duplicates(ctx: click.Context, merge: bool, dry_run: bool, fmt: str) -> None
 
 
 @click.command(name="config")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@TEXT_OR_JSON
 @click.pass_context
 def config(ctx: click.Context, fmt: str) -> None:
     """Show each setting in force and where it comes from.
