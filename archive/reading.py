@@ -129,10 +129,7 @@ class Reader:
             raise index_unavailable(exc, "outdated") from exc
         except Exception as exc:
             # A damaged index fails in many ways; anything else is a bug and propagates.
-            from index import writer as iw
-
-            problem = iw.damage(ix)
-            if problem is None:
+            if (problem := _damage(ix, exc)) is None:
                 raise
             raise index_unavailable(problem, "damaged") from exc
         finally:
@@ -239,9 +236,7 @@ class Reader:
             except IndexOutdatedError as exc:
                 raise index_unavailable(exc, "outdated") from exc
             except Exception as exc:  # a damaged index, as in search
-                from index import writer as iw
-
-                if (problem := iw.damage(ix)) is None:
+                if (problem := _damage(ix, exc)) is None:
                     raise
                 raise index_unavailable(problem, "damaged") from exc
         finally:
@@ -493,3 +488,25 @@ def _hit(
         passages=[PassageResult(p.text, p.start, p.end, list(p.highlights)) for p in passages],
         body_length=length,
     )
+
+
+def _damage(ix: Any, exc: BaseException) -> str | None:
+    """What is wrong with *ix* after a read of it raised *exc* (``None``: a bug, not damage).
+
+    Opening every segment is quick and finds most damage; an error of the kind a
+    garbled term list or posting raises (bytes that do not decode or unpack) has
+    every posting read, so that such damage is named rather than shown as a traceback.
+    """
+    import struct
+    import zlib
+
+    from index import writer as iw
+
+    problem = iw.damage(ix)
+    if problem is None and isinstance(
+        exc, (UnicodeDecodeError, struct.error, zlib.error, EOFError, OverflowError)
+    ):
+        from archive.integrity import index_problem
+
+        problem = index_problem(ix)
+    return problem
