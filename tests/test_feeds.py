@@ -165,3 +165,85 @@ def test_opml_export_and_import(
     assert result.output == f"Error: {bad}: not an OPML file (its root is <rss>)\n"
     removed = runner.invoke(cli, ["feed", "remove", "RSS Title"])
     assert removed.output.startswith("no longer following 1: RSS Title")
+
+
+# --- Real publishers' feeds (The Guardian, heise, UOL), their article pages out of reach ---
+
+
+@pytest.fixture
+def publishers(net_guard: Any, publisher_feeds: Path, tmp_path: Path) -> Iterator[Server]:
+    """The local server with real publishers' feeds under ``/feeds/``, every address in them
+    moved onto this server under ``/gone/HOST/...`` (so nothing else is ever contacted):
+    their article pages are not there (404), like pages a publisher has taken down."""
+    import re
+
+    folder = tmp_path / "publishers"
+    folder.mkdir()
+    with serving({"feeds": folder}) as server:
+        gone = server.url("/gone/").encode()
+        for name in ("guardian.rss", "heise.atom", "uolNoticias.rss"):
+            data = (publisher_feeds / name).read_bytes()
+            (folder / name).write_bytes(re.sub(rb"https?://", gone, data))
+        yield server
+
+
+@pytest.mark.slow
+def test_real_publishers_feeds_are_followed_and_pages_out_of_reach_are_reported(
+    publishers: Server, archive_home: Path, runner: CliRunner
+) -> None:
+    names = {
+        "guardian.rss": "The Guardian",
+        "heise.atom": "heise developer neueste Meldungen",  # Atom
+        "uolNoticias.rss": "UOL Noticias",  # Latin-1 bytes, no declaration (bozo)
+    }
+    for number, (file, title) in enumerate(names.items(), 1):
+        url = publishers.url(f"/feeds/{file}")
+        added = runner.invoke(cli, ["feed", "add", url, "--tag", "news"])
+        assert added.exit_code == 0, added.output
+        assert added.output == f"following {number}: {title} <{url}> [news] - never checked\n"
+
+    first = runner.invoke(cli, ["feed", "update", "--all"])
+    assert first.exit_code == 1  # pages that failed
+    lines = first.output.splitlines()
+    # The Guardian's items that carry 500 characters of text or more are taken from
+    # the feed itself; the others (and every heise and UOL entry: a summary only)
+    # need their page, which is not there: one line each, with the URL and reason.
+    assert lines[-1] == (
+        "feeds: 3 feeds checked, 0 not modified, 30 new articles (The Guardian: 30), "
+        "0 feeds failed, 55 entries failed"
+    )
+    errors = [line for line in lines if line.startswith("error: ")]
+    assert len(errors) == 55
+    assert all(line.endswith(": HTTP 404 Not Found") for line in errors)
+    gone = publishers.url("/gone/")
+    heise = (
+        f"{gone}www.heise.de/developer/meldung/"
+        "Java-Anwendungsserver-Red-Hat-gibt-WildFly-10-frei-3088438.html"
+        "?wt_mc=rss.developer.beitrag.atom"
+    )
+    uol = (
+        f"{gone}noticias.uol.com.br/politica/eleicoes/2018/noticias/2018/09/24/"
+        "ibope-bolsonaro-perde-de-haddad-ciro-e-alckmin-em-simulacoes-de-2-turno.htm"
+    )
+    assert f"error: {heise}: HTTP 404 Not Found" in errors
+    assert f"error: {uol}: HTTP 404 Not Found" in errors
+
+    with Archive.open(archive_home) as a:
+        articles = [a.get(x.id) for x in a.list(limit=100)]
+    assert len(articles) == 30
+    assert {x.source for x in articles} == {"The Guardian"}
+    assert all(x.tags == ["news"] and x.published.startswith("2018-01-3") for x in articles)
+    sotu = next(x for x in articles if x.title.startswith("So, how did conservatives"))
+    assert (sotu.published, sotu.author) == ("2018-01-31T15:46:36+00:00", "Jason Wilson")
+    assert "<" not in sotu.body and len(sotu.body) >= 500  # the HTML description as text
+
+    # Nothing remembered for the entries that failed: the next update reads the feeds
+    # whole again (no conditional GET), skips what it took, and tries the pages again.
+    again = runner.invoke(cli, ["feed", "update", "--all"])
+    assert again.exit_code == 1
+    assert again.output.splitlines()[-1] == (
+        "feeds: 3 feeds checked, 0 not modified, 0 new articles, 0 feeds failed, 55 entries failed"
+    )
+    with Archive.open(archive_home) as a:
+        assert len(a.list(limit=100)) == 30
+    assert publishers.count("/gone/www.heise.de/developer/meldung/Java-Anwendungsserver") == 2
