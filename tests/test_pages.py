@@ -139,3 +139,36 @@ def test_show_html_is_not_written_to_a_terminal(
         timeout=60,
     )
     assert piped.returncode == 0 and piped.stdout == page.read_bytes()
+
+
+def test_a_page_left_with_only_its_menu_is_not_stored_as_an_article(
+    archive_home: Path, runner: CliRunner, trafilatura_pages: Path, tmp_path: Path
+) -> None:
+    """FiveThirtyEight's page (trafilatura's test page) with its body reduced to its own
+    ``<nav>``, as a section front or a consent wall leaves it: the extractor's fallback
+    would keep the menu's words ("Politics", "Sports"...) as the article's text."""
+    import lxml.html
+
+    from archive.ingest.html import extract
+
+    root = lxml.html.document_fromstring((trafilatura_pages / "webpage.html").read_bytes())
+    body = root.find("body")
+    assert body is not None
+    [nav] = list(root.iter("nav"))
+    for child in list(body):
+        body.remove(child)
+    body.append(nav)
+    page = tmp_path / "menu.html"
+    page.write_bytes(lxml.html.tostring(root))
+    kept = extract(page.read_bytes())
+    assert kept and kept["text"].split("\n")[:3] == ["Politics", "Sports", "Science"]
+
+    result = runner.invoke(cli, ["ingest", str(page)])
+    assert result.exit_code == 1
+    assert (
+        f"error: {page}: not an article: the page holds only links (a menu or a list of "
+        "links)" in result.output
+    )
+    assert "0 added" in result.output
+    with Archive.open(archive_home) as a:
+        assert a.count() == 0
