@@ -470,6 +470,7 @@ def import_sections(conn: Any, sections: list[tuple[str, dict[str, Any]]]) -> di
 
     from archive.models import Base
     from archive.urls import canonical_url
+    from archive.web import is_url
 
     if not sections:
         return {}
@@ -494,7 +495,7 @@ def import_sections(conn: Any, sections: list[tuple[str, dict[str, Any]]]) -> di
             raise ImportError_(f"{where}: 'id' should be a positive whole number")
         if kind == "link":
             row["url_key"] = canonical_url(row["url"])
-            if row["url_key"] is None:
+            if row["url_key"] is None or not is_url(row["url"]):
                 raise ImportError_(f"{where}: not a web address: {row['url']!r}")
         keys = [(kind, row["id"]), (kind + " address", row.get("url_key") or row["url"])]
         for key in keys:

@@ -120,3 +120,45 @@ def test_merge_counts_what_it_leaves_behind_and_a_newer_format_is_refused(
     )
     with Archive.open(tmp_path / "third") as empty:
         assert empty.count() == 0  # nothing imported
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("line", "change", "reason"),
+    [
+        (0, {"pages": [{"html": "not base64!"}]}, "line 1, pages: 'html' is not valid base64"),
+        (
+            0,
+            {"pages": [{"html": "aGVsbG8="}]},  # "hello", not compressed
+            "line 1, pages: 'html' is not a page compressed as the archive keeps it",
+        ),
+        (2, {"url": "ftp://example.invalid/x"}, "line 3: not a web address"),
+        (3, {"entries": "all of them"}, "line 4: 'entries' should be a list"),
+        (3, {"_kind": "folder"}, "line 4: a 'folder' line of export format 2"),
+    ],
+)
+def test_a_bad_page_link_or_feed_line_is_named_and_nothing_is_imported(
+    grown: tuple[Server, Path],
+    tmp_path: Path,
+    runner: CliRunner,
+    line: int,
+    change: dict[str, Any],
+    reason: str,
+) -> None:
+    _, first = grown
+    backup = tmp_path / "backup.jsonl"
+    assert runner.invoke(cli, ["--home", str(first), "export", str(backup)]).exit_code == 0
+    lines = [json.loads(x) for x in backup.read_text(encoding="utf-8").splitlines()]
+    if "pages" in change:
+        change = {"pages": [lines[line]["pages"][0] | change["pages"][0]]}
+    lines[line] |= change
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    target = tmp_path / "target"
+    result = runner.invoke(cli, ["--home", str(target), "import", str(bad)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {bad}, {reason}"), result.output
+    stats = json.loads(
+        runner.invoke(cli, ["--home", str(target), "stats", "--format", "json"]).output
+    )
+    assert [stats[k] for k in ("articles", "pages", "links", "feeds")] == [0, 0, 0, 0]
