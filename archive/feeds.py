@@ -144,7 +144,9 @@ def entry_draft(entry: Any, feed: FeedRecord, feed_title: str | None, origin: st
     text, _ = maybe_html_to_text(html) if html else ("", False)
     text = text.strip()
     published = None
-    stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+    # dict.get: feedparser's own get() maps a missing updated_parsed to published_parsed
+    # with a DeprecationWarning on every entry.
+    stamp = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
     if stamp:
         from calendar import timegm
 
