@@ -519,8 +519,9 @@ def show(state: State, article_id: int, fmt: str, revisions: bool) -> None:
 
     reader = state.reader()
     if fmt == "html":
-        sys.stdout.buffer.write(reader.page(article_id))
-        return
+        from cli_terminal import write_page
+
+        return write_page(article_id, reader.page(article_id))
     article = reader.get(article_id)
     earlier = reader.revisions(article_id) if revisions else None
     history = reader.history(article_id) if revisions else None

@@ -175,6 +175,19 @@ def merge_import(archive: Any, file: Path) -> None:
         sys.exit(1)
 
 
+def write_page(article_id: int, page: bytes) -> None:
+    """``show --format html``: the kept page, byte for byte, to a file or a pipe; never to a
+    terminal, where its raw HTML (any bytes a web page holds) could drive the terminal."""
+    if sys.stdout.isatty():
+        raise click.ClickException(
+            f"article {article_id}: its kept page ({len(page):,} bytes of HTML) is not "
+            "written to a terminal; save it to a file: "
+            f"archive show {article_id} --format html > page.html"
+        )
+    sys.stdout.buffer.write(page)
+    sys.stdout.flush()
+
+
 def config_defaults(ctx: click.Context, state: Any) -> dict[str, dict[str, Any]]:
     """Click's ``default_map`` from the settings: every ``--color``, ``search --limit``
     and ``ingest --jobs`` default to the config file's values."""

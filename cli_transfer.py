@@ -26,9 +26,9 @@ import click
 def export(state: Any, file: Path) -> None:
     """Write the whole archive as JSON Lines (a backup).
 
-    One line per article with every field, its tags, notes, metadata changes
-    and revisions, to FILE
-    or (default '-') standard output. 'archive import' restores it, ids
+    One line per article with every field, its tags, notes, metadata changes,
+    revisions and kept page, then one per link waiting and per feed followed
+    (with its state), to FILE or (default '-') standard output. 'archive import' restores it, ids
     included, into an empty archive on this or another machine.
     A file is written whole or not at all, readable by you only.
 
@@ -38,16 +38,26 @@ def export(state: Any, file: Path) -> None:
         archive export | gzip > backup.jsonl.gz
     """
     from archive import transfer
-    from archive.render import plural
     from archive.terminal import for_terminal
 
     archive = state.archive()
+    others: dict[str, int] = {}
     if str(file) == "-":
-        count = transfer.export(archive, sys.stdout)
+        count = transfer.export(archive, sys.stdout, others)
     else:
-        count = transfer.export_file(archive, file)
+        count = transfer.export_file(archive, file, others)
     where = "" if str(file) == "-" else f" to {for_terminal(str(file), line=True)}"
-    click.echo(f"exported {count} {plural(count, 'article')}{where}", err=str(file) == "-")
+    what = counted(count, others)
+    click.echo(f"exported {what}{where}", err=str(file) == "-")
+
+
+def counted(articles: int, others: dict[str, int]) -> str:
+    """``3 articles``, with ``, 1 link, 2 feeds`` when an export holds links or feeds."""
+    from archive.render import plural
+
+    parts = [f"{articles} {plural(articles, 'article')}"]
+    parts += [f"{n} {plural(n, k[:-1])}" for k, n in sorted(others.items(), reverse=True) if n]
+    return ", ".join(parts)
 
 
 @click.command(name="import")
@@ -62,10 +72,12 @@ def import_(state: Any, file: Path, merge: bool) -> None:
     """Restore a backup made by 'archive export' into an empty archive.
 
     FILE is the export (or '-' for standard input). Every article comes back
-    with its id, fields, tags and revisions, and is indexed. If any line is
+    with its id, fields, tags, revisions and kept page, and is indexed; links
+    waiting and feeds followed come back with their state. If any line is
     invalid, nothing is imported. With --merge, the archive may hold articles:
     each exported article is added, updated or left unchanged as ingest would
-    (new ids; notes and revisions stay behind, and are counted).
+    (new ids; notes, revisions, pages, links and feeds stay behind, and are
+    counted).
 
     \b
     Example:
@@ -74,12 +86,12 @@ def import_(state: Any, file: Path, merge: bool) -> None:
         archive import --merge laptop.jsonl
     """
     from archive import transfer
-    from archive.render import plural
 
     if merge:
         from cli_terminal import merge_import
 
         merge_import(state.archive(), file)
         return
-    count = transfer.import_file(state.archive(), file)
-    click.echo(f"imported {count} {plural(count, 'article')}")
+    others: dict[str, int] = {}
+    count = transfer.import_file(state.archive(), file, others)
+    click.echo(f"imported {counted(count, others)}")

@@ -83,6 +83,8 @@ class FeedUpdate:
     #: Entries with no id, link or title, or neither text nor a link: nothing to take.
     unusable: int = 0
     report: IngestReport = field(default_factory=IngestReport)
+    #: Entries whose page could not be fetched, kept as links waiting (``archive fetch``).
+    kept_as_links: int = 0
 
     @property
     def articles(self) -> int:
@@ -142,7 +144,9 @@ def entry_draft(entry: Any, feed: FeedRecord, feed_title: str | None, origin: st
     text, _ = maybe_html_to_text(html) if html else ("", False)
     text = text.strip()
     published = None
-    stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+    # dict.get: feedparser's own get() maps a missing updated_parsed to published_parsed
+    # with a DeprecationWarning on every entry.
+    stamp = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
     if stamp:
         from calendar import timegm
 
@@ -359,6 +363,7 @@ class Feeds:
         own: list[ArticleDraft] = []
         remember: list[tuple[int, str]] = []
         retry: set[int] = set()  # feeds with an entry that failed: asked in full next time
+        unfetched: dict[str, tuple[tuple[int, str], str]] = {}  # url -> (take, reason)
         to_fetch: dict[str, ArticleDraft] = {}
         for feed, doc, _ in parsed:
             names[feed.id] = feed.name
@@ -410,12 +415,44 @@ class Feeds:
                 result.new[name] = result.new.get(name, 0) + 1
             if outcome.status != "failed":
                 remember.append(take)
+            elif outcome.origin in to_fetch:  # its page failed: kept as a link waiting
+                reason = (outcome.message or "").removeprefix(f"{outcome.origin}: ")
+                unfetched[outcome.origin] = (take, reason)
             else:
                 retry.add(take[0])
         result.report.dry_run = report.dry_run
         if not report.dry_run:
+            if unfetched:
+                kept = self._keep_as_links(
+                    [to_fetch[url] for url in unfetched],
+                    {url: why for url, (_, why) in unfetched.items()},
+                )
+                result.kept_as_links = len(kept)
+                for url, (take, _) in unfetched.items():
+                    if url in kept:
+                        remember.append(take)
+                    else:
+                        retry.add(take[0])
             self._record(status, remember, retry, now())
         return result
+
+    def _keep_as_links(self, entries: list[ArticleDraft], reasons: dict[str, str]) -> set[str]:
+        """Keep entries whose page could not be fetched as links waiting to be fetched
+        (with the entry's title and tags, and why), so that nothing is lost when the
+        entry leaves its feed, and the next update does not fail on it again; returns
+        the addresses now waiting."""
+        from dataclasses import replace
+
+        from archive.links import settle
+
+        links = [replace(d, body="", extra=None, page=None) for d in entries]
+        report = self._me().ingest(iter(links), keep_html=False, keep_outcomes=True)
+        status = {o.origin: o.status for o in report.outcomes}
+        # A link stored or already waiting (or an article that has the address by now).
+        kept = {d.url for d in links if d.url and status.get(d.origin, "failed") != "failed"}
+        with self._me().keeper.store.session(write=True) as session:
+            settle(session, [], {url: reasons[url] for url in kept})
+        return kept
 
     def _seen(self, feed_ids: Iterable[int]) -> set[tuple[int, str]]:
         from sqlalchemy import select

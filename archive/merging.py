@@ -5,7 +5,8 @@ Each exported article goes through the same rules as ingest
 other text an ``update`` (the old text kept as a revision), other metadata an
 update of the metadata, a hand edit winning over the file's value; anything
 else is ``added`` under a new id (ids are the receiving archive's). Notes,
-revisions and metadata history stay behind: the report counts them, so that
+revisions, metadata history and kept pages stay behind, and so do the links
+waiting and the feeds of a format 2 export: the report counts them, so that
 nothing is dropped silently.
 
 Also: telling an export from other JSON Lines, so that ``import`` of a feed
@@ -29,12 +30,14 @@ if TYPE_CHECKING:
 #: Fields every line of an export has, and a plain JSON Lines feed does not.
 EXPORT_FIELDS = frozenset({"id", "body", "ingested"})
 #: What an export line holds besides the article's own fields, not merged.
-LEFT_BEHIND = ("notes", "revisions", "field_changes")
+LEFT_BEHIND = ("notes", "revisions", "field_changes", "pages")
+#: Lines of an export that are not articles (format 2), not merged: counted by kind.
+OTHER_LINES = {"link": "links", "feed": "feeds"}
 
 
 def not_an_export(data: Any, where: str) -> ArchiveError | None:
     """The error for a first line that is not from ``archive export`` (None if it is)."""
-    if isinstance(data, dict) and EXPORT_FIELDS <= data.keys():
+    if isinstance(data, dict) and (EXPORT_FIELDS <= data.keys() or "_kind" in data):
         return None
     missing = sorted(EXPORT_FIELDS - set(data)) if isinstance(data, dict) else []
     lacks = f" (no {', '.join(repr(m) for m in missing)})" if missing else ""
@@ -92,17 +95,24 @@ def merge_lines(
 ) -> tuple[IngestReport, dict[str, int]]:
     """Merge the export *lines* into *archive* by the ingest rules.
 
-    Returns the ingest report and, per kind (notes, revisions, field_changes), how
-    many items of the merged articles were left behind.
+    Returns the ingest report and, per kind (notes, revisions, field_changes, pages of
+    the merged articles; links and feeds of the export), how many were left behind.
 
     :param options: passed on to :meth:`archive.intake.Intake.ingest`.
     :raises ArchiveError: the file is not an export, or a line is not JSON (nothing
         is merged from a file that is not an export; lines before a broken one are).
     """
-    left = dict.fromkeys(LEFT_BEHIND, 0)
+    left = dict.fromkeys((*LEFT_BEHIND, *OTHER_LINES.values()), 0)
 
     def drafts() -> Iterator[ArticleDraft | InputError]:
         for where, data in _lines(lines, name):
+            if "_kind" in data:  # a link waiting or a feed followed: not merged
+                kind = OTHER_LINES.get(data["_kind"])
+                if kind is None:
+                    yield InputError(where, f"a line of unknown kind {data['_kind']!r}")
+                else:
+                    left[kind] += 1
+                continue
             for kind in LEFT_BEHIND:
                 items = data.get(kind)
                 left[kind] += len(items) if isinstance(items, list) else 0

@@ -63,7 +63,14 @@ def update_summary(u: FeedUpdate) -> str:
     entries = u.report.failed
     parts.append(f"{failed} {_plural(failed, 'feed')} failed")
     if entries:
-        parts.append(f"{entries} {_plural(entries, 'entry')} failed")
+        failed_entries = f"{entries} {_plural(entries, 'entry')} failed"
+        if u.kept_as_links:
+            n = u.kept_as_links
+            failed_entries += (
+                f" ({n} kept as {'a link' if n == 1 else 'links'} waiting to be fetched: "
+                "archive fetch)"
+            )
+        parts.append(failed_entries)
     line = "feeds: " + ", ".join(parts)
     if u.unusable:
         line += f" ({u.unusable} {_plural(u.unusable, 'entry')} with no id, text or link skipped)"

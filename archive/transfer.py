@@ -14,10 +14,19 @@ or bidirectional overrides), the URL key and content hash are computed again, a
 duplicate id, text, URL or tag, a number out of SQLite's range, nesting too deep
 and JSON's non-standard ``NaN``/``Infinity`` are errors naming the line. A UTF-8
 byte order mark is accepted. Export writes strict JSON (never ``NaN``).
+
+Format 2 (this version) adds, and format 1 (older exports: article lines only)
+still imports: a kept page travels in its article's line (``pages``: the page
+zlib-compressed as stored, then base64 in ``html``); after the article lines, one
+line per link waiting to be fetched and one per followed feed, each with
+``"_kind"`` (``"link"`` or ``"feed"``) and ``"format": 2``; a feed's line holds its
+state (ETag, Last-Modified, last check) and ``entries``, the entries already taken
+(GUID and when), so the next update skips them as it would have.
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import os
@@ -74,6 +83,8 @@ def _encode(table: Table, row: Any, *, drop: str | None = None) -> dict[str, Any
         value = row[column.name]
         if value is not None and _is_datetime(column):
             value = value.isoformat()
+        elif isinstance(value, bytes):
+            value = base64.b64encode(value).decode("ascii")
         out[column.name] = value
     return out
 
@@ -90,6 +101,7 @@ def export_lines(archive: Archive) -> Iterator[str]:
             page = select(articles).where(articles.c.id > last).order_by(articles.c.id)
             rows = conn.execute(page.limit(CHUNK)).mappings().all()
             if not rows:
+                yield from section_lines(conn)
                 return
             ids = [r["id"] for r in rows]
             last = ids[-1]
@@ -145,19 +157,27 @@ _TEXT_COLUMNS = {"body", "text"}
 _LINE_COLUMNS = {"title", "author", "source", "url", "name"}
 
 
-def export(archive: Archive, out: IO[str]) -> int:
-    """Write the archive to *out* as JSON Lines; returns the number of articles."""
+def export(archive: Archive, out: IO[str], others: dict[str, int] | None = None) -> int:
+    """Write the archive to *out* as JSON Lines; returns the number of articles.
+
+    :param others: if given, filled with the number of links and feeds written.
+    """
     count = 0
     archive.progress.phase("exporting", archive.count())
     for line in export_lines(archive):
         out.write(line)
+        if line.startswith('{"_kind": "'):
+            kind = SECTION_KINDS[line[11:].split('"', 1)[0]]
+            if others is not None:
+                others[kind] = others.get(kind, 0) + 1
+            continue
         count += 1
         archive.progress.advance()
     out.flush()
     return count
 
 
-def export_file(archive: Archive, path: Path) -> int:
+def export_file(archive: Archive, path: Path, others: dict[str, int] | None = None) -> int:
     """Write the archive to the file *path* (0600), complete or not at all.
 
     It is written beside *path* under a temporary name and renamed when done, so
@@ -171,7 +191,7 @@ def export_file(archive: Archive, path: Path) -> int:
         raise ArchiveError(f"cannot write {path} ({exc.strerror})") from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            count = export(archive, out)
+            count = export(archive, out, others)
             os.fsync(out.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -181,7 +201,7 @@ def export_file(archive: Archive, path: Path) -> int:
 
 
 def _decode(table: Table, data: Any, where: str, *, fixed: dict[str, Any]) -> dict[str, Any]:
-    from sqlalchemy import JSON
+    from sqlalchemy import JSON, LargeBinary
 
     from archive.text import normalize_line, normalize_text
 
@@ -209,6 +229,8 @@ def _decode(table: Table, data: Any, where: str, *, fixed: dict[str, Any]) -> di
                 value = datetime.fromisoformat(value)
             except (TypeError, ValueError):
                 raise ImportError_(f"{where}: '{column.name}' is not a date: {value!r}") from None
+        elif isinstance(column.type, LargeBinary):
+            value = _binary(value, f"{where}: '{column.name}'")
         elif not isinstance(column.type, JSON):  # a JSON column holds any JSON value
             expected = column.type.python_type
             if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
@@ -252,11 +274,16 @@ def _no_constant(word: str) -> Any:
 
 
 def import_lines(
-    archive: Archive, lines: Iterable[str], name: str = "-", total: int | None = None
+    archive: Archive,
+    lines: Iterable[str],
+    name: str = "-",
+    total: int | None = None,
+    others: dict[str, int] | None = None,
 ) -> int:
     """Import an export into *archive*, which must be empty; returns the number of articles.
 
     :param total: the number of lines, if known (for the progress bar).
+    :param others: if given, filled with the number of links and feeds imported.
     :raises ArchiveError: the archive is not empty, or a line is not a valid
         article (its line number is given); nothing is imported then.
     """
@@ -315,8 +342,12 @@ def import_lines(
             done[0] = batch[-1][0]
             batch.clear()
 
+        sections: list[tuple[str, dict[str, Any]]] = []
         for number, data in itertools.chain([first] if first else [], records):
             where = f"{name}, line {number}"
+            if "_kind" in data:  # a link or a feed (format 2), after the articles
+                sections.append((where, data))
+                continue
             data = dict(data)
             tag_names = data.pop("tags", [])
             if not isinstance(tag_names, list) or not all(isinstance(t, str) for t in tag_names):
@@ -371,19 +402,22 @@ def import_lines(
                 flush()
         if batch:
             flush()
+        done_others = import_sections(conn, sections)
+    if others is not None:
+        others.update(done_others)
     return count
 
 
-def import_file(archive: Archive, path: Path) -> int:
+def import_file(archive: Archive, path: Path, others: dict[str, int] | None = None) -> int:
     """Import the export file at *path* (``-``: standard input); see :func:`import_lines`."""
     import sys
 
     if str(path) == "-":
-        return import_lines(archive, sys.stdin, "-")
+        return import_lines(archive, sys.stdin, "-", others=others)
     try:
         total = line_count(path.expanduser())
         with path.expanduser().open(encoding="utf-8-sig") as lines:
-            return import_lines(archive, lines, str(path), total)
+            return import_lines(archive, lines, str(path), total, others)
     except UnicodeDecodeError as exc:
         raise ImportError_(f"{path}: not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
@@ -398,3 +432,109 @@ def line_count(path: Path) -> int:
             count += chunk.count(b"\n")
             last = chunk[-1:]
     return count + (last != b"\n")
+
+
+# --- Format 2: links waiting to be fetched and followed feeds, after the articles ---
+
+#: The version of the export format written (format 1: article lines only).
+FORMAT = 2
+#: ``_kind`` of a line that is not an article -> its table.
+SECTION_KINDS = {"link": "links", "feed": "feeds"}
+
+
+def section_lines(conn: Any) -> Iterator[str]:
+    """The lines after the articles: each link waiting, then each feed with its state and
+    the entries already taken."""
+    from sqlalchemy import select
+
+    from archive.models import Base
+
+    tables = Base.metadata.tables
+    links, feeds, entries = tables["links"], tables["feeds"], tables["feed_entries"]
+    for row in conn.execute(select(links).order_by(links.c.id)).mappings():
+        yield strict_json({"_kind": "link", "format": FORMAT, **_encode(links, row)}) + "\n"
+    taken: dict[int, list[dict[str, Any]]] = {}
+    query = select(entries).order_by(entries.c.feed_id, entries.c.guid)
+    for row in conn.execute(query).mappings():
+        taken.setdefault(row["feed_id"], []).append(_encode(entries, row, drop="feed_id"))
+    for row in conn.execute(select(feeds).order_by(feeds.c.id)).mappings():
+        record = {"_kind": "feed", "format": FORMAT, **_encode(feeds, row)}
+        record["entries"] = taken.get(row["id"], [])
+        yield strict_json(record) + "\n"
+
+
+def import_sections(conn: Any, sections: list[tuple[str, dict[str, Any]]]) -> dict[str, int]:
+    """Insert the links and feeds of an export (checked first: an error names the line);
+    returns how many of each (``links``, ``feeds``)."""
+    from sqlalchemy import func, insert, select
+
+    from archive.models import Base
+    from archive.urls import canonical_url
+    from archive.web import is_url
+
+    if not sections:
+        return {}
+    tables = Base.metadata.tables
+    rows: dict[str, list[dict[str, Any]]] = {"links": [], "feeds": [], "feed_entries": []}
+    seen: dict[tuple[str, Any], str] = {}
+    for where, data in sections:
+        data = dict(data)
+        kind, version = data.pop("_kind"), data.pop("format", None)
+        if kind not in SECTION_KINDS or not isinstance(version, int) or version > FORMAT:
+            raise ImportError_(
+                f"{where}: a {kind!r} line of export format {version!r}, which this version "
+                f"does not know (it reads formats 1 to {FORMAT}; was the file made by a "
+                "newer version of the tool?)"
+            )
+        table = tables[SECTION_KINDS[kind]]
+        taken = data.pop("entries", []) if kind == "feed" else []
+        if kind == "link":
+            data["url_key"] = "-"  # (computed below, from the address)
+        row = _decode(table, data, where, fixed={})
+        if not isinstance(row["id"], int) or row["id"] < 1:
+            raise ImportError_(f"{where}: 'id' should be a positive whole number")
+        if kind == "link":
+            row["url_key"] = canonical_url(row["url"])
+            if row["url_key"] is None or not is_url(row["url"]):
+                raise ImportError_(f"{where}: not a web address: {row['url']!r}")
+        keys = [(kind, row["id"]), (kind + " address", row.get("url_key") or row["url"])]
+        for key in keys:
+            if key in seen:
+                raise ImportError_(f"{where}: the same {key[0]} as {seen[key]}")
+            seen[key] = where
+        rows[table.name].append(row)
+        if not isinstance(taken, list):
+            raise ImportError_(f"{where}: 'entries' should be a list")
+        entries = tables["feed_entries"]
+        rows["feed_entries"] += [
+            _decode(entries, item, f"{where}, entries", fixed={"feed_id": row["id"]})
+            for item in taken
+        ]
+    for name in ("links", "feeds"):
+        present = conn.scalar(select(func.count()).select_from(tables[name])) or 0
+        if present and rows[name]:
+            raise ImportError_(
+                f"the archive already holds {present} {name[:-1]}{'s' if present != 1 else ''}"
+                "; import into an empty archive (give a new directory with --home)"
+            )
+    for name in ("links", "feeds", "feed_entries"):
+        if rows[name]:
+            conn.execute(insert(tables[name]), rows[name])
+    return {name: len(rows[name]) for name in ("links", "feeds") if rows[name]}
+
+
+def _binary(value: Any, where: str) -> bytes:
+    """A binary column's base64 text as bytes (a kept page: checked to decompress)."""
+    import binascii
+    import zlib
+
+    if not isinstance(value, str):
+        raise ImportError_(f"{where} should be base64 text, not {type(value).__name__}")
+    try:
+        data = base64.b64decode(value, validate=True)
+        zlib.decompress(data)
+    except (binascii.Error, ValueError):
+        raise ImportError_(f"{where} is not valid base64") from None
+    except zlib.error:
+        raise ImportError_(f"{where} is not a page compressed as the archive keeps it") from None
+    return data

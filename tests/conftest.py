@@ -154,3 +154,10 @@ def feed_files() -> Path:
     """Feeds: ``feedparser/illformed/*.xml`` and ``feedparser/wellformed/...`` (feedparser's
     own test feeds), ``trafilatura/feed1.atom`` and ``trafilatura/feed2.rss``."""
     return _fetched("feeds")
+
+
+@pytest.fixture(scope="session")
+def publisher_feeds() -> Path:
+    """Real publishers' feeds: ``guardian.rss`` (RSS 2.0), ``heise.atom`` (Atom) and
+    ``uolNoticias.rss`` (Latin-1 bytes, no declaration), from rss-parser's test inputs."""
+    return _fetched("publishers")

@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from archive import Archive
@@ -92,3 +93,82 @@ def test_deleting_an_article_deletes_its_page(
     assert runner.invoke(cli, ["delete", "1"]).exit_code == 0
     with db(archive_home) as conn:
         assert conn.execute("SELECT count(*) FROM pages").fetchone() == (0,)
+
+
+@pytest.mark.slow
+def test_show_html_is_not_written_to_a_terminal(
+    archive_home: Path, runner: CliRunner, trafilatura_pages: Path, tmp_path: Path
+) -> None:
+    """The kept page is raw HTML from the web (any bytes): to a terminal it is refused with
+    how to save it; to a pipe or a file it is written byte for byte."""
+    import sys
+
+    import pexpect
+
+    from tests._safety import subprocess_env
+    from tests.conftest import ROOT
+
+    page = tmp_path / "manchin.html"
+    shutil.copy(trafilatura_pages / "webpage.html", page)
+    assert runner.invoke(cli, ["ingest", str(page)]).exit_code == 0
+    env = subprocess_env(ARCHIVE_HOME=str(archive_home), TERM="xterm")
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "cli", "show", "1", "--format", "html"],
+        cwd=str(ROOT),
+        env=env,
+        dimensions=(24, 200),
+        encoding="utf-8",
+        timeout=60,
+    )
+    out = child.read()
+    child.close()
+    assert child.exitstatus == 1
+    size = page.stat().st_size
+    assert out.replace("\r\n", "\n") == (
+        f"Error: article 1: its kept page ({size:,} bytes of HTML) is not written to a "
+        "terminal; save it to a file: archive show 1 --format html > page.html\n"
+    )
+    import subprocess
+
+    piped = subprocess.run(
+        [sys.executable, "-m", "cli", "show", "1", "--format", "html"],
+        cwd=str(ROOT),
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
+    assert piped.returncode == 0 and piped.stdout == page.read_bytes()
+
+
+def test_a_page_left_with_only_its_menu_is_not_stored_as_an_article(
+    archive_home: Path, runner: CliRunner, trafilatura_pages: Path, tmp_path: Path
+) -> None:
+    """FiveThirtyEight's page (trafilatura's test page) with its body reduced to its own
+    ``<nav>``, as a section front or a consent wall leaves it: the extractor's fallback
+    would keep the menu's words ("Politics", "Sports"...) as the article's text."""
+    import lxml.html
+
+    from archive.ingest.html import extract
+
+    root = lxml.html.document_fromstring((trafilatura_pages / "webpage.html").read_bytes())
+    body = root.find("body")
+    assert body is not None
+    [nav] = list(root.iter("nav"))
+    for child in list(body):
+        body.remove(child)
+    body.append(nav)
+    page = tmp_path / "menu.html"
+    page.write_bytes(lxml.html.tostring(root))
+    kept = extract(page.read_bytes())
+    assert kept and kept["text"].split("\n")[:3] == ["Politics", "Sports", "Science"]
+
+    result = runner.invoke(cli, ["ingest", str(page)])
+    assert result.exit_code == 1
+    assert (
+        f"error: {page}: not an article: the page holds only links (a menu or a list of "
+        "links)" in result.output
+    )
+    assert "0 added" in result.output
+    with Archive.open(archive_home) as a:
+        assert a.count() == 0

@@ -9,7 +9,9 @@ module, original publication date), asked for with its time and UTC offset: a
 page that gives them (``article:published_time``, JSON-LD ``datePublished``,
 ``<time datetime>``) keeps them (``2021-10-25T10:00:00+00:00``); a page that
 gives only a day keeps a day (``2017-09-18``). Its description, categories, site
-tags, language, host name and image are kept in ``extra``.
+tags, language, host name and image are kept in ``extra``. A page whose text is
+only a cookie or consent notice, or only link texts (a menu), is not an article
+(:func:`not_an_article`).
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ def parse(
     body = normalize_text(doc.get("text") or "") if doc else ""
     if not doc or not body:
         raise InputError(origin, "no article text found in the HTML page")
+    if (why := not_an_article(html, body)) is not None:
+        raise InputError(origin, f"not an article: {why}")
     extra = {k: doc[k] for k in EXTRA_KEYS if doc.get(k)}
     if "language" not in extra and (lang := page_language(html)):
         extra["language"] = lang
@@ -77,6 +81,51 @@ def parse(
         warnings=warnings,
         page=page,
     )
+
+
+#: Share of the extracted text (characters) that makes a page "only" a notice or links.
+NOT_ARTICLE_SHARE = 0.8
+#: ``id``/``class`` words of cookie and consent notices (and the usual consent tools').
+_CONSENT = re.compile(
+    r"cookie|consent|gdpr|onetrust|didomi|cmp[-_]|truste|cc-(?:window|banner)|privacy[-_]?(?:banner|notice)",
+    re.I,
+)
+
+
+def not_an_article(html: bytes | str, body: str) -> str | None:
+    """Why the text extracted from *html* is not an article, or ``None`` if it may be one.
+
+    When the page has nothing else, the extractor's fallbacks keep what there is: a
+    cookie or consent notice, or a menu. Text that is at least
+    :data:`NOT_ARTICLE_SHARE` such a notice (inside an element whose ``id`` or
+    ``class`` names cookies or consent), or link texts alone, one a line, is not kept.
+    """
+    import lxml.html
+    from lxml import etree
+
+    lines = [line.strip() for line in body.split("\n") if line.strip()]
+    total = sum(len(line) for line in lines)
+    if not total:
+        return None
+    try:
+        root = lxml.html.document_fromstring(html)
+    except (ValueError, etree.ParserError):
+        return None
+    space = re.compile(r"\s+")
+    notices = []
+    for el in root.iter("div", "section", "aside", "dialog", "form", "p", "footer", "header"):
+        names = f"{el.get('id') or ''} {el.get('class') or ''}"
+        if _CONSENT.search(names):
+            notices.append(space.sub(" ", el.text_content()))
+    notice = " ".join(notices)
+    links = {space.sub(" ", a.text_content()).strip() for a in root.iter("a")}
+    in_notice = sum(len(x) for x in lines if notices and space.sub(" ", x) in notice)
+    if in_notice >= NOT_ARTICLE_SHARE * total:
+        return "the page holds only a cookie or consent notice"
+    in_links = sum(len(x) for x in lines if space.sub(" ", x) in links)
+    if in_links >= NOT_ARTICLE_SHARE * total:
+        return "the page holds only links (a menu or a list of links)"
+    return None
 
 
 def fetched_url(final_url: str, canonical: str | None) -> tuple[str, str | None]:

