@@ -44,6 +44,8 @@ print(runs)
 def test_four_writers_and_a_searcher(tmp_path: Path, runner) -> None:
     home = tmp_path / "home"
     env = subprocess_env()
+    # Correctness, not patience: on a loaded machine a writer may wait past the default.
+    env["ARCHIVE_LOCK_TIMEOUT"] = "900"
     batches = [
         write_articles(tmp_path / f"in{w}", PER_PROCESS, seed=w, prefix=f"w{w}x")
         for w in range(WRITERS)
