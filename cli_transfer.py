@@ -41,7 +41,15 @@ def export(state: Any, file: Path) -> None:
     from archive.render import plural
     from archive.terminal import for_terminal
 
-    archive = state.archive()
+    from archive.errors import ReadOnlyHome
+
+    try:
+        archive = state.archive()
+    except ReadOnlyHome:  # a home one may read but not write: export reads it as it is
+        from cli_terminal import progress_for
+
+        archive = transfer.ReadOnlyArchive(state.home, progress_for(state.quiet))
+        click.get_current_context().call_on_close(archive.close)
     if str(file) == "-":
         count = transfer.export(archive, sys.stdout)
     else:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Table
 
     from archive.facade import Archive
+    from archive.progress import Progress
 
 #: Articles read or written per query.
 CHUNK = 500
@@ -78,7 +79,7 @@ def _encode(table: Table, row: Any, *, drop: str | None = None) -> dict[str, Any
     return out
 
 
-def export_lines(archive: Archive) -> Iterator[str]:
+def export_lines(archive: Archive | ReadOnlyArchive) -> Iterator[str]:
     """The archive as JSON lines (each ending in a newline), from one consistent snapshot."""
     from sqlalchemy import select
 
@@ -145,7 +146,7 @@ _TEXT_COLUMNS = {"body", "text"}
 _LINE_COLUMNS = {"title", "author", "source", "url", "name"}
 
 
-def export(archive: Archive, out: IO[str]) -> int:
+def export(archive: Archive | ReadOnlyArchive, out: IO[str]) -> int:
     """Write the archive to *out* as JSON Lines; returns the number of articles."""
     count = 0
     archive.progress.phase("exporting", archive.count())
@@ -157,7 +158,29 @@ def export(archive: Archive, out: IO[str]) -> int:
     return count
 
 
-def export_file(archive: Archive, path: Path) -> int:
+class ReadOnlyArchive:
+    """What :func:`export` reads, from a home the user may read but not write: the
+    database read as it is (no lock, no upgrade, no index work settled)."""
+
+    def __init__(self, home: Path, progress: Progress | None = None) -> None:
+        from archive.home import Home
+        from archive.progress import Progress
+        from archive.store import Store
+
+        self.home = home
+        self.store = Store.read_only(Home(home).db)
+        self.progress = progress or Progress()
+
+    def count(self) -> int:
+        from archive.store import count_articles
+
+        return count_articles(self.store.path)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def export_file(archive: Archive | ReadOnlyArchive, path: Path) -> int:
     """Write the archive to the file *path* (0600), complete or not at all.
 
     It is written beside *path* under a temporary name and renamed when done, so

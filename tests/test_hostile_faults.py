@@ -145,6 +145,7 @@ def test_a_read_only_home_answers_reads(sample_home: Path) -> None:
             (["list"], "Plans to send European troops"),
             (["show", "1"], "source:    Euronews"),
             (["stats"], "articles:   1"),
+            (["export"], '{"id": 1, "title": "Plans to send European troops'),
         ):
             result = subprocess.run(
                 [*prefix, *archive_cmd("--home", home, *args)],
