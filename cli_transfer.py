@@ -38,10 +38,9 @@ def export(state: Any, file: Path) -> None:
         archive export | gzip > backup.jsonl.gz
     """
     from archive import transfer
+    from archive.errors import ReadOnlyHome
     from archive.render import plural
     from archive.terminal import for_terminal
-
-    from archive.errors import ReadOnlyHome
 
     try:
         archive = state.archive()
