@@ -357,6 +357,9 @@ class Reader:
         articles, earliest, latest, sources = counts
         index_dir = self.paths.index
         index_bytes = sum(f.stat().st_size for f in index_dir.glob("*") if f.is_file())
+        from index.layout import leftovers, size_of
+
+        rebuild_bytes = sum(size_of(p) for p in leftovers(index_dir))
         engine: dict[str, Any] = internals.status()
         try:
             ix = open_for_search(index_dir)
@@ -379,6 +382,7 @@ class Reader:
             feeds=kept.feeds if kept else 0,
             articles=articles,
             index_bytes=index_bytes,
+            rebuild_bytes=rebuild_bytes,
             database_bytes=sum(p.stat().st_size for p in self.paths.database_files()),
             earliest=earliest,
             latest=latest,

@@ -244,3 +244,42 @@ def test_a_deleted_or_truncated_segment(bbc_archive: Path, tmp_path: Path) -> No
             assert "Aborted!" not in result.stderr
         assert run("--home", home, "check", "--repair").returncode == 0
         assert run("--home", home, "check").stdout.splitlines()[-1] == "database and index agree"
+
+
+@pytest.mark.slow
+def test_a_killed_reindex_leaves_space_that_is_counted_then_removed(
+    bbc_archive: Path, tmp_path: Path
+) -> None:
+    import json
+    import signal
+    import time
+
+    home = tmp_path / "home"
+    shutil.copytree(bbc_archive, home)
+    proc = subprocess.Popen(
+        archive_cmd("--home", home, "reindex"),
+        env=subprocess_env(),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    fresh = home / "index.new"
+    deadline = time.monotonic() + LIMIT
+    while not any(fresh.glob("*.toc")):  # the new index is begun
+        assert proc.poll() is None and time.monotonic() < deadline, "the reindex ended first"
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGSTOP)  # (so that it cannot end between the look and the kill)
+    assert fresh.is_dir(), "the reindex ended first"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    on_disk = sum(p.stat().st_size for p in fresh.rglob("*") if p.is_file())
+    stats = json.loads(run("--home", home, "stats", "--format", "json").stdout)
+    assert stats["rebuild_bytes"] == on_disk > 0
+    assert "rebuilding:" in run("--home", home, "stats").stdout
+    assert fresh.is_dir()  # a reading command never removes it: a reindex may be running
+    checked = run("--home", home, "check")
+    assert checked.returncode == 0, checked.stderr
+    assert "removed index.new" in checked.stderr and "interrupted reindex" in checked.stderr
+    assert not fresh.exists()
+    assert json.loads(run("--home", home, "stats", "--format", "json").stdout)["rebuild_bytes"] == 0
+    assert "rebuilding:" not in run("--home", home, "stats").stdout
