@@ -69,8 +69,9 @@ def import_(state: Any, file: Path, merge: bool) -> None:
     """Restore a backup made by 'archive export' into an empty archive.
 
     FILE is the export (or '-' for standard input). Every article comes back
-    with its id, fields, tags and revisions, and is indexed. If any line is
-    invalid, nothing is imported. With --merge, the archive may hold articles:
+    with its id, fields, tags and revisions, and is indexed. A line that is not
+    a valid article (a duplicate, a value out of range) is reported with its
+    line number and skipped, the rest imported, and the exit status is 1. With --merge, the archive may hold articles:
     each exported article is added, updated or left unchanged as ingest would
     (new ids; notes and revisions stay behind, and are counted).
 
@@ -88,5 +89,20 @@ def import_(state: Any, file: Path, merge: bool) -> None:
 
         merge_import(state.archive(), file)
         return
-    count = transfer.import_file(state.archive(), file)
-    click.echo(f"imported {count} {plural(count, 'article')}")
+    from archive.render import message_line
+
+    archive = state.archive()
+    failed = 0
+
+    def told(error: transfer.ImportError_) -> None:
+        nonlocal failed
+        failed += 1
+        archive.progress.write(message_line("error", str(error)), sys.stderr)
+
+    count = transfer.import_file(archive, file, on_error=told)
+    skipped = (
+        f", {failed} {plural(failed, 'line')} skipped (see the errors above)" if failed else ""
+    )
+    click.echo(f"imported {count} {plural(count, 'article')}{skipped}")
+    if failed:
+        sys.exit(1)

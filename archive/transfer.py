@@ -7,13 +7,14 @@ table's name. Dates are ISO 8601 strings. The columns are read from the
 models, so a column or table a migration adds is exported without a change here.
 
 Import goes into an empty archive only, in one transaction with one index
-commit (through the same outbox as every other write): either the whole file
-goes in, with the same ids, or nothing does. It is as careful as ingest: text is
-cleaned the same way (:func:`archive.text.normalize_text`: no control characters
-or bidirectional overrides), the URL key and content hash are computed again, a
-duplicate id, text, URL or tag, a number out of SQLite's range, nesting too deep
-and JSON's non-standard ``NaN``/``Infinity`` are errors naming the line. A UTF-8
-byte order mark is accepted. Export writes strict JSON (never ``NaN``).
+commit (through the same outbox as every other write), with the same ids. It is
+as careful as ingest: text is cleaned the same way
+(:func:`archive.text.normalize_text`: no control characters or bidirectional
+overrides), the URL key and content hash are computed again, and a line with a
+duplicate id, text, URL, tag or row key, a number out of SQLite's range, nesting
+too deep or JSON's non-standard ``NaN``/``Infinity`` is reported with its line
+number and skipped, as ingest skips a bad record: one bad line costs no other.
+A UTF-8 byte order mark is accepted. Export writes strict JSON (never ``NaN``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import itertools
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -251,7 +252,10 @@ def _decode(table: Table, data: Any, where: str, *, fixed: dict[str, Any]) -> di
     return row
 
 
-def _records(lines: Iterable[str], name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def _records(
+    lines: Iterable[str], name: str
+) -> Iterator[tuple[int, dict[str, Any] | ImportError_]]:
+    """Each non-blank line's number and its object (or the error that says why it is not one)."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -260,13 +264,14 @@ def _records(lines: Iterable[str], name: str) -> Iterator[tuple[int, dict[str, A
         try:
             data = json.loads(line, parse_constant=_no_constant)
         except ValueError as exc:
-            raise ImportError_(f"{name}, line {number}: not valid JSON ({exc})") from None
+            yield number, ImportError_(f"{name}, line {number}: not valid JSON ({exc})")
+            continue
         except RecursionError:
-            raise ImportError_(
-                f"{name}, line {number}: not valid JSON (nested too deeply)"
-            ) from None
+            yield number, ImportError_(f"{name}, line {number}: not valid JSON (nested too deeply)")
+            continue
         if not isinstance(data, dict):
-            raise ImportError_(f"{name}, line {number}: expected a JSON object")
+            yield number, ImportError_(f"{name}, line {number}: expected a JSON object")
+            continue
         yield number, data
 
 
@@ -275,28 +280,41 @@ def _no_constant(word: str) -> Any:
 
 
 def import_lines(
-    archive: Archive, lines: Iterable[str], name: str = "-", total: int | None = None
+    archive: Archive,
+    lines: Iterable[str],
+    name: str = "-",
+    total: int | None = None,
+    *,
+    on_error: Callable[[ImportError_], object] | None = None,
 ) -> int:
     """Import an export into *archive*, which must be empty; returns the number of articles.
 
+    Every article comes in with its id, in one transaction with one index commit.
+    A line that is not a valid article (bad JSON, a duplicate id, text, URL or tag,
+    a number out of range...) is told to *on_error*, naming its line, and skipped:
+    every other line is imported. Without *on_error*, the first such line raises
+    and nothing is imported.
+
     :param total: the number of lines, if known (for the progress bar).
-    :raises ArchiveError: the archive is not empty, or a line is not a valid
-        article (its line number is given); nothing is imported then.
+    :param on_error: called with each bad line's error, as it is met.
+    :raises ArchiveError: the archive is not empty, or the file is not an export
+        (nothing is imported then), or a line is bad and there is no *on_error*.
     """
     from sqlalchemy import func, insert, select
 
     from archive import neardup
     from archive.merging import not_an_export
     from archive.models import Article
-    from archive.text import content_hash, normalize_line
-    from archive.urls import canonical_url
 
     articles, tags, children = _tables()
-    child_names = {t.name: (t, key) for t, key in children}
     count = 0
     records = _records(lines, name)
     first = next(records, None)
-    if first is not None and (problem := not_an_export(first[1], f"{name}, line {first[0]}")):
+    if (
+        first is not None
+        and isinstance(first[1], dict)
+        and (problem := not_an_export(first[1], f"{name}, line {first[0]}"))
+    ):
         raise problem
     with archive.keeper.writing() as (session, changes):
         conn = session.connection()
@@ -308,9 +326,7 @@ def import_lines(
                 "into an empty archive (give a new directory with --home), "
                 "or merge into this one with 'import --merge'"
             )
-        seen_hash: dict[str, int] = {}
-        seen_url: dict[str, int] = {}
-        seen_id: set[int] = set()
+        seen = _Seen()
         archive.progress.phase("importing", total, unit="lines")
         done = [0]  # lines read up to the last batch
         batch: list[tuple[int, dict[str, Any]]] = []
@@ -339,56 +355,16 @@ def import_lines(
             batch.clear()
 
         for number, data in itertools.chain([first] if first else [], records):
-            where = f"{name}, line {number}"
-            data = dict(data)
-            tag_names = data.pop("tags", [])
-            if not isinstance(tag_names, list) or not all(isinstance(t, str) for t in tag_names):
-                raise ImportError_(f"{where}: 'tags' should be a list of names")
-            tag_names = [normalize_line(t) for t in tag_names]
-            for n, tag in enumerate(tag_names):
-                if not tag:
-                    raise ImportError_(f"{where}: a tag is empty")
-                if tag in tag_names[:n]:
-                    raise ImportError_(f"{where}: tag {tag!r} appears twice")
-            nested = {k: data.pop(k) for k in list(data) if k in child_names}
-            if isinstance(data.get("body"), str):
-                data["content_hash"] = "-"  # (computed below, from the cleaned text)
-            row = _decode(articles, data, where, fixed={})
-            if isinstance(row.get("body"), str):
-                # The hash is the text's identity: computed here, as for any new text.
-                row["content_hash"] = content_hash(row["body"])
-            row["url_key"] = canonical_url(row.get("url"))
-            aid = row["id"]
-            if not isinstance(aid, int) or isinstance(aid, bool) or aid < 1:
-                raise ImportError_(f"{where}: 'id' should be a positive whole number")
-            if aid in seen_id:
-                raise ImportError_(f"{where}: article id {aid} appears twice")
-            if not row["body"]:
-                raise ImportError_(f"{where}: the article has no text")
-            if row["content_hash"] in seen_hash:
-                raise ImportError_(
-                    f"{where}: same text as article {seen_hash[row['content_hash']]}"
-                )
-            if row["url_key"] is not None and row["url_key"] in seen_url:
-                raise ImportError_(
-                    f"{where}: same URL as article {seen_url[row['url_key']]}: {row['url']}"
-                )
-            seen_id.add(aid)
-            seen_hash[row["content_hash"]] = aid
-            if row["url_key"] is not None:
-                seen_url[row["url_key"]] = aid
-            rows_by_table = {}
-            for table_name, items in nested.items():
-                table, key = child_names[table_name]
-                if not isinstance(items, list):
-                    raise ImportError_(f"{where}: '{table_name}' should be a list")
-                rows_by_table[table_name] = [
-                    _decode(table, item, f"{where}, {table_name}", fixed={key: aid})
-                    for item in items
-                ]
-            batch.append(
-                (number, {"id": aid, "_row": row, "_tags": tag_names, "_children": rows_by_table})
-            )
+            try:
+                if isinstance(data, ImportError_):
+                    raise data
+                record = _record(data, f"{name}, line {number}", seen, articles, children)
+            except ImportError_ as exc:
+                if on_error is None:
+                    raise
+                on_error(exc)
+                continue
+            batch.append((number, record))
             count += 1
             if len(batch) >= CHUNK:
                 flush()
@@ -397,16 +373,104 @@ def import_lines(
     return count
 
 
-def import_file(archive: Archive, path: Path) -> int:
+class _Seen:
+    """What the lines imported so far hold that must be unique: ids, texts, URLs, and
+    the keys of the rows hanging off the articles."""
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+        self.hashes: dict[str, int] = {}
+        self.urls: dict[str, int] = {}
+        self.keys: dict[str, set[tuple[Any, ...]]] = {}
+
+
+def _record(
+    data: dict[str, Any],
+    where: str,
+    seen: _Seen,
+    articles: Table,
+    children: list[tuple[Table, str]],
+) -> dict[str, Any]:
+    """One export line's rows, checked against the lines before it (which it joins).
+
+    :raises ImportError_: the line is not a valid article; *seen* is left as it was.
+    """
+    from archive.text import content_hash, normalize_line
+    from archive.urls import canonical_url
+
+    child_names = {t.name: (t, key) for t, key in children}
+    data = dict(data)
+    tag_names = data.pop("tags", [])
+    if not isinstance(tag_names, list) or not all(isinstance(t, str) for t in tag_names):
+        raise ImportError_(f"{where}: 'tags' should be a list of names")
+    tag_names = [normalize_line(t) for t in tag_names]
+    for n, tag in enumerate(tag_names):
+        if not tag:
+            raise ImportError_(f"{where}: a tag is empty")
+        if tag in tag_names[:n]:
+            raise ImportError_(f"{where}: tag {tag!r} appears twice")
+    nested = {k: data.pop(k) for k in list(data) if k in child_names}
+    if isinstance(data.get("body"), str):
+        data["content_hash"] = "-"  # (computed below, from the cleaned text)
+    row = _decode(articles, data, where, fixed={})
+    if isinstance(row.get("body"), str):
+        # The hash is the text's identity: computed here, as for any new text.
+        row["content_hash"] = content_hash(row["body"])
+    row["url_key"] = canonical_url(row.get("url"))
+    aid = row["id"]
+    if not isinstance(aid, int) or isinstance(aid, bool) or aid < 1:
+        raise ImportError_(f"{where}: 'id' should be a positive whole number")
+    if aid in seen.ids:
+        raise ImportError_(f"{where}: article id {aid} appears twice")
+    if not row["body"]:
+        raise ImportError_(f"{where}: the article has no text")
+    if row["content_hash"] in seen.hashes:
+        raise ImportError_(f"{where}: same text as article {seen.hashes[row['content_hash']]}")
+    if row["url_key"] is not None and row["url_key"] in seen.urls:
+        raise ImportError_(
+            f"{where}: same URL as article {seen.urls[row['url_key']]}: {row['url']}"
+        )
+    rows_by_table: dict[str, list[dict[str, Any]]] = {}
+    new_keys: dict[str, set[tuple[Any, ...]]] = {}
+    for table_name, items in nested.items():
+        table, key = child_names[table_name]
+        if not isinstance(items, list):
+            raise ImportError_(f"{where}: '{table_name}' should be a list")
+        rows = [_decode(table, item, f"{where}, {table_name}", fixed={key: aid}) for item in items]
+        pk = [c.name for c in table.primary_key.columns]
+        mine = new_keys.setdefault(table_name, set())
+        for item in rows:
+            k = tuple(item.get(c) for c in pk)
+            if None in k:
+                continue  # (a key the database gives)
+            if k in mine or k in seen.keys.get(table_name, ()):
+                raise ImportError_(
+                    f"{where}, {table_name}: {', '.join(pk)} {k[0] if len(k) == 1 else k} "
+                    "appears twice"
+                )
+            mine.add(k)
+        rows_by_table[table_name] = rows
+    seen.ids.add(aid)
+    seen.hashes[row["content_hash"]] = aid
+    if row["url_key"] is not None:
+        seen.urls[row["url_key"]] = aid
+    for table_name, keys in new_keys.items():
+        seen.keys.setdefault(table_name, set()).update(keys)
+    return {"id": aid, "_row": row, "_tags": tag_names, "_children": rows_by_table}
+
+
+def import_file(
+    archive: Archive, path: Path, *, on_error: Callable[[ImportError_], object] | None = None
+) -> int:
     """Import the export file at *path* (``-``: standard input); see :func:`import_lines`."""
     import sys
 
     if str(path) == "-":
-        return import_lines(archive, sys.stdin, "-")
+        return import_lines(archive, sys.stdin, "-", on_error=on_error)
     try:
         total = line_count(path.expanduser())
         with path.expanduser().open(encoding="utf-8-sig") as lines:
-            return import_lines(archive, lines, str(path), total)
+            return import_lines(archive, lines, str(path), total, on_error=on_error)
     except UnicodeDecodeError as exc:
         raise ImportError_(f"{path}: not UTF-8 text ({exc.reason})") from None
     except OSError as exc:

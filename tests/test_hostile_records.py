@@ -264,6 +264,18 @@ def _export_line(**fields: object) -> str:
     return json.dumps(line)
 
 
+def _revision(rid: int) -> dict[str, object]:
+    return {
+        "id": rid,
+        "title": "An older title",
+        "body": "an older text",
+        "origin": "/x",
+        "content_hash": "1" * 64,
+        "stored": "2025-03-14T00:00:00",
+        "replaced": "2025-03-15T00:00:00",
+    }
+
+
 @pytest.mark.parametrize(
     ("second", "reason"),
     [
@@ -276,18 +288,37 @@ def _export_line(**fields: object) -> str:
         (_export_line(id=2**63, body=BODY + " x", url=None), "'id' is out of range"),
         (_export_line(id=2, body=BODY + " x", url=None).replace("null", "NaN", 1), "NaN"),
         ('{"id": 2, "extra": ' + "[" * 5000 + "]" * 5000 + "}", "nested too deeply"),
+        ("{not json", "not valid JSON"),
+        (_export_line(id=1, body=BODY + " x", url=None), "article id 1 appears twice"),
+        (_export_line(id=2, body=BODY, url=None), "same text as article 1"),
+        (
+            _export_line(
+                id=2,
+                body=BODY + " x",
+                url=None,
+                revisions=[_revision(7), _revision(7)],
+            ),
+            "revisions: id 7 appears twice",
+        ),
     ],
 )
-def test_import_reports_each_bad_line(
+def test_import_reports_each_bad_line_and_imports_the_rest(
     tmp_path: Path, runner: CliRunner, second: str, reason: str
 ) -> None:
     f = tmp_path / "export.jsonl"
-    f.write_text(_export_line() + "\n" + second + "\n", encoding="utf-8")
+    third = _export_line(id=3, body=BODY + " third", url="https://example.org/c")
+    f.write_text(_export_line() + "\n" + second + "\n" + third + "\n", encoding="utf-8")
     result = runner.invoke(cli, ["import", str(f)])
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
-    assert f"{f}, line 2: " in result.output and reason in result.output, result.output
-    assert "no article" in runner.invoke(cli, ["show", "1"]).output  # nothing imported
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: {f}, line 2"), result.stderr
+    assert reason in errors[0], errors
+    assert result.stdout.strip() == "imported 2 articles, 1 line skipped (see the errors above)"
+    with Archive.open(tmp_path / "home") as archive:
+        assert sorted(a.id for a in archive.list()) == [1, 3]
+        assert archive.search("third").total == 1  # indexed too
+        assert archive.check().ok
 
 
 def test_import_accepts_a_bom_and_exports_strict_json(tmp_path: Path, runner: CliRunner) -> None:
