@@ -72,8 +72,8 @@ def import_(state: Any, file: Path, merge: bool) -> None:
     with its id, fields, tags and revisions, and is indexed. A line that is not
     a valid article (a duplicate, a value out of range) is reported with its
     line number and skipped, the rest imported, and the exit status is 1.
-    With --merge, the archive may hold articles: each exported article is added, updated or left unchanged as ingest would
-    (new ids; notes and revisions stay behind, and are counted).
+    With --merge, the archive may hold articles: each exported article is
+    added, updated or left unchanged as ingest would (new ids; notes and revisions stay behind, and are counted).
 
     \b
     Example:
