@@ -73,7 +73,8 @@ def import_(state: Any, file: Path, merge: bool) -> None:
     a valid article (a duplicate, a value out of range) is reported with its
     line number and skipped, the rest imported, and the exit status is 1.
     With --merge, the archive may hold articles: each exported article is
-    added, updated or left unchanged as ingest would (new ids; notes and revisions stay behind, and are counted).
+    added, updated or left unchanged as ingest would (new ids; notes and
+    revisions stay behind, and are counted).
 
     \b
     Example:
