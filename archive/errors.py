@@ -51,6 +51,15 @@ class DatabaseDamaged(ArchiveError):
     """The archive database cannot be read."""
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped an ingest run; :attr:`report` says what it had stored by then
+    (every batch it counts is committed, and none it does not count is)."""
+
+    def __init__(self, report: object) -> None:
+        super().__init__()
+        self.report = report
+
+
 #: What the user is told after an index error, by what was going on (see :func:`index_unavailable`).
 ADVICE = {
     # a change to one or more articles (delete, import): the database committed it
