@@ -52,6 +52,9 @@ def parse(
     body = normalize_text(doc.get("text") or "") if doc else ""
     if not doc or not body:
         raise InputError(origin, "no article text found in the HTML page")
+    chrome = page_chrome(html, body)
+    if chrome is not None:
+        raise InputError(origin, f"no article text found in the HTML page (only {chrome})")
     extra = {k: doc[k] for k in EXTRA_KEYS if doc.get(k)}
     if "language" not in extra and (lang := page_language(html)):
         extra["language"] = lang
@@ -77,6 +80,87 @@ def parse(
         warnings=warnings,
         page=page,
     )
+
+
+#: Texts this long or longer are taken as articles without looking at the page's chrome.
+CHROME_WORDS = 300
+#: The share of a text's words that, found in a page's chrome, make it chrome.
+CHROME_SHARE = 0.9
+#: A consent or cookie notice: the ids and classes of its container (the common
+#: consent platforms' among them).
+_CONSENT = re.compile(
+    r"cookie|consent|gdpr|onetrust|cookiebot|didomi|usercentrics|truste|quantcast|"
+    r"(?:^|[\s_-])cmp(?:$|[\s_-])",
+    re.I,
+)
+#: Navigation: the ids and classes of menus, navigation bars, headers and footers.
+_NAVIGATION = re.compile(
+    r"(?:^|[\s_-])(?:nav|navbar|navigation|menu|menubar|breadcrumbs?|sitemap|masthead|"
+    r"header|footer|colophon)(?:$|[\s_-])",
+    re.I,
+)
+_CHROME_TAGS = {"nav": "menu", "menu": "menu", "header": "menu", "footer": "menu", "aside": "menu"}
+_CHROME_ROLES = {
+    "navigation": "menu",
+    "menu": "menu",
+    "menubar": "menu",
+    "banner": "menu",
+    "contentinfo": "menu",
+    "dialog": "consent",
+    "alertdialog": "consent",
+}
+_WORD = re.compile(r"\w+")
+
+
+def page_chrome(html: bytes | str, body: str) -> str | None:
+    """What the extracted *body* of *html* is, if it is not an article but the page's
+    chrome: ``a cookie or consent notice`` or ``a menu or navigation links``
+    (``None``: an article).
+
+    trafilatura falls back to whatever text a page has when it finds no article, so
+    a page that is only a consent wall or a menu would be stored as one. A short
+    text is chrome when nearly all its words lie in the page's consent notices or its
+    navigation (``<nav>``, headers, footers, menus, by tag, role, id or class), or
+    when it is a column of short link-like lines with no sentence in it.
+    """
+    from collections import Counter
+
+    words = Counter(w.lower() for w in _WORD.findall(body))
+    total = sum(words.values())
+    if not total or total >= CHROME_WORDS:
+        return None
+    lines = [line for line in body.splitlines() if line.strip()]
+    if len(lines) >= 3 and all(
+        len(line.split()) <= 4 and not line.rstrip().endswith((".", "!", "?", ":", "\u3002"))
+        for line in lines
+    ):
+        return "a menu or navigation links"
+    import lxml.html
+
+    try:
+        root = lxml.html.fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return None
+    found: dict[str, Counter[str]] = {"consent": Counter(), "menu": Counter()}
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        names = f"{el.get('id') or ''} {el.get('class') or ''}"
+        kind = (
+            "consent"
+            if _CONSENT.search(names)
+            else _CHROME_TAGS.get(el.tag)
+            or _CHROME_ROLES.get((el.get("role") or "").strip().lower())
+            or ("menu" if _NAVIGATION.search(names) else None)
+        )
+        if kind is not None:
+            found[kind] |= Counter(w.lower() for w in _WORD.findall(el.text_content()))
+    consent = sum((words & found["consent"]).values())
+    if consent >= CHROME_SHARE * total:
+        return "a cookie or consent notice"
+    if sum((words & (found["consent"] | found["menu"])).values()) >= CHROME_SHARE * total:
+        return "a menu or navigation links"
+    return None
 
 
 def fetched_url(final_url: str, canonical: str | None) -> tuple[str, str | None]:
