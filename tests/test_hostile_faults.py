@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import random
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -283,3 +284,49 @@ def test_a_killed_reindex_leaves_space_that_is_counted_then_removed(
     assert not fresh.exists()
     assert json.loads(run("--home", home, "stats", "--format", "json").stdout)["rebuild_bytes"] == 0
     assert "rebuilding:" not in run("--home", home, "stats").stdout
+
+
+DAMAGED = re.compile(r"the search index (at .* )?is damaged")
+
+
+@pytest.mark.slow
+def test_every_read_path_names_index_damage(bbc_archive: Path, tmp_path: Path) -> None:
+    """Search (with its suggestions, fuzzy words, wildcards and facets), the ids an
+    edit or delete by query acts on, extra fields, similar, and the server's kept
+    reader: each either answers or says the index is damaged, never anything else."""
+    from archive.errors import IndexUnavailable
+    from archive.reading import Reader
+    from archive.serving import LiveReader
+
+    calls = {
+        "search tru~": lambda r: r.search("tru~"),
+        "search misspelt": lambda r: r.search("electoin"),
+        "search fuzzy": lambda r: r.search("election", fuzzy=True),
+        "search facets": lambda r: r.search("par* OR gov*", facets=("source", "tag", "year")),
+        "search newest": lambda r: r.search("labour", sort="newest"),
+        "search_ids": lambda r: r.search_ids("minister"),
+        "fields": lambda r: r.fields(),
+        "similar": lambda r: r.similar(3),
+    }
+    named = set()
+    for seed in range(1, 14):
+        home = tmp_path / str(seed)
+        shutil.copytree(bbc_archive, home)
+        segment = max((home / "index").glob("*.seg"), key=lambda p: p.stat().st_size)
+        _scribble(segment, seed, start=segment.stat().st_size // 4)
+        for reader in (Reader(home), LiveReader(home)):
+            for name, call in calls.items():
+                try:
+                    call(reader)
+                except IndexUnavailable as exc:
+                    assert DAMAGED.match(str(exc)), (seed, name, exc)
+                    assert "archive reindex" in str(exc)
+                    named.add(name)
+        if isinstance(reader, LiveReader):
+            try:
+                reader.facet_counts("par* OR gov*", ("source", "tag"))
+            except IndexUnavailable as exc:
+                assert DAMAGED.match(str(exc)), (seed, exc)
+        shutil.rmtree(home)
+    # the damage reached more than one way of reading (so this test tests something)
+    assert {"search_ids", "similar"} <= named, named
