@@ -188,7 +188,11 @@ def feed_update(state: Any, names: tuple[str, ...], every: bool, verbose: bool) 
 
     if not names and not every:
         raise click.UsageError("name the feeds to update, or give --all")
-    result = state.archive().update_feeds(() if every else names)
+    archive = state.archive()
+    try:
+        result = archive.update_feeds(() if every else names)
+    finally:
+        archive.progress.done()  # (the bars off the screen before the report)
     for name, reason in result.failed:
         click.echo(f"error: feed {name}: {reason}", err=True)
     for outcome in result.report.failures:
