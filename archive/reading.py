@@ -321,8 +321,9 @@ class Reader:
 
     def completions(self, kind: str, prefix: str, *, limit: int = 100) -> list[tuple[str, str]]:
         """For shell completion: values of *kind* (``id``, ``tag``, ``source``,
-        ``author``) starting with *prefix* (case-insensitively for text), with a
-        description (an id's title, a value's article count); none if there is no archive."""
+        ``author``, ``feed``) starting with *prefix* (case-insensitively for text), with a
+        description (an id's title, a value's article count, a feed's title and address);
+        none if there is no archive."""
         if not self.paths.db.is_file():
             return []
         return store.complete_values(self.paths.db, kind, prefix, limit)

@@ -457,11 +457,14 @@ _COMPLETIONS = {
     "GROUP BY source ORDER BY count(*) DESC",
     "author": "SELECT author, count(*) || ' articles' FROM articles WHERE author LIKE ? "
     "GROUP BY author ORDER BY count(*) DESC",
+    # a feed is named by its id (or address, or title): ids, described by title and address
+    "feed": "SELECT CAST(id AS TEXT), coalesce(title || ' <' || url || '>', url) FROM feeds "
+    "WHERE CAST(id AS TEXT) LIKE ? ORDER BY id",
 }
 
 
 def complete_values(db_path: Path, kind: str, prefix: str, limit: int) -> list[tuple[str, str]]:
-    """Values of *kind* (``id``, ``tag``, ``source``, ``author``) starting with *prefix*,
+    """Values of *kind* (``id``, ``tag``, ``source``, ``author``, ``feed``) starting with *prefix*,
     each with a short description, most used (or newest) first."""
     like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     sql = _COMPLETIONS[kind].replace("LIKE ?", "LIKE ? ESCAPE '\\'") + " LIMIT ?"

@@ -205,3 +205,17 @@ def test_feed_update_shows_progress_on_a_terminal_only(
     assert piped.stdout == (
         "feeds: 1 feed checked, 0 not modified, 1 new article (RSS Title: 1), 0 feeds failed\n"
     )
+
+
+def test_shell_completion_of_feed_names(site: Server, runner: CliRunner) -> None:
+    from tests.test_terminal import _complete
+
+    urls = [site.url(f"/feeds/{n}") for n in ("example.rss",)]
+    for url in urls:
+        assert runner.invoke(cli, ["feed", "add", url]).exit_code == 0
+    assert _complete(runner, "archive feed update ") == ["plain,1"]
+    assert _complete(runner, "archive feed remove 2") == []
+    zsh = _complete(runner, "archive feed update ", "zsh")
+    assert zsh == ["plain", "1", f"RSS Title <{urls[0]}>"[:60]]
+    # after --all or another name too (update takes several)
+    assert _complete(runner, "archive feed update 1 ") == ["plain,1"]
