@@ -185,6 +185,37 @@ def test_json_records_with_extreme_values(
     json.dumps(p.draft.extra, allow_nan=False)  # strict JSON whatever came in
 
 
+#: Numbers as a JSON file may spell them: past float range, past Python's 4,300-digit
+#: limit for turning text into an int, with long fractions and exponents.
+huge_numbers = st.one_of(
+    st.integers(1, 6000).map(lambda n: "9" * n),
+    st.integers(1, 6000).map(lambda n: "-1" + "0" * n),
+    st.tuples(st.integers(1, 400), st.integers(1, 400), st.integers(-99999, 99999)).map(
+        lambda t: f"{'7' * t[0]}.{'3' * t[1]}e{t[2]}"
+    ),
+)
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None)
+@given(number=huge_numbers, control=st.characters(max_codepoint=0x9F, categories=["Cc"]))
+def test_json_records_with_huge_numbers_and_controls(
+    tmp_path_factory: pytest.TempPathFactory, number: str, control: str
+) -> None:
+    f = tmp_path_factory.mktemp("j") / "a.jsonl"
+    title = json.dumps(f"T{control}itle")
+    f.write_text(f'{{"title": {title}, "body": {json.dumps(BODY[:200])}, "n": {number}}}\n')
+    items = list(read_path(f))
+    assert len(items) == 1
+    if isinstance(items[0], InputError):  # only a number too long to read is refused
+        assert "a number over 4,300 digits long" in str(items[0]), items[0]
+        assert len(number.lstrip("-").split(".")[0]) > 4300
+        return
+    p = prepare(items[0])
+    json.dumps(p.draft.extra, allow_nan=False)  # strict JSON whatever came in
+    assert control not in p.draft.title
+
+
 # --- the command line's edges (point 6) ------------------------------------------------
 
 
