@@ -231,6 +231,35 @@ def test_ingest_bar_then_its_final_commit_labelled(tmp_path: Path, archive_home:
 
 
 @pytest.mark.slow
+def test_every_long_job_labels_its_phases_on_a_terminal(sample_home: Path, tmp_path: Path) -> None:
+    """export, import, check, optimize, a bulk edit and a bulk delete each show a
+    labelled bar on a terminal (the delay before a bar shows set to none)."""
+    from archive import Archive
+
+    write_articles(tmp_path / "many", 120, seed=7)
+    with Archive.open(sample_home) as archive:
+        archive.ingest_paths([tmp_path / "many"])
+    backup = tmp_path / "backup.jsonl"
+    env = subprocess_env(ARCHIVE_HOME=str(sample_home), ARCHIVE_PROGRESS_DELAY="0")
+    jobs = [
+        (["export", str(backup)], "exporting", "exported 121 articles"),
+        (["--home", str(tmp_path / "copy"), "import", str(backup)], "importing", "imported 121"),
+        (["check"], "comparing the database with the index", "database and index agree"),
+        (["optimize"], "merging the index's segments", ""),
+        (["edit", "--query", "archives", "--add-tag", "many"], "editing", "120 articles"),
+        (["delete", "--query", "archives", "--yes"], "deleting", "120 articles deleted"),
+    ]
+    for args, label, said in jobs:
+        child = _spawn(args, env)
+        child.expect(label)
+        if said:
+            child.expect(said)
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0, (args, child.before)
+
+
+@pytest.mark.slow
 def test_lock_wait_says_at_once_who_holds_it_and_counts_down(sample_home: Path) -> None:
     from tests.test_concurrency import hold_lock
 
