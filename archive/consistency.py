@@ -624,11 +624,14 @@ class IndexRun:
         self.total += len(new) + len(changed)
 
     def owe(self, seqs: list[int]) -> None:
-        """Note a committed batch's outbox rows; commit the writer at a checkpoint."""
-        from index import writer as iw
-
+        """Note a committed batch's outbox rows (then :meth:`checkpoint`)."""
         self.owed.extend(seqs)
         self.between_batches = True
+
+    def checkpoint(self) -> None:
+        """Commit the writer at a checkpoint, or when the run turns to worker processes."""
+        from index import writer as iw
+
         if self.docs >= INDEX_CHECKPOINT:
             self.commit(merge=False)
         elif (

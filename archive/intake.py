@@ -111,11 +111,14 @@ class Intake:
                         outcomes = self._ingest_batch(batch, dry, run, keep_html=keep_html)
                         for outcome in outcomes:
                             report.record(outcome)
+                    if run is not None:
+                        run.checkpoint()  # (a long index commit: Ctrl-C is not held)
                     if progress is not None:
                         for outcome in outcomes:
                             progress(outcome)
         except KeyboardInterrupt as exc:
-            raise Interrupted(report) from exc
+            # (the same interruption, where it happened, with what was stored)
+            raise Interrupted(report).with_traceback(exc.__traceback__) from None
         except Exception as exc:
             problem = environment_error(exc, self.keeper.home)
             if problem is None:
