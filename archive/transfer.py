@@ -309,13 +309,13 @@ def import_lines(
     articles, tags, children = _tables()
     count = 0
     records = _records(lines, name)
-    first = next(records, None)
-    if (
-        first is not None
-        and isinstance(first[1], dict)
-        and (problem := not_an_export(first[1], f"{name}, line {first[0]}"))
-    ):
-        raise problem
+    head: list[tuple[int, dict[str, Any] | ImportError_]] = []
+    for line in records:  # up to the first object, which tells an export from a feed
+        head.append(line)
+        if isinstance(line[1], dict):
+            if problem := not_an_export(line[1], f"{name}, line {line[0]}"):
+                raise problem
+            break
     with archive.keeper.writing() as (session, changes):
         conn = session.connection()
         present = conn.scalar(select(func.count()).select_from(articles)) or 0
@@ -354,7 +354,7 @@ def import_lines(
             done[0] = batch[-1][0]
             batch.clear()
 
-        for number, data in itertools.chain([first] if first else [], records):
+        for number, data in itertools.chain(head, records):
             try:
                 if isinstance(data, ImportError_):
                     raise data

@@ -359,3 +359,14 @@ def test_import_accepts_a_bom_and_exports_strict_json(tmp_path: Path, runner: Cl
     assert result.exit_code == 0, result.output
     out = runner.invoke(cli, ["export"]).stdout
     json.loads(out, parse_constant=lambda c: pytest.fail(f"bare {c}"))
+
+
+def test_import_tells_a_feed_by_its_first_object_even_after_a_broken_line(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    f = tmp_path / "feed.jsonl"
+    f.write_text("{broken\n" + json.dumps({"title": "T", "body": BODY}) + "\n", encoding="utf-8")
+    result = runner.invoke(cli, ["import", str(f)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {f}, line 2: not an export made by 'archive export'")
+    assert "use 'archive ingest FILE'" in result.output
