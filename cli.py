@@ -310,8 +310,12 @@ def ingest(
             on_read=progress.advance,
             jobs=jobs,
         )
-    except KeyboardInterrupt:
-        # Outcomes are told once their batch is committed: these counts were stored.
+    except KeyboardInterrupt as exc:
+        # The report counts exactly the batches committed (archive.errors.Interrupted).
+        stored = getattr(exc, "report", None)
+        if stored is not None:
+            counts = {s: stored.count(s) for s in ("added", "updated", "unchanged")}
+            counts["failed"] = stored.failed
         progress.done()
         click.echo("", err=True)
         click.echo(render.interrupted_line(counts, dry_run=dry_run), err=True)

@@ -14,6 +14,8 @@ from typing import Any
 
 import click
 
+from cli_terminal import completer
+
 
 def fetch_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """``ingest``'s options for web pages: ``--urls FILE`` and ``--keep-html/--no-keep-html``."""
@@ -156,7 +158,7 @@ def feed_list(state: Any, fmt: str) -> None:
 
 
 @feed.command(name="remove")
-@click.argument("name")
+@click.argument("name", shell_complete=completer("feed"))
 @click.pass_obj
 def feed_remove(state: Any, name: str) -> None:
     """Stop following a feed (by id, address or title); its articles stay."""
@@ -166,7 +168,7 @@ def feed_remove(state: Any, name: str) -> None:
 
 
 @feed.command(name="update")
-@click.argument("names", nargs=-1)
+@click.argument("names", nargs=-1, shell_complete=completer("feed"))
 @click.option("--all", "every", is_flag=True, help="Every feed followed.")
 @click.option("-v", "--verbose", is_flag=True, help="A line per new article.")
 @click.pass_obj
@@ -188,7 +190,11 @@ def feed_update(state: Any, names: tuple[str, ...], every: bool, verbose: bool) 
 
     if not names and not every:
         raise click.UsageError("name the feeds to update, or give --all")
-    result = state.archive().update_feeds(() if every else names)
+    archive = state.archive()
+    try:
+        result = archive.update_feeds(() if every else names)
+    finally:
+        archive.progress.done()  # (the bars off the screen before the report)
     for name, reason in result.failed:
         click.echo(f"error: feed {name}: {reason}", err=True)
     for outcome in result.report.failures:

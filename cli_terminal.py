@@ -19,6 +19,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -103,31 +104,39 @@ COMPLETED = {
 }
 
 
-def _completer(kind: str) -> Any:
-    def complete(
-        ctx: click.Context, incomplete: str
-    ) -> list[click.shell_completion.CompletionItem]:
-        from archive.config import ConfigError, settings
-        from archive.reading import Reader
+def _values(kind: str, ctx: click.Context, incomplete: str) -> list[Any]:
+    """The archive's values of *kind* starting with *incomplete*, for shell completion
+    (see :meth:`archive.reading.Reader.completions`); none when there is no archive."""
+    from archive.config import ConfigError, settings
+    from archive.reading import Reader
 
-        root = ctx.find_root()
-        given = ctx.meta.get("archive.home") or root.params.get("home")
-        try:
-            home = Path(settings(home=given)["home"].value)
-            found = Reader(home).completions(kind, incomplete)
-        except (ConfigError, OSError, ArchiveError):
-            return []
-        return [click.shell_completion.CompletionItem(v, help=h[:60]) for v, h in found]
+    root = ctx.find_root()
+    given = ctx.meta.get("archive.home") or root.params.get("home")
+    try:
+        home = Path(settings(home=given)["home"].value)
+        found = Reader(home).completions(kind, incomplete)
+    except (ConfigError, OSError, ArchiveError):
+        return []
+    return [click.shell_completion.CompletionItem(v, help=h[:60]) for v, h in found]
+
+
+def completer(kind: str) -> Any:
+    """A ``shell_complete=`` callback for a Click parameter offering the archive's
+    values of *kind* (``id``, ``tag``, ``source``, ``author``, ``feed``)."""
+
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        return _values(kind, ctx, incomplete)
 
     return complete
 
 
 def _add_completion(cmd: click.Command) -> None:
-    """Complete ids, tags, sources and authors from the archive (bash, zsh, fish)."""
+    """Complete ids, tags, sources and authors from the archive (bash, zsh, fish); feed
+    names are completed by the feed commands themselves (cli_grow)."""
     for param in cmd.params:
         kind = COMPLETED.get(param.name or "")
         if kind is not None:
-            param.shell_complete = _completer(kind)  # type: ignore[method-assign]
+            param.shell_complete = partial(_values, kind)  # type: ignore[method-assign]
 
 
 color_option = click.option(

@@ -38,9 +38,16 @@ def export(state: Any, file: Path) -> None:
         archive export | gzip > backup.jsonl.gz
     """
     from archive import transfer
+    from archive.errors import ReadOnlyHome
     from archive.terminal import for_terminal
 
-    archive = state.archive()
+    try:
+        archive = state.archive()
+    except ReadOnlyHome:  # a home one may read but not write: export reads it as it is
+        from cli_terminal import progress_for
+
+        archive = transfer.ReadOnlyArchive(state.home, progress_for(state.quiet))
+        click.get_current_context().call_on_close(archive.close)
     others: dict[str, int] = {}
     if str(file) == "-":
         count = transfer.export(archive, sys.stdout, others)
@@ -73,11 +80,12 @@ def import_(state: Any, file: Path, merge: bool) -> None:
 
     FILE is the export (or '-' for standard input). Every article comes back
     with its id, fields, tags, revisions and kept page, and is indexed; links
-    waiting and feeds followed come back with their state. If any line is
-    invalid, nothing is imported. With --merge, the archive may hold articles:
-    each exported article is added, updated or left unchanged as ingest would
-    (new ids; notes, revisions, pages, links and feeds stay behind, and are
-    counted).
+    waiting and feeds followed come back with their state. A line that is not
+    a valid article (a duplicate, a value out of range) is reported with its
+    line number and skipped, the rest imported, and the exit status is 1.
+    With --merge, the archive may hold articles: each exported article is
+    added, updated or left unchanged as ingest would (new ids; notes,
+    revisions, pages, links and feeds stay behind, and are counted).
 
     \b
     Example:
@@ -92,6 +100,21 @@ def import_(state: Any, file: Path, merge: bool) -> None:
 
         merge_import(state.archive(), file)
         return
+    from archive.render import message_line, plural
+
+    archive = state.archive()
+    failed = 0
+
+    def told(error: transfer.ImportError_) -> None:
+        nonlocal failed
+        failed += 1
+        archive.progress.write(message_line("error", str(error)), sys.stderr)
+
     others: dict[str, int] = {}
-    count = transfer.import_file(state.archive(), file, others)
-    click.echo(f"imported {counted(count, others)}")
+    count = transfer.import_file(archive, file, others, on_error=told)
+    skipped = (
+        f", {failed} {plural(failed, 'line')} skipped (see the errors above)" if failed else ""
+    )
+    click.echo(f"imported {counted(count, others)}{skipped}")
+    if failed:
+        sys.exit(1)

@@ -125,10 +125,35 @@ class IndexKeeper:
         try:
             keeper.ensure_index()
             keeper.settle(wait=False)
+            keeper.remove_leftovers()
         except BaseException:
             keeper.close()
             raise
         return keeper
+
+    def remove_leftovers(self) -> None:
+        """Remove what a killed ``reindex`` left beside the index (``index.new``, which may
+        be as large as the index), saying so; only with the write lock free, as a
+        running rebuild holds it."""
+        import shutil
+
+        from index.layout import leftovers, size_of
+
+        found = leftovers(self.index_path)
+        if not found or not self._lock.acquire(wait=False):
+            return
+        try:
+            found = leftovers(self.index_path)  # (a rebuild may have ended meanwhile)
+            size = sum(size_of(p) for p in found)
+            for path in found:
+                shutil.rmtree(path, ignore_errors=True)
+        finally:
+            self._lock.release()
+        if found:
+            self.notices.append(
+                f"removed {', '.join(p.name for p in found)} ({size / 1024:,.0f} KiB), "
+                "left by an interrupted reindex"
+            )
 
     def close(self) -> None:
         if self._ix is not None:
@@ -599,11 +624,14 @@ class IndexRun:
         self.total += len(new) + len(changed)
 
     def owe(self, seqs: list[int]) -> None:
-        """Note a committed batch's outbox rows; commit the writer at a checkpoint."""
-        from index import writer as iw
-
+        """Note a committed batch's outbox rows (then :meth:`checkpoint`)."""
         self.owed.extend(seqs)
         self.between_batches = True
+
+    def checkpoint(self) -> None:
+        """Commit the writer at a checkpoint, or when the run turns to worker processes."""
+        from index import writer as iw
+
         if self.docs >= INDEX_CHECKPOINT:
             self.commit(merge=False)
         elif (

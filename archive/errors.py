@@ -51,6 +51,15 @@ class DatabaseDamaged(ArchiveError):
     """The archive database cannot be read."""
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped an ingest run; :attr:`report` says what it had stored by then
+    (every batch it counts is committed, and none it does not count is)."""
+
+    def __init__(self, report: object) -> None:
+        super().__init__()
+        self.report = report
+
+
 #: What the user is told after an index error, by what was going on (see :func:`index_unavailable`).
 ADVICE = {
     # a change to one or more articles (delete, import): the database committed it
@@ -148,13 +157,21 @@ def environment_error(exc: BaseException, home: object = None) -> ArchiveError |
                 f"no space left on the device{where}: free some space and run the command "
                 "again (what was stored before is kept; nothing is damaged)"
             )
-        if code == errno.EROFS or "readonly database" in detail:
+        unopenable = "unable to open database file" in detail and not _writable(home)
+        if code == errno.EROFS or "readonly database" in detail or unopenable:
             return ReadOnlyHome(
                 f"the archive{where} cannot be written (read-only): reading commands "
                 "(search, list, show, export) still work"
             )
         current = current.__cause__ or current.__context__
     return None
+
+
+def _writable(home: object) -> bool:
+    """Whether the folder *home* can be written (True when unknown: not a read-only home)."""
+    import os
+
+    return home is None or not os.path.isdir(str(home)) or os.access(str(home), os.W_OK)
 
 
 #: Words of SQLite's errors that mean the database file is damaged.

@@ -340,7 +340,10 @@ class Feeds:
             headers[f.url] = h
         parsed: list[tuple[FeedRecord, Any, Response]] = []
         status: dict[int, tuple[str, str | None, Response | None]] = {}
+        progress = self._me().keeper.progress
+        progress.phase("checking feeds", len(by_url), unit="feeds")
         for url, got in client.get_many(list(by_url), accept=FEED_ACCEPT, headers=headers):
+            progress.advance()
             feed = by_url[url]
             result.checked += 1
             if isinstance(got, FetchError):
@@ -400,6 +403,10 @@ class Feeds:
             yield from _with_entry(to_fetch, client)
 
         options["keep_outcomes"] = True
+        if own or to_fetch:
+            # (pages to fetch are counted as they are taken, fetched a few at once)
+            progress.phase("taking new entries", len(own) + len(to_fetch), unit="entries")
+            options.setdefault("on_read", progress.advance)
         report = (
             self._me().ingest(items(), keep_html=keep_html, **options)
             if own or to_fetch

@@ -25,7 +25,7 @@ from archive.decisions import (
     remember_failures,
     remember_files,
 )
-from archive.errors import InputError, environment_error
+from archive.errors import InputError, Interrupted, environment_error
 from archive.ingest.draft import ArticleDraft, Overrides
 from archive.links import is_link
 from archive.links import store as store_links
@@ -105,8 +105,20 @@ class Intake:
                 nullcontext(None) if dry_run else self.keeper.index_run(jobs) as run,
             ):
                 for batch in _batches(items, batch_size):
-                    for outcome in self._ingest_batch(batch, dry, run, keep_html=keep_html):
-                        told(outcome)
+                    # A Ctrl-C while a batch is written waits until it is committed and
+                    # counted, so that what the report says was stored is exact.
+                    with interrupt_deferred():
+                        outcomes = self._ingest_batch(batch, dry, run, keep_html=keep_html)
+                        for outcome in outcomes:
+                            report.record(outcome)
+                    if run is not None:
+                        run.checkpoint()  # (a long index commit: Ctrl-C is not held)
+                    if progress is not None:
+                        for outcome in outcomes:
+                            progress(outcome)
+        except KeyboardInterrupt as exc:
+            # (the same interruption, where it happened, with what was stored)
+            raise Interrupted(report).with_traceback(exc.__traceback__) from None
         except Exception as exc:
             problem = environment_error(exc, self.keeper.home)
             if problem is None:
@@ -379,6 +391,29 @@ def _failures_told(items: Iterable[Any], told: Callable[[IngestOutcome], None]) 
             told(IngestOutcome("failed", item.origin, message=str(item)))
         else:
             yield item
+
+
+@contextmanager
+def interrupt_deferred() -> Iterator[None]:
+    """Ctrl-C (SIGINT) held until the block ends, then raised: the block is never cut
+    half-way. Only in the main thread with Python's own handler (else nothing changes)."""
+    import signal
+    import threading
+
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+    caught: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

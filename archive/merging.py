@@ -47,19 +47,31 @@ def not_an_export(data: Any, where: str) -> ArchiveError | None:
     )
 
 
-def _lines(lines: Iterable[str], name: str) -> Iterator[tuple[str, dict[str, Any]]]:
+def _lines(lines: Iterable[str], name: str) -> Iterator[tuple[str, dict[str, Any] | InputError]]:
+    """Each non-blank line's place and object, or the error that says why it is not one
+    (reported and skipped, as ingest skips a bad record); the first object decides
+    whether the file is an export at all."""
+    first = True
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         where = f"{name}, line {number}"
+        if number == 1:
+            line = line.removeprefix("\ufeff")  # a byte order mark
         try:
             data = json.loads(line)
         except ValueError as exc:
-            raise ArchiveError(f"{where}: not valid JSON ({exc})") from None
-        if number == 1 and (problem := not_an_export(data, where)):
+            yield where, InputError(where, f"not valid JSON ({exc})")
+            continue
+        except RecursionError:
+            yield where, InputError(where, "not valid JSON (nested too deeply)")
+            continue
+        if first and (problem := not_an_export(data, where)):
             raise problem
+        first = False
         if not isinstance(data, dict):
-            raise ArchiveError(f"{where}: expected a JSON object")
+            yield where, InputError(where, "expected a JSON object")
+            continue
         yield where, data
 
 
@@ -99,13 +111,16 @@ def merge_lines(
     the merged articles; links and feeds of the export), how many were left behind.
 
     :param options: passed on to :meth:`archive.intake.Intake.ingest`.
-    :raises ArchiveError: the file is not an export, or a line is not JSON (nothing
-        is merged from a file that is not an export; lines before a broken one are).
+    :raises ArchiveError: the file is not an export (nothing is merged); a line that
+        is not JSON is a failure in the report, like any other bad article.
     """
     left = dict.fromkeys((*LEFT_BEHIND, *OTHER_LINES.values()), 0)
 
     def drafts() -> Iterator[ArticleDraft | InputError]:
         for where, data in _lines(lines, name):
+            if isinstance(data, InputError):
+                yield data
+                continue
             if "_kind" in data:  # a link waiting or a feed followed: not merged
                 kind = OTHER_LINES.get(data["_kind"])
                 if kind is None:

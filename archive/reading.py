@@ -206,6 +206,10 @@ class Reader:
             raise QueryError(str(exc)) from exc
         except IndexOutdatedError as exc:
             raise index_unavailable(exc, "outdated") from exc
+        except Exception as exc:  # a damaged index, as in search
+            if (problem := _damage(ix, exc)) is None:
+                raise
+            raise index_unavailable(problem, "damaged") from exc
         finally:
             ix.close()
         return [h.id for h in found.hits]
@@ -308,13 +312,18 @@ class Reader:
             return [], notices
         try:
             return extra_fields(ix), notices
+        except Exception as exc:  # a damaged index, as in search
+            if (problem := _damage(ix, exc)) is None:
+                raise
+            raise index_unavailable(problem, "damaged") from exc
         finally:
             ix.close()
 
     def completions(self, kind: str, prefix: str, *, limit: int = 100) -> list[tuple[str, str]]:
         """For shell completion: values of *kind* (``id``, ``tag``, ``source``,
-        ``author``) starting with *prefix* (case-insensitively for text), with a
-        description (an id's title, a value's article count); none if there is no archive."""
+        ``author``, ``feed``) starting with *prefix* (case-insensitively for text), with a
+        description (an id's title, a value's article count, a feed's title and address);
+        none if there is no archive."""
         if not self.paths.db.is_file():
             return []
         return store.complete_values(self.paths.db, kind, prefix, limit)
@@ -357,6 +366,9 @@ class Reader:
         articles, earliest, latest, sources = counts
         index_dir = self.paths.index
         index_bytes = sum(f.stat().st_size for f in index_dir.glob("*") if f.is_file())
+        from index.layout import leftovers, size_of
+
+        rebuild_bytes = sum(size_of(p) for p in leftovers(index_dir))
         engine: dict[str, Any] = internals.status()
         try:
             ix = open_for_search(index_dir)
@@ -379,6 +391,7 @@ class Reader:
             feeds=kept.feeds if kept else 0,
             articles=articles,
             index_bytes=index_bytes,
+            rebuild_bytes=rebuild_bytes,
             database_bytes=sum(p.stat().st_size for p in self.paths.database_files()),
             earliest=earliest,
             latest=latest,
@@ -493,20 +506,49 @@ def _hit(
 def _damage(ix: Any, exc: BaseException) -> str | None:
     """What is wrong with *ix* after a read of it raised *exc* (``None``: a bug, not damage).
 
-    Opening every segment is quick and finds most damage; an error of the kind a
-    garbled term list or posting raises (bytes that do not decode or unpack) has
-    every posting read, so that such damage is named rather than shown as a traceback.
+    Opening every segment is quick and finds most damage; an error raised while
+    the index's bytes were being decoded (inside Whoosh or the index package, or of
+    a kind that garbled bytes raise: ones that do not decode, unpack, decompress or
+    unpickle) has every posting read, so that such damage is named rather than shown
+    as a traceback. When every posting reads, the error is a bug and is raised as is.
     """
-    import struct
-    import zlib
-
     from index import writer as iw
 
     problem = iw.damage(ix)
-    if problem is None and isinstance(
-        exc, (UnicodeDecodeError, struct.error, zlib.error, EOFError, OverflowError)
-    ):
+    if problem is None and _raised_reading_the_index(exc):
         from archive.integrity import index_problem
 
         problem = index_problem(ix)
     return problem
+
+
+def _raised_reading_the_index(exc: BaseException) -> bool:
+    """Whether *exc* is of a kind damaged index bytes raise, or was raised in the code
+    that reads them (Whoosh, or this project's ``index`` package)."""
+    import pickle
+    import struct
+    import zlib
+    from pathlib import Path
+
+    import whoosh
+
+    import index
+
+    garbled = (
+        UnicodeDecodeError,
+        struct.error,
+        zlib.error,
+        EOFError,
+        OverflowError,
+        pickle.UnpicklingError,
+    )
+    if isinstance(exc, garbled):
+        return True
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    where = Path(tb.tb_frame.f_code.co_filename).resolve()
+    readers = (Path(whoosh.__file__).resolve().parent, Path(index.__file__).resolve().parent)
+    return any(where.is_relative_to(folder) for folder in readers)

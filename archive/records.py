@@ -461,6 +461,9 @@ class Stats:
     #: Links waiting to be fetched (not articles), and feeds followed.
     links: int = 0
     feeds: int = 0
+    #: Bytes beside the index that a rebuild holds while it runs (``index.new``): a
+    #: ``reindex`` running now, or one killed before it could remove them.
+    rebuild_bytes: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

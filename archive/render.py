@@ -574,6 +574,11 @@ def stats(s: Stats) -> str:
         f"database:   {s.database_bytes / 1024:,.0f} KiB",
         f"index:      {s.index_bytes / 1024:,.0f} KiB",
     ]
+    if s.rebuild_bytes:
+        lines.append(
+            f"rebuilding: {s.rebuild_bytes / 1024:,.0f} KiB beside the index (index.new): a "
+            "reindex running now, or one interrupted (the next command that writes removes it)"
+        )
     if s.pages:
         noun = plural(s.pages, "page")
         lines.append(f"kept pages: {s.pages} {noun}, {s.pages_bytes / 1024:,.0f} KiB compressed")

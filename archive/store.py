@@ -258,6 +258,37 @@ class Store:
                 raise
             raise error from exc
 
+    @classmethod
+    def read_only(cls, db_path: Path, *, busy_timeout: float = BUSY_TIMEOUT_MS / 1000) -> Store:
+        """Sessions that only read the database at *db_path*: nothing is created, set or
+        upgraded (a home the user may read but not write; see :func:`_connect_readonly`).
+
+        :raises ArchiveError: there is no database there, or its schema needs an upgrade
+            (which needs write access).
+        """
+        from sqlalchemy import create_engine, event
+        from sqlalchemy.pool import NullPool
+
+        if not db_path.is_file():
+            raise ArchiveError(f"there is no archive database at {db_path}")
+        if schema_revision(db_path) != SCHEMA_HEAD:
+            raise ArchiveError(
+                f"the archive database {db_path} needs a schema upgrade, which needs write "
+                "access to its folder; run the command once as a user who can write it"
+            )
+
+        def connect() -> sqlite3.Connection:
+            conn = _connect_readonly(db_path)
+            conn.isolation_level = None  # _begin opens the transactions, as in make_engine
+            return conn
+
+        self = cls.__new__(cls)
+        self.path = db_path
+        self.busy_timeout = busy_timeout
+        self.engine = create_engine("sqlite://", creator=connect, poolclass=NullPool)
+        event.listen(self.engine, "begin", _begin)
+        return self
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -426,11 +457,14 @@ _COMPLETIONS = {
     "GROUP BY source ORDER BY count(*) DESC",
     "author": "SELECT author, count(*) || ' articles' FROM articles WHERE author LIKE ? "
     "GROUP BY author ORDER BY count(*) DESC",
+    # a feed is named by its id (or address, or title): ids, described by title and address
+    "feed": "SELECT CAST(id AS TEXT), coalesce(title || ' <' || url || '>', url) FROM feeds "
+    "WHERE CAST(id AS TEXT) LIKE ? ORDER BY id",
 }
 
 
 def complete_values(db_path: Path, kind: str, prefix: str, limit: int) -> list[tuple[str, str]]:
-    """Values of *kind* (``id``, ``tag``, ``source``, ``author``) starting with *prefix*,
+    """Values of *kind* (``id``, ``tag``, ``source``, ``author``, ``feed``) starting with *prefix*,
     each with a short description, most used (or newest) first."""
     like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     sql = _COMPLETIONS[kind].replace("LIKE ?", "LIKE ? ESCAPE '\\'") + " LIMIT ?"

@@ -7,13 +7,14 @@ table's name. Dates are ISO 8601 strings. The columns are read from the
 models, so a column or table a migration adds is exported without a change here.
 
 Import goes into an empty archive only, in one transaction with one index
-commit (through the same outbox as every other write): either the whole file
-goes in, with the same ids, or nothing does. It is as careful as ingest: text is
-cleaned the same way (:func:`archive.text.normalize_text`: no control characters
-or bidirectional overrides), the URL key and content hash are computed again, a
-duplicate id, text, URL or tag, a number out of SQLite's range, nesting too deep
-and JSON's non-standard ``NaN``/``Infinity`` are errors naming the line. A UTF-8
-byte order mark is accepted. Export writes strict JSON (never ``NaN``).
+commit (through the same outbox as every other write), with the same ids. It is
+as careful as ingest: text is cleaned the same way
+(:func:`archive.text.normalize_text`: no control characters or bidirectional
+overrides), the URL key and content hash are computed again, and a line with a
+duplicate id, text, URL, tag or row key, a number out of SQLite's range, nesting
+too deep or JSON's non-standard ``NaN``/``Infinity`` is reported with its line
+number and skipped, as ingest skips a bad record: one bad line costs no other.
+A UTF-8 byte order mark is accepted. Export writes strict JSON (never ``NaN``).
 
 Format 2 (this version) adds, and format 1 (older exports: article lines only)
 still imports: a kept page travels in its article's line (``pages``: the page
@@ -31,7 +32,7 @@ import itertools
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Table
 
     from archive.facade import Archive
+    from archive.progress import Progress
 
 #: Articles read or written per query.
 CHUNK = 500
@@ -89,7 +91,7 @@ def _encode(table: Table, row: Any, *, drop: str | None = None) -> dict[str, Any
     return out
 
 
-def export_lines(archive: Archive) -> Iterator[str]:
+def export_lines(archive: Archive | ReadOnlyArchive) -> Iterator[str]:
     """The archive as JSON lines (each ending in a newline), from one consistent snapshot."""
     from sqlalchemy import select
 
@@ -157,7 +159,9 @@ _TEXT_COLUMNS = {"body", "text"}
 _LINE_COLUMNS = {"title", "author", "source", "url", "name"}
 
 
-def export(archive: Archive, out: IO[str], others: dict[str, int] | None = None) -> int:
+def export(
+    archive: Archive | ReadOnlyArchive, out: IO[str], others: dict[str, int] | None = None
+) -> int:
     """Write the archive to *out* as JSON Lines; returns the number of articles.
 
     :param others: if given, filled with the number of links and feeds written.
@@ -177,7 +181,31 @@ def export(archive: Archive, out: IO[str], others: dict[str, int] | None = None)
     return count
 
 
-def export_file(archive: Archive, path: Path, others: dict[str, int] | None = None) -> int:
+class ReadOnlyArchive:
+    """What :func:`export` reads, from a home the user may read but not write: the
+    database read as it is (no lock, no upgrade, no index work settled)."""
+
+    def __init__(self, home: Path, progress: Progress | None = None) -> None:
+        from archive.home import Home
+        from archive.progress import Progress
+        from archive.store import Store
+
+        self.home = home
+        self.store = Store.read_only(Home(home).db)
+        self.progress = progress or Progress()
+
+    def count(self) -> int:
+        from archive.store import count_articles
+
+        return count_articles(self.store.path)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def export_file(
+    archive: Archive | ReadOnlyArchive, path: Path, others: dict[str, int] | None = None
+) -> int:
     """Write the archive to the file *path* (0600), complete or not at all.
 
     It is written beside *path* under a temporary name and renamed when done, so
@@ -250,7 +278,10 @@ def _decode(table: Table, data: Any, where: str, *, fixed: dict[str, Any]) -> di
     return row
 
 
-def _records(lines: Iterable[str], name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def _records(
+    lines: Iterable[str], name: str
+) -> Iterator[tuple[int, dict[str, Any] | ImportError_]]:
+    """Each non-blank line's number and its object (or the error that says why it is not one)."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -259,13 +290,14 @@ def _records(lines: Iterable[str], name: str) -> Iterator[tuple[int, dict[str, A
         try:
             data = json.loads(line, parse_constant=_no_constant)
         except ValueError as exc:
-            raise ImportError_(f"{name}, line {number}: not valid JSON ({exc})") from None
+            yield number, ImportError_(f"{name}, line {number}: not valid JSON ({exc})")
+            continue
         except RecursionError:
-            raise ImportError_(
-                f"{name}, line {number}: not valid JSON (nested too deeply)"
-            ) from None
+            yield number, ImportError_(f"{name}, line {number}: not valid JSON (nested too deeply)")
+            continue
         if not isinstance(data, dict):
-            raise ImportError_(f"{name}, line {number}: expected a JSON object")
+            yield number, ImportError_(f"{name}, line {number}: expected a JSON object")
+            continue
         yield number, data
 
 
@@ -279,29 +311,39 @@ def import_lines(
     name: str = "-",
     total: int | None = None,
     others: dict[str, int] | None = None,
+    *,
+    on_error: Callable[[ImportError_], object] | None = None,
 ) -> int:
     """Import an export into *archive*, which must be empty; returns the number of articles.
 
+    Every article comes in with its id, in one transaction with one index commit.
+    A line that is not a valid article (bad JSON, a duplicate id, text, URL or tag,
+    a number out of range...) is told to *on_error*, naming its line, and skipped:
+    every other line is imported. Without *on_error*, the first such line raises
+    and nothing is imported.
+
     :param total: the number of lines, if known (for the progress bar).
     :param others: if given, filled with the number of links and feeds imported.
-    :raises ArchiveError: the archive is not empty, or a line is not a valid
-        article (its line number is given); nothing is imported then.
+    :param on_error: called with each bad line's error, as it is met.
+    :raises ArchiveError: the archive is not empty, or the file is not an export
+        (nothing is imported then), or a line is bad and there is no *on_error*.
     """
     from sqlalchemy import func, insert, select
 
     from archive import neardup
     from archive.merging import not_an_export
     from archive.models import Article
-    from archive.text import content_hash, normalize_line
-    from archive.urls import canonical_url
 
     articles, tags, children = _tables()
-    child_names = {t.name: (t, key) for t, key in children}
     count = 0
     records = _records(lines, name)
-    first = next(records, None)
-    if first is not None and (problem := not_an_export(first[1], f"{name}, line {first[0]}")):
-        raise problem
+    head: list[tuple[int, dict[str, Any] | ImportError_]] = []
+    for line in records:  # up to the first object, which tells an export from a feed
+        head.append(line)
+        if isinstance(line[1], dict):
+            if problem := not_an_export(line[1], f"{name}, line {line[0]}"):
+                raise problem
+            break
     with archive.keeper.writing() as (session, changes):
         conn = session.connection()
         present = conn.scalar(select(func.count()).select_from(articles)) or 0
@@ -312,9 +354,7 @@ def import_lines(
                 "into an empty archive (give a new directory with --home), "
                 "or merge into this one with 'import --merge'"
             )
-        seen_hash: dict[str, int] = {}
-        seen_url: dict[str, int] = {}
-        seen_id: set[int] = set()
+        seen = _Seen()
         archive.progress.phase("importing", total, unit="lines")
         done = [0]  # lines read up to the last batch
         batch: list[tuple[int, dict[str, Any]]] = []
@@ -343,81 +383,133 @@ def import_lines(
             batch.clear()
 
         sections: list[tuple[str, dict[str, Any]]] = []
-        for number, data in itertools.chain([first] if first else [], records):
-            where = f"{name}, line {number}"
-            if "_kind" in data:  # a link or a feed (format 2), after the articles
-                sections.append((where, data))
+        for number, data in itertools.chain(head, records):
+            if isinstance(data, dict) and "_kind" in data:  # a link or a feed (format 2)
+                sections.append((f"{name}, line {number}", data))
                 continue
-            data = dict(data)
-            tag_names = data.pop("tags", [])
-            if not isinstance(tag_names, list) or not all(isinstance(t, str) for t in tag_names):
-                raise ImportError_(f"{where}: 'tags' should be a list of names")
-            tag_names = [normalize_line(t) for t in tag_names]
-            for n, tag in enumerate(tag_names):
-                if not tag:
-                    raise ImportError_(f"{where}: a tag is empty")
-                if tag in tag_names[:n]:
-                    raise ImportError_(f"{where}: tag {tag!r} appears twice")
-            nested = {k: data.pop(k) for k in list(data) if k in child_names}
-            if isinstance(data.get("body"), str):
-                data["content_hash"] = "-"  # (computed below, from the cleaned text)
-            row = _decode(articles, data, where, fixed={})
-            if isinstance(row.get("body"), str):
-                # The hash is the text's identity: computed here, as for any new text.
-                row["content_hash"] = content_hash(row["body"])
-            row["url_key"] = canonical_url(row.get("url"))
-            aid = row["id"]
-            if not isinstance(aid, int) or isinstance(aid, bool) or aid < 1:
-                raise ImportError_(f"{where}: 'id' should be a positive whole number")
-            if aid in seen_id:
-                raise ImportError_(f"{where}: article id {aid} appears twice")
-            if not row["body"]:
-                raise ImportError_(f"{where}: the article has no text")
-            if row["content_hash"] in seen_hash:
-                raise ImportError_(
-                    f"{where}: same text as article {seen_hash[row['content_hash']]}"
-                )
-            if row["url_key"] is not None and row["url_key"] in seen_url:
-                raise ImportError_(
-                    f"{where}: same URL as article {seen_url[row['url_key']]}: {row['url']}"
-                )
-            seen_id.add(aid)
-            seen_hash[row["content_hash"]] = aid
-            if row["url_key"] is not None:
-                seen_url[row["url_key"]] = aid
-            rows_by_table = {}
-            for table_name, items in nested.items():
-                table, key = child_names[table_name]
-                if not isinstance(items, list):
-                    raise ImportError_(f"{where}: '{table_name}' should be a list")
-                rows_by_table[table_name] = [
-                    _decode(table, item, f"{where}, {table_name}", fixed={key: aid})
-                    for item in items
-                ]
-            batch.append(
-                (number, {"id": aid, "_row": row, "_tags": tag_names, "_children": rows_by_table})
-            )
+            try:
+                if isinstance(data, ImportError_):
+                    raise data
+                record = _record(data, f"{name}, line {number}", seen, articles, children)
+            except ImportError_ as exc:
+                if on_error is None:
+                    raise
+                on_error(exc)
+                continue
+            batch.append((number, record))
             count += 1
             if len(batch) >= CHUNK:
                 flush()
         if batch:
             flush()
-        done_others = import_sections(conn, sections)
+        done_others = import_sections(conn, sections, on_error)
     if others is not None:
         others.update(done_others)
     return count
 
 
-def import_file(archive: Archive, path: Path, others: dict[str, int] | None = None) -> int:
+class _Seen:
+    """What the lines imported so far hold that must be unique: ids, texts, URLs, and
+    the keys of the rows hanging off the articles."""
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+        self.hashes: dict[str, int] = {}
+        self.urls: dict[str, int] = {}
+        self.keys: dict[str, set[tuple[Any, ...]]] = {}
+
+
+def _record(
+    data: dict[str, Any],
+    where: str,
+    seen: _Seen,
+    articles: Table,
+    children: list[tuple[Table, str]],
+) -> dict[str, Any]:
+    """One export line's rows, checked against the lines before it (which it joins).
+
+    :raises ImportError_: the line is not a valid article; *seen* is left as it was.
+    """
+    from archive.text import content_hash, normalize_line
+    from archive.urls import canonical_url
+
+    child_names = {t.name: (t, key) for t, key in children}
+    data = dict(data)
+    tag_names = data.pop("tags", [])
+    if not isinstance(tag_names, list) or not all(isinstance(t, str) for t in tag_names):
+        raise ImportError_(f"{where}: 'tags' should be a list of names")
+    tag_names = [normalize_line(t) for t in tag_names]
+    for n, tag in enumerate(tag_names):
+        if not tag:
+            raise ImportError_(f"{where}: a tag is empty")
+        if tag in tag_names[:n]:
+            raise ImportError_(f"{where}: tag {tag!r} appears twice")
+    nested = {k: data.pop(k) for k in list(data) if k in child_names}
+    if isinstance(data.get("body"), str):
+        data["content_hash"] = "-"  # (computed below, from the cleaned text)
+    row = _decode(articles, data, where, fixed={})
+    if isinstance(row.get("body"), str):
+        # The hash is the text's identity: computed here, as for any new text.
+        row["content_hash"] = content_hash(row["body"])
+    row["url_key"] = canonical_url(row.get("url"))
+    aid = row["id"]
+    if not isinstance(aid, int) or isinstance(aid, bool) or aid < 1:
+        raise ImportError_(f"{where}: 'id' should be a positive whole number")
+    if aid in seen.ids:
+        raise ImportError_(f"{where}: article id {aid} appears twice")
+    if not row["body"]:
+        raise ImportError_(f"{where}: the article has no text")
+    if row["content_hash"] in seen.hashes:
+        raise ImportError_(f"{where}: same text as article {seen.hashes[row['content_hash']]}")
+    if row["url_key"] is not None and row["url_key"] in seen.urls:
+        raise ImportError_(
+            f"{where}: same URL as article {seen.urls[row['url_key']]}: {row['url']}"
+        )
+    rows_by_table: dict[str, list[dict[str, Any]]] = {}
+    new_keys: dict[str, set[tuple[Any, ...]]] = {}
+    for table_name, items in nested.items():
+        table, key = child_names[table_name]
+        if not isinstance(items, list):
+            raise ImportError_(f"{where}: '{table_name}' should be a list")
+        rows = [_decode(table, item, f"{where}, {table_name}", fixed={key: aid}) for item in items]
+        pk = [c.name for c in table.primary_key.columns]
+        mine = new_keys.setdefault(table_name, set())
+        for item in rows:
+            k = tuple(item.get(c) for c in pk)
+            if None in k:
+                continue  # (a key the database gives)
+            if k in mine or k in seen.keys.get(table_name, ()):
+                raise ImportError_(
+                    f"{where}, {table_name}: {', '.join(pk)} {k[0] if len(k) == 1 else k} "
+                    "appears twice"
+                )
+            mine.add(k)
+        rows_by_table[table_name] = rows
+    seen.ids.add(aid)
+    seen.hashes[row["content_hash"]] = aid
+    if row["url_key"] is not None:
+        seen.urls[row["url_key"]] = aid
+    for table_name, keys in new_keys.items():
+        seen.keys.setdefault(table_name, set()).update(keys)
+    return {"id": aid, "_row": row, "_tags": tag_names, "_children": rows_by_table}
+
+
+def import_file(
+    archive: Archive,
+    path: Path,
+    others: dict[str, int] | None = None,
+    *,
+    on_error: Callable[[ImportError_], object] | None = None,
+) -> int:
     """Import the export file at *path* (``-``: standard input); see :func:`import_lines`."""
     import sys
 
     if str(path) == "-":
-        return import_lines(archive, sys.stdin, "-", others=others)
+        return import_lines(archive, sys.stdin, "-", others=others, on_error=on_error)
     try:
         total = line_count(path.expanduser())
         with path.expanduser().open(encoding="utf-8-sig") as lines:
-            return import_lines(archive, lines, str(path), total, others)
+            return import_lines(archive, lines, str(path), total, others, on_error=on_error)
     except UnicodeDecodeError as exc:
         raise ImportError_(f"{path}: not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
@@ -463,14 +555,17 @@ def section_lines(conn: Any) -> Iterator[str]:
         yield strict_json(record) + "\n"
 
 
-def import_sections(conn: Any, sections: list[tuple[str, dict[str, Any]]]) -> dict[str, int]:
-    """Insert the links and feeds of an export (checked first: an error names the line);
+def import_sections(
+    conn: Any,
+    sections: list[tuple[str, dict[str, Any]]],
+    on_error: Callable[[ImportError_], object] | None = None,
+) -> dict[str, int]:
+    """Insert the links and feeds of an export (each line checked first: an error names
+    the line and, given *on_error*, the line is skipped as a bad article line is);
     returns how many of each (``links``, ``feeds``)."""
     from sqlalchemy import func, insert, select
 
     from archive.models import Base
-    from archive.urls import canonical_url
-    from archive.web import is_url
 
     if not sections:
         return {}
@@ -478,38 +573,12 @@ def import_sections(conn: Any, sections: list[tuple[str, dict[str, Any]]]) -> di
     rows: dict[str, list[dict[str, Any]]] = {"links": [], "feeds": [], "feed_entries": []}
     seen: dict[tuple[str, Any], str] = {}
     for where, data in sections:
-        data = dict(data)
-        kind, version = data.pop("_kind"), data.pop("format", None)
-        if kind not in SECTION_KINDS or not isinstance(version, int) or version > FORMAT:
-            raise ImportError_(
-                f"{where}: a {kind!r} line of export format {version!r}, which this version "
-                f"does not know (it reads formats 1 to {FORMAT}; was the file made by a "
-                "newer version of the tool?)"
-            )
-        table = tables[SECTION_KINDS[kind]]
-        taken = data.pop("entries", []) if kind == "feed" else []
-        if kind == "link":
-            data["url_key"] = "-"  # (computed below, from the address)
-        row = _decode(table, data, where, fixed={})
-        if not isinstance(row["id"], int) or row["id"] < 1:
-            raise ImportError_(f"{where}: 'id' should be a positive whole number")
-        if kind == "link":
-            row["url_key"] = canonical_url(row["url"])
-            if row["url_key"] is None or not is_url(row["url"]):
-                raise ImportError_(f"{where}: not a web address: {row['url']!r}")
-        keys = [(kind, row["id"]), (kind + " address", row.get("url_key") or row["url"])]
-        for key in keys:
-            if key in seen:
-                raise ImportError_(f"{where}: the same {key[0]} as {seen[key]}")
-            seen[key] = where
-        rows[table.name].append(row)
-        if not isinstance(taken, list):
-            raise ImportError_(f"{where}: 'entries' should be a list")
-        entries = tables["feed_entries"]
-        rows["feed_entries"] += [
-            _decode(entries, item, f"{where}, entries", fixed={"feed_id": row["id"]})
-            for item in taken
-        ]
+        try:
+            _section_rows(where, data, tables, rows, seen)
+        except ImportError_ as exc:
+            if on_error is None:
+                raise
+            on_error(exc)
     for name in ("links", "feeds"):
         present = conn.scalar(select(func.count()).select_from(tables[name])) or 0
         if present and rows[name]:
@@ -538,3 +607,51 @@ def _binary(value: Any, where: str) -> bytes:
     except zlib.error:
         raise ImportError_(f"{where} is not a page compressed as the archive keeps it") from None
     return data
+
+
+def _section_rows(
+    where: str,
+    data: dict[str, Any],
+    tables: Any,
+    rows: dict[str, list[dict[str, Any]]],
+    seen: dict[tuple[str, Any], str],
+) -> None:
+    """Check one link or feed line and add its rows to *rows* (nothing, if it is bad).
+
+    :raises ImportError_: the line is not a valid link or feed.
+    """
+    from archive.urls import canonical_url
+    from archive.web import is_url
+
+    data = dict(data)
+    kind, version = data.pop("_kind"), data.pop("format", None)
+    if kind not in SECTION_KINDS or not isinstance(version, int) or version > FORMAT:
+        raise ImportError_(
+            f"{where}: a {kind!r} line of export format {version!r}, which this version "
+            f"does not know (it reads formats 1 to {FORMAT}; was the file made by a "
+            "newer version of the tool?)"
+        )
+    table = tables[SECTION_KINDS[kind]]
+    taken = data.pop("entries", []) if kind == "feed" else []
+    if kind == "link":
+        data["url_key"] = "-"  # (computed below, from the address)
+    row = _decode(table, data, where, fixed={})
+    if not isinstance(row["id"], int) or row["id"] < 1:
+        raise ImportError_(f"{where}: 'id' should be a positive whole number")
+    if kind == "link":
+        row["url_key"] = canonical_url(row["url"])
+        if row["url_key"] is None or not is_url(row["url"]):
+            raise ImportError_(f"{where}: not a web address: {row['url']!r}")
+    if not isinstance(taken, list):
+        raise ImportError_(f"{where}: 'entries' should be a list")
+    entries = tables["feed_entries"]
+    entry_rows = [
+        _decode(entries, item, f"{where}, entries", fixed={"feed_id": row["id"]}) for item in taken
+    ]
+    keys = [(kind, row["id"]), (kind + " address", row.get("url_key") or row["url"])]
+    for key in keys:
+        if key in seen:
+            raise ImportError_(f"{where}: the same {key[0]} as {seen[key]}")
+    seen.update(dict.fromkeys(keys, where))
+    rows[table.name].append(row)
+    rows["feed_entries"] += entry_rows

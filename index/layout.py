@@ -24,3 +24,26 @@ def exists(path: Path) -> bool:
         return path.is_dir() and any(_TOC.fullmatch(name) for name in os.listdir(path))
     except OSError:
         return False
+
+
+#: What a rebuild leaves beside the index while it runs: the new index being built,
+#: and the old one between the two renames that swap them (:func:`index.writer.rebuild`).
+REBUILD_SUFFIXES = (".new", ".old")
+
+
+def leftovers(path: Path) -> list[Path]:
+    """The rebuild folders beside the index at *path* (a rebuild running now, or one
+    killed before it could remove them)."""
+    return [p for s in REBUILD_SUFFIXES if (p := path.with_name(path.name + s)).is_dir()]
+
+
+def size_of(path: Path) -> int:
+    """The bytes of the files under *path* (0 if it cannot be read)."""
+    total = 0
+    for folder, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(folder, name)).st_size
+            except OSError:
+                pass
+    return total

@@ -265,3 +265,57 @@ def test_real_publishers_feeds_are_followed_and_pages_out_of_reach_are_reported(
     with Archive.open(archive_home) as a:
         assert len(a.list(limit=100)) == 30
     assert publishers.count("/gone/www.heise.de/developer/meldung/Java-Anwendungsserver") == 2
+
+
+@pytest.mark.slow
+def test_feed_update_shows_progress_on_a_terminal_only(
+    site: Server, tmp_path: Path, runner: CliRunner
+) -> None:
+    import subprocess
+    import sys
+
+    import pexpect
+
+    from tests._safety import subprocess_env
+    from tests.test_terminal import _spawn
+
+    url = site.url("/feeds/example.rss")
+    homes = [tmp_path / "on-a-terminal", tmp_path / "piped"]
+    for home in homes:
+        assert runner.invoke(cli, ["--home", str(home), "feed", "add", url]).exit_code == 0
+    env = subprocess_env(ARCHIVE_PROGRESS_DELAY="0")
+    child = _spawn(["--home", str(homes[0]), "feed", "update", "--all"], env)
+    child.expect(r"checking feeds: .*[01]/1 ")
+    child.expect(r"taking new entries: .*1/1 ")
+    child.expect("committing the index")
+    child.expect(r"feeds: 1 feed checked, 0 not modified, 1 new article")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    # Piped (a cron job): the same work, no bar, only the report.
+    piped = subprocess.run(
+        [sys.executable, "-m", "cli", "--home", str(homes[1]), "feed", "update", "--all"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert piped.returncode == 0 and piped.stderr == "", piped.stderr
+    assert piped.stdout == (
+        "feeds: 1 feed checked, 0 not modified, 1 new article (RSS Title: 1), 0 feeds failed\n"
+    )
+
+
+def test_shell_completion_of_feed_names(site: Server, runner: CliRunner) -> None:
+    from tests.test_terminal import _complete
+
+    urls = [site.url(f"/feeds/{n}") for n in ("example.rss",)]
+    for url in urls:
+        assert runner.invoke(cli, ["feed", "add", url]).exit_code == 0
+    assert _complete(runner, "archive feed update ") == ["plain,1"]
+    assert _complete(runner, "archive feed remove 2") == []
+    zsh = _complete(runner, "archive feed update ", "zsh")
+    assert zsh == ["plain", "1", f"RSS Title <{urls[0]}>"[:60]]
+    # after --all or another name too (update takes several)
+    assert _complete(runner, "archive feed update 1 ") == ["plain,1"]

@@ -140,3 +140,43 @@ def test_a_long_pasted_text_makes_no_costly_fuzzy_retry(sample_home: Path) -> No
     found = Reader(sample_home).search(query)
     assert found.total == 0 and not found.hits
     assert found.engine["expanded_terms"] == 0
+
+
+@pytest.mark.slow
+def test_passages_and_similar_read_a_huge_article_in_its_opening_window(
+    bbc_corpus: Path, tmp_path: Path
+) -> None:
+    """A huge article (real politics stories, then real sport stories past the window):
+    its passages and the words ``similar`` takes from it come from the opening window."""
+    from index import passages as ip
+    from index import similar as isim
+
+    def texts(category: str) -> list[str]:
+        files = sorted((bbc_corpus / category).glob("*.txt"))
+        return [f.read_text(encoding="utf-8", errors="replace") for f in files]
+
+    politics, sport = texts("politics"), texts("sports")
+    opening = "\n\n".join(politics)
+    assert ip.MAX_SCAN_CHARS == isim.MAX_SCAN_CHARS < len(opening)
+    tail = "\n\n".join(sport)
+    huge = f"{opening}\n\n{tail}"
+    # A word of the sport stories only ("striker"), found past the window: no passage reaches it.
+    shown = ip.passages(huge, {"striker"}, limit=3)
+    assert "striker" in tail.lower() and "striker" not in opening[: ip.MAX_SCAN_CHARS].lower()
+    assert shown and all(p.end <= ip.MAX_SCAN_CHARS and not p.highlights for p in shown)
+    # similar: the words taken from the huge article are the window's (politics), so
+    # politics stories are most like it although most of its text is sport.
+    home = tmp_path / "home"
+    with Archive.open(home) as archive:
+        files = [
+            *sorted((bbc_corpus / "politics").glob("*.txt"))[-20:],
+            *sorted((bbc_corpus / "sports").glob("*.txt"))[-20:],
+        ]
+        assert archive.ingest_paths(files).count("added") == 40
+        from archive.ingest import ArticleDraft
+
+        big = archive.add(ArticleDraft(title="Everything", body=huge + "\n\n" + tail, origin="x"))
+        assert big.article_id is not None
+        found = archive.similar(big.article_id, limit=5)
+        categories = [Path(archive.get(h.id).origin).parent.name for h in found.hits]
+    assert categories and set(categories) == {"politics"}, categories

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import random
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -145,6 +146,7 @@ def test_a_read_only_home_answers_reads(sample_home: Path) -> None:
             (["list"], "Plans to send European troops"),
             (["show", "1"], "source:    Euronews"),
             (["stats"], "articles:   1"),
+            (["export"], '{"id": 1, "title": "Plans to send European troops'),
         ):
             result = subprocess.run(
                 [*prefix, *archive_cmd("--home", home, *args)],
@@ -243,3 +245,88 @@ def test_a_deleted_or_truncated_segment(bbc_archive: Path, tmp_path: Path) -> No
             assert "Aborted!" not in result.stderr
         assert run("--home", home, "check", "--repair").returncode == 0
         assert run("--home", home, "check").stdout.splitlines()[-1] == "database and index agree"
+
+
+@pytest.mark.slow
+def test_a_killed_reindex_leaves_space_that_is_counted_then_removed(
+    bbc_archive: Path, tmp_path: Path
+) -> None:
+    import json
+    import signal
+    import time
+
+    home = tmp_path / "home"
+    shutil.copytree(bbc_archive, home)
+    proc = subprocess.Popen(
+        archive_cmd("--home", home, "reindex"),
+        env=subprocess_env(),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    fresh = home / "index.new"
+    deadline = time.monotonic() + LIMIT
+    while not any(fresh.glob("*.toc")):  # the new index is begun
+        assert proc.poll() is None and time.monotonic() < deadline, "the reindex ended first"
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGSTOP)  # (so that it cannot end between the look and the kill)
+    assert fresh.is_dir(), "the reindex ended first"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    on_disk = sum(p.stat().st_size for p in fresh.rglob("*") if p.is_file())
+    stats = json.loads(run("--home", home, "stats", "--format", "json").stdout)
+    assert stats["rebuild_bytes"] == on_disk > 0
+    assert "rebuilding:" in run("--home", home, "stats").stdout
+    assert fresh.is_dir()  # a reading command never removes it: a reindex may be running
+    checked = run("--home", home, "check")
+    assert checked.returncode == 0, checked.stderr
+    assert "removed index.new" in checked.stderr and "interrupted reindex" in checked.stderr
+    assert not fresh.exists()
+    assert json.loads(run("--home", home, "stats", "--format", "json").stdout)["rebuild_bytes"] == 0
+    assert "rebuilding:" not in run("--home", home, "stats").stdout
+
+
+DAMAGED = re.compile(r"the search index (at .* )?is damaged")
+
+
+@pytest.mark.slow
+def test_every_read_path_names_index_damage(bbc_archive: Path, tmp_path: Path) -> None:
+    """Search (with its suggestions, fuzzy words, wildcards and facets), the ids an
+    edit or delete by query acts on, extra fields, similar, and the server's kept
+    reader: each either answers or says the index is damaged, never anything else."""
+    from archive.errors import IndexUnavailable
+    from archive.reading import Reader
+    from archive.serving import LiveReader
+
+    calls = {
+        "search tru~": lambda r: r.search("tru~"),
+        "search misspelt": lambda r: r.search("electoin"),
+        "search fuzzy": lambda r: r.search("election", fuzzy=True),
+        "search facets": lambda r: r.search("par* OR gov*", facets=("source", "tag", "year")),
+        "search newest": lambda r: r.search("labour", sort="newest"),
+        "search_ids": lambda r: r.search_ids("minister"),
+        "fields": lambda r: r.fields(),
+        "similar": lambda r: r.similar(3),
+    }
+    named = set()
+    for seed in range(1, 14):
+        home = tmp_path / str(seed)
+        shutil.copytree(bbc_archive, home)
+        segment = max((home / "index").glob("*.seg"), key=lambda p: p.stat().st_size)
+        _scribble(segment, seed, start=segment.stat().st_size // 4)
+        for reader in (Reader(home), LiveReader(home)):
+            for name, call in calls.items():
+                try:
+                    call(reader)
+                except IndexUnavailable as exc:
+                    assert DAMAGED.match(str(exc)), (seed, name, exc)
+                    assert "archive reindex" in str(exc)
+                    named.add(name)
+        if isinstance(reader, LiveReader):
+            try:
+                reader.facet_counts("par* OR gov*", ("source", "tag"))
+            except IndexUnavailable as exc:
+                assert DAMAGED.match(str(exc)), (seed, exc)
+        shutil.rmtree(home)
+    # the damage reached more than one way of reading (so this test tests something)
+    assert {"search_ids", "similar"} <= named, named

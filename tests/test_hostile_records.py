@@ -185,6 +185,37 @@ def test_json_records_with_extreme_values(
     json.dumps(p.draft.extra, allow_nan=False)  # strict JSON whatever came in
 
 
+#: Numbers as a JSON file may spell them: past float range, past Python's 4,300-digit
+#: limit for turning text into an int, with long fractions and exponents.
+huge_numbers = st.one_of(
+    st.integers(1, 6000).map(lambda n: "9" * n),
+    st.integers(1, 6000).map(lambda n: "-1" + "0" * n),
+    st.tuples(st.integers(1, 400), st.integers(1, 400), st.integers(-99999, 99999)).map(
+        lambda t: f"{'7' * t[0]}.{'3' * t[1]}e{t[2]}"
+    ),
+)
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None)
+@given(number=huge_numbers, control=st.characters(max_codepoint=0x9F, categories=["Cc"]))
+def test_json_records_with_huge_numbers_and_controls(
+    tmp_path_factory: pytest.TempPathFactory, number: str, control: str
+) -> None:
+    f = tmp_path_factory.mktemp("j") / "a.jsonl"
+    title = json.dumps(f"T{control}itle")
+    f.write_text(f'{{"title": {title}, "body": {json.dumps(BODY[:200])}, "n": {number}}}\n')
+    items = list(read_path(f))
+    assert len(items) == 1
+    if isinstance(items[0], InputError):  # only a number too long to read is refused
+        assert "a number over 4,300 digits long" in str(items[0]), items[0]
+        assert len(number.lstrip("-").split(".")[0]) > 4300
+        return
+    p = prepare(items[0])
+    json.dumps(p.draft.extra, allow_nan=False)  # strict JSON whatever came in
+    assert control not in p.draft.title
+
+
 # --- the command line's edges (point 6) ------------------------------------------------
 
 
@@ -264,6 +295,18 @@ def _export_line(**fields: object) -> str:
     return json.dumps(line)
 
 
+def _revision(rid: int) -> dict[str, object]:
+    return {
+        "id": rid,
+        "title": "An older title",
+        "body": "an older text",
+        "origin": "/x",
+        "content_hash": "1" * 64,
+        "stored": "2025-03-14T00:00:00",
+        "replaced": "2025-03-15T00:00:00",
+    }
+
+
 @pytest.mark.parametrize(
     ("second", "reason"),
     [
@@ -276,18 +319,37 @@ def _export_line(**fields: object) -> str:
         (_export_line(id=2**63, body=BODY + " x", url=None), "'id' is out of range"),
         (_export_line(id=2, body=BODY + " x", url=None).replace("null", "NaN", 1), "NaN"),
         ('{"id": 2, "extra": ' + "[" * 5000 + "]" * 5000 + "}", "nested too deeply"),
+        ("{not json", "not valid JSON"),
+        (_export_line(id=1, body=BODY + " x", url=None), "article id 1 appears twice"),
+        (_export_line(id=2, body=BODY, url=None), "same text as article 1"),
+        (
+            _export_line(
+                id=2,
+                body=BODY + " x",
+                url=None,
+                revisions=[_revision(7), _revision(7)],
+            ),
+            "revisions: id 7 appears twice",
+        ),
     ],
 )
-def test_import_reports_each_bad_line(
+def test_import_reports_each_bad_line_and_imports_the_rest(
     tmp_path: Path, runner: CliRunner, second: str, reason: str
 ) -> None:
     f = tmp_path / "export.jsonl"
-    f.write_text(_export_line() + "\n" + second + "\n", encoding="utf-8")
+    third = _export_line(id=3, body=BODY + " third", url="https://example.org/c")
+    f.write_text(_export_line() + "\n" + second + "\n" + third + "\n", encoding="utf-8")
     result = runner.invoke(cli, ["import", str(f)])
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
-    assert f"{f}, line 2: " in result.output and reason in result.output, result.output
-    assert "no article" in runner.invoke(cli, ["show", "1"]).output  # nothing imported
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: {f}, line 2"), result.stderr
+    assert reason in errors[0], errors
+    assert result.stdout.strip() == "imported 2 articles, 1 line skipped (see the errors above)"
+    with Archive.open(tmp_path / "home") as archive:
+        assert sorted(a.id for a in archive.list()) == [1, 3]
+        assert archive.search("third").total == 1  # indexed too
+        assert archive.check().ok
 
 
 def test_import_accepts_a_bom_and_exports_strict_json(tmp_path: Path, runner: CliRunner) -> None:
@@ -297,3 +359,14 @@ def test_import_accepts_a_bom_and_exports_strict_json(tmp_path: Path, runner: Cl
     assert result.exit_code == 0, result.output
     out = runner.invoke(cli, ["export"]).stdout
     json.loads(out, parse_constant=lambda c: pytest.fail(f"bare {c}"))
+
+
+def test_import_tells_a_feed_by_its_first_object_even_after_a_broken_line(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    f = tmp_path / "feed.jsonl"
+    f.write_text("{broken\n" + json.dumps({"title": "T", "body": BODY}) + "\n", encoding="utf-8")
+    result = runner.invoke(cli, ["import", str(f)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {f}, line 2: not an export made by 'archive export'")
+    assert "use 'archive ingest FILE'" in result.output

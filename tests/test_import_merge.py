@@ -77,8 +77,10 @@ def test_merge_reports_a_bad_article_and_goes_on(
     line = json.loads(export.read_text(encoding="utf-8"))
     good = dict(line, id=2, body="Another text entirely.", url=None, title="Other")
     bad = dict(line, id=3, body="   ", title="Empty")
-    export.write_text("\n".join(json.dumps(x) for x in (line, bad, good)) + "\n")
+    lines = [json.dumps(x) for x in (line, bad)] + ["{not json", json.dumps(good)]
+    export.write_text("\n".join(lines) + "\n")
     with Archive.open(archive_home) as archive:
         report, _ = merge_file(archive, export)
-    assert (report.count("unchanged"), report.count("added"), report.failed) == (1, 1, 1)
+    assert (report.count("unchanged"), report.count("added"), report.failed) == (1, 1, 2)
     assert report.failures[0].message.endswith("line 2: the article has no title or no text")
+    assert report.failures[1].message.startswith(f"{export}, line 3: not valid JSON")

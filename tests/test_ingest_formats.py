@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from archive import Archive
 from archive.ingest import detect_format, read_bytes, read_path, sniff, walk
+from archive.ingest.html import extract
 from cli import cli
 
 
@@ -196,6 +197,55 @@ def test_page_without_article_text_fails(trafilatura_pages: Path, archive_home: 
     report = ingest(archive_home, trafilatura_pages / "utf8.html")
     assert report.failed == 1
     assert report.failures[0].message.endswith("utf8.html: no article text found in the HTML page")
+
+
+def _chrome_only(page: Path, *extra: str) -> bytes:
+    """The real page with its body reduced to its navigation bar and footer (and *extra*)."""
+    import copy
+
+    import lxml.html
+
+    root = lxml.html.parse(str(page)).getroot()
+    body = root.find("body")
+    chrome = [
+        copy.deepcopy(el)
+        for el in root.iter("nav", "footer")
+        if {"nav-global", "colophon"} & {el.get("id"), *(el.get("class") or "").split()}
+    ]
+    assert len(chrome) == 2
+    for child in list(body):
+        body.remove(child)
+    for el in [*chrome, *map(lxml.html.fragment_fromstring, extra)]:
+        body.append(el)
+    return lxml.html.tostring(root)
+
+
+def test_a_page_that_is_only_a_menu_or_a_cookie_notice_fails(
+    trafilatura_pages: Path, tmp_path: Path, archive_home: Path
+) -> None:
+    menu = tmp_path / "menu.html"
+    menu.write_bytes(_chrome_only(trafilatura_pages / "webpage.html"))
+    # trafilatura falls back to the menu's words when a page has nothing else
+    assert extract(menu.read_bytes())["text"].startswith("Politics\nSports\nScience")
+    # a consent platform's notice, as trafilatura's own tests give one (unit_tests.py,
+    # test_basic_cleaning_cookie_banner_scope)
+    notice = tmp_path / "consent.html"
+    notice.write_bytes(
+        _chrome_only(
+            trafilatura_pages / "webpage.html",
+            "<div id='onetrust-consent-sdk' role='dialog'><p>By clicking Accept you agree we "
+            "can store cookies.</p><p>We use cookies to improve our service.</p></div>",
+        )
+    )
+    report = ingest(archive_home, menu, notice)
+    assert report.failed == 2 and report.count("added") == 0
+    messages = sorted(o.message for o in report.failures)
+    assert messages == [
+        f"{notice}: no article text found in the HTML page (only a cookie or consent notice)",
+        f"{menu}: no article text found in the HTML page (only a menu or navigation links)",
+    ]
+    # the whole page, chrome and all, is still an article
+    assert ingest(archive_home, trafilatura_pages / "webpage.html").count("added") == 1
 
 
 # --- JSON and JSONL ---------------------------------------------------------------------

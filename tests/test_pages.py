@@ -166,7 +166,7 @@ def test_a_page_left_with_only_its_menu_is_not_stored_as_an_article(
     result = runner.invoke(cli, ["ingest", str(page)])
     assert result.exit_code == 1
     assert (
-        f"error: {page}: not an article: the page holds only links (a menu or a list of "
+        f"error: {page}: no article text found in the HTML page (only a menu or navigation "
         "links)" in result.output
     )
     assert "0 added" in result.output

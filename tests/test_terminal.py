@@ -231,6 +231,35 @@ def test_ingest_bar_then_its_final_commit_labelled(tmp_path: Path, archive_home:
 
 
 @pytest.mark.slow
+def test_every_long_job_labels_its_phases_on_a_terminal(sample_home: Path, tmp_path: Path) -> None:
+    """export, import, check, optimize, a bulk edit and a bulk delete each show a
+    labelled bar on a terminal (the delay before a bar shows set to none)."""
+    from archive import Archive
+
+    write_articles(tmp_path / "many", 120, seed=7)
+    with Archive.open(sample_home) as archive:
+        archive.ingest_paths([tmp_path / "many"])
+    backup = tmp_path / "backup.jsonl"
+    env = subprocess_env(ARCHIVE_HOME=str(sample_home), ARCHIVE_PROGRESS_DELAY="0")
+    jobs = [
+        (["export", str(backup)], "exporting", "exported 121 articles"),
+        (["--home", str(tmp_path / "copy"), "import", str(backup)], "importing", "imported 121"),
+        (["check"], "comparing the database with the index", "database and index agree"),
+        (["optimize"], "merging the index's segments", ""),
+        (["edit", "--query", "archives", "--add-tag", "many"], "editing", "120 articles"),
+        (["delete", "--query", "archives", "--yes"], "deleting", "120 articles deleted"),
+    ]
+    for args, label, said in jobs:
+        child = _spawn(args, env)
+        child.expect(label)
+        if said:
+            child.expect(said)
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0, (args, child.before)
+
+
+@pytest.mark.slow
 def test_lock_wait_says_at_once_who_holds_it_and_counts_down(sample_home: Path) -> None:
     from tests.test_concurrency import hold_lock
 
@@ -272,3 +301,40 @@ def test_shell_completion_of_ids_tags_and_sources(runner: CliRunner, sample_home
     # With --home after the command, that archive's values; none from a missing archive.
     assert _complete(runner, f"archive show --home {sample_home / 'none'} ") == []
     assert not (sample_home / "none").exists()
+
+
+@pytest.mark.slow
+def test_the_readme_completion_line_works_in_bash(sample_home: Path, tmp_path: Path) -> None:
+    """The README's line for bash, sourced in a real bash, completes ids from the archive;
+    zsh's and fish's scripts are made the same way (their shells may not be installed)."""
+    import shutil
+
+    if shutil.which("bash") is None:
+        pytest.skip("bash is not installed")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "archive"  # the installed command, running this checkout
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m cli "$@"\n')
+    wrapper.chmod(0o755)
+    env = subprocess_env(
+        ARCHIVE_HOME=str(sample_home),
+        PATH=f"{bin_dir}:{subprocess_env()['PATH']}",
+        PYTHONPATH=str(ROOT),
+    )
+    script = (
+        'eval "$(_ARCHIVE_COMPLETE=bash_source archive)"\n'
+        "COMP_WORDS=(archive show ''); COMP_CWORD=2\n"
+        "_archive_completion archive\n"
+        'printf "%s\\n" "${COMPREPLY[@]}"\n'
+    )
+    done = subprocess.run(
+        ["bash", "-c", script], env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1"], done.stdout + done.stderr
+    for shell, mark in (("zsh", "compdef"), ("fish", "complete --no-files --command archive")):
+        made = subprocess.run(
+            ["archive"], env={**env, "_ARCHIVE_COMPLETE": f"{shell}_source"},
+            capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        )  # fmt: skip
+        assert made.returncode == 0 and mark in made.stdout, (shell, made.stdout[:300])

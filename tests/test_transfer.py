@@ -180,7 +180,7 @@ def test_import_refuses_a_non_empty_archive(sample_home: Path, tmp_path: Path, r
         ),
     ],
 )
-def test_a_bad_line_imports_nothing(
+def test_a_bad_line_is_reported_and_the_rest_imported(
     sample_home: Path, tmp_path: Path, runner, bad: str, message: str
 ) -> None:
     backup = tmp_path / "b.jsonl"
@@ -191,13 +191,24 @@ def test_a_bad_line_imports_nothing(
     target = tmp_path / "target"
     result = runner.invoke(cli, ["--home", str(target), "import", str(broken)])
     assert result.exit_code == 1
-    assert result.output.startswith(f"Error: {broken}, {message}")
-    assert result.output.count("\n") == 1
+    assert result.stderr == f"error: {broken}, {message}" + result.stderr.split(message, 1)[1]
+    assert result.stderr.count("\n") == 1
+    assert result.stdout == "imported 1 article, 1 line skipped (see the errors above)\n"
     with Archive.open(target) as archive:
-        assert archive.count() == 0
+        assert archive.count() == 1
         report = archive.check()
-        assert report.ok and report.articles == 0
-    assert runner.invoke(cli, ["--home", str(target), "import", str(backup)]).exit_code == 0
+        assert report.ok and report.articles == 1
+
+
+def test_without_a_handler_a_bad_line_imports_nothing(sample_home: Path, tmp_path: Path) -> None:
+    from archive import transfer
+
+    with Archive.open(sample_home) as archive:
+        good = "".join(transfer.export_lines(archive))
+    with Archive.open(tmp_path / "target") as archive:
+        with pytest.raises(transfer.ImportError_, match="line 2: not valid JSON"):
+            transfer.import_lines(archive, [good, "{not json\n"])
+        assert archive.count() == 0 and archive.check().ok
 
 
 def test_import_from_standard_input(sample_home: Path, tmp_path: Path, runner) -> None:

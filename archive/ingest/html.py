@@ -9,9 +9,7 @@ module, original publication date), asked for with its time and UTC offset: a
 page that gives them (``article:published_time``, JSON-LD ``datePublished``,
 ``<time datetime>``) keeps them (``2021-10-25T10:00:00+00:00``); a page that
 gives only a day keeps a day (``2017-09-18``). Its description, categories, site
-tags, language, host name and image are kept in ``extra``. A page whose text is
-only a cookie or consent notice, or only link texts (a menu), is not an article
-(:func:`not_an_article`).
+tags, language, host name and image are kept in ``extra``.
 """
 
 from __future__ import annotations
@@ -54,8 +52,9 @@ def parse(
     body = normalize_text(doc.get("text") or "") if doc else ""
     if not doc or not body:
         raise InputError(origin, "no article text found in the HTML page")
-    if (why := not_an_article(html, body)) is not None:
-        raise InputError(origin, f"not an article: {why}")
+    chrome = page_chrome(html, body)
+    if chrome is not None:
+        raise InputError(origin, f"no article text found in the HTML page (only {chrome})")
     extra = {k: doc[k] for k in EXTRA_KEYS if doc.get(k)}
     if "language" not in extra and (lang := page_language(html)):
         extra["language"] = lang
@@ -83,48 +82,84 @@ def parse(
     )
 
 
-#: Share of the extracted text (characters) that makes a page "only" a notice or links.
-NOT_ARTICLE_SHARE = 0.8
-#: ``id``/``class`` words of cookie and consent notices (and the usual consent tools').
+#: Texts this long or longer are taken as articles without looking at the page's chrome.
+CHROME_WORDS = 300
+#: The share of a text's words that, found in a page's chrome, make it chrome.
+CHROME_SHARE = 0.9
+#: A consent or cookie notice: the ids and classes of its container (the common
+#: consent platforms' among them).
 _CONSENT = re.compile(
-    r"cookie|consent|gdpr|onetrust|didomi|cmp[-_]|truste|cc-(?:window|banner)|privacy[-_]?(?:banner|notice)",
+    r"cookie|consent|gdpr|onetrust|cookiebot|didomi|usercentrics|truste|quantcast|"
+    r"(?:^|[\s_-])cmp(?:$|[\s_-])",
     re.I,
 )
+#: Navigation: the ids and classes of menus, navigation bars, headers and footers.
+_NAVIGATION = re.compile(
+    r"(?:^|[\s_-])(?:nav|navbar|navigation|menu|menubar|breadcrumbs?|sitemap|masthead|"
+    r"header|footer|colophon)(?:$|[\s_-])",
+    re.I,
+)
+_CHROME_TAGS = {"nav": "menu", "menu": "menu", "header": "menu", "footer": "menu", "aside": "menu"}
+_CHROME_ROLES = {
+    "navigation": "menu",
+    "menu": "menu",
+    "menubar": "menu",
+    "banner": "menu",
+    "contentinfo": "menu",
+    "dialog": "consent",
+    "alertdialog": "consent",
+}
+_WORD = re.compile(r"\w+")
 
 
-def not_an_article(html: bytes | str, body: str) -> str | None:
-    """Why the text extracted from *html* is not an article, or ``None`` if it may be one.
+def page_chrome(html: bytes | str, body: str) -> str | None:
+    """What the extracted *body* of *html* is, if it is not an article but the page's
+    chrome: ``a cookie or consent notice`` or ``a menu or navigation links``
+    (``None``: an article).
 
-    When the page has nothing else, the extractor's fallbacks keep what there is: a
-    cookie or consent notice, or a menu. Text that is at least
-    :data:`NOT_ARTICLE_SHARE` such a notice (inside an element whose ``id`` or
-    ``class`` names cookies or consent), or link texts alone, one a line, is not kept.
+    trafilatura falls back to whatever text a page has when it finds no article, so
+    a page that is only a consent wall or a menu would be stored as one. A short
+    text is chrome when nearly all its words lie in the page's consent notices or its
+    navigation (``<nav>``, headers, footers, menus, by tag, role, id or class), or
+    when it is a column of short link-like lines with no sentence in it.
     """
-    import lxml.html
-    from lxml import etree
+    from collections import Counter
 
-    lines = [line.strip() for line in body.split("\n") if line.strip()]
-    total = sum(len(line) for line in lines)
-    if not total:
+    words = Counter(w.lower() for w in _WORD.findall(body))
+    total = sum(words.values())
+    if not total or total >= CHROME_WORDS:
         return None
+    lines = [line for line in body.splitlines() if line.strip()]
+    if len(lines) >= 3 and all(
+        len(line.split()) <= 4 and not line.rstrip().endswith((".", "!", "?", ":", "\u3002"))
+        for line in lines
+    ):
+        return "a menu or navigation links"
+    import lxml.html
+
     try:
-        root = lxml.html.document_fromstring(html)
-    except (ValueError, etree.ParserError):
+        root = lxml.html.fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
         return None
-    space = re.compile(r"\s+")
-    notices = []
-    for el in root.iter("div", "section", "aside", "dialog", "form", "p", "footer", "header"):
+    found: dict[str, Counter[str]] = {"consent": Counter(), "menu": Counter()}
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
         names = f"{el.get('id') or ''} {el.get('class') or ''}"
-        if _CONSENT.search(names):
-            notices.append(space.sub(" ", el.text_content()))
-    notice = " ".join(notices)
-    links = {space.sub(" ", a.text_content()).strip() for a in root.iter("a")}
-    in_notice = sum(len(x) for x in lines if notices and space.sub(" ", x) in notice)
-    if in_notice >= NOT_ARTICLE_SHARE * total:
-        return "the page holds only a cookie or consent notice"
-    in_links = sum(len(x) for x in lines if space.sub(" ", x) in links)
-    if in_links >= NOT_ARTICLE_SHARE * total:
-        return "the page holds only links (a menu or a list of links)"
+        kind = (
+            "consent"
+            if _CONSENT.search(names)
+            else _CHROME_TAGS.get(el.tag)
+            or _CHROME_ROLES.get((el.get("role") or "").strip().lower())
+            or ("menu" if _NAVIGATION.search(names) else None)
+        )
+        if kind is not None:
+            found[kind] |= Counter(w.lower() for w in _WORD.findall(el.text_content()))
+    consent = sum((words & found["consent"]).values())
+    if consent >= CHROME_SHARE * total:
+        return "a cookie or consent notice"
+    if sum((words & (found["consent"] | found["menu"])).values()) >= CHROME_SHARE * total:
+        return "a menu or navigation links"
     return None
 
 
