@@ -14,8 +14,13 @@ from pathlib import Path
 from typing import Any
 
 
-def database_problem(db_path: Path) -> str | None:
-    """What ``PRAGMA quick_check`` finds wrong in the database (``None``: nothing)."""
+def database_problem(db_path: Path | str) -> str | None:
+    """What ``PRAGMA quick_check`` finds wrong in the database (``None``: nothing).
+
+    A shared (PostgreSQL) database looks after its own pages; nothing is read here.
+    """
+    if isinstance(db_path, str):
+        return None
     try:
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     except sqlite3.Error as exc:

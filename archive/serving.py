@@ -53,12 +53,14 @@ class LiveReader(Reader):
         from index.search import open_for_search
         from index.writer import outdated
 
-        db = self.paths.db
-        if not db.exists():
+        db = self.paths.database
+        if not store.exists(db):
             return None, ()
         notices: tuple[str, ...] = ()
         with self._kept_lock:
-            if store.schema_revision(db) != store.SCHEMA_HEAD or store.pending_index_work(db):
+            if store.schema_revision(db) != store.SCHEMA_HEAD or store.pending_index_work(
+                db, self.paths.applied
+            ):
                 notices = self._open_fully()
                 self._kept = None
             try:

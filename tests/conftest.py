@@ -154,3 +154,40 @@ def feed_files() -> Path:
     """Feeds: ``feedparser/illformed/*.xml`` and ``feedparser/wellformed/...`` (feedparser's
     own test feeds), ``trafilatura/feed1.atom`` and ``trafilatura/feed2.rss``."""
     return _fetched("feeds")
+
+
+# --- A real PostgreSQL server (tests/_postgres.py) ----------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A throwaway PostgreSQL server for the session; skipped (failed in CI) without one."""
+    import os
+
+    from tests._postgres import PostgresServer, find_binaries, wait_ready
+
+    bindir = find_binaries()
+    if bindir is None:
+        reason = "PostgreSQL's binaries (initdb, pg_ctl) not found: apt-get install postgresql"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        reason = "psycopg is not installed: pip install -e '.[postgres]'"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = PostgresServer(bindir)
+    try:
+        wait_ready(server)
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def pg_url(postgres_server: Any) -> str:
+    """The URL of a new, empty PostgreSQL database on the session's server."""
+    return str(postgres_server.new_database())
