@@ -19,7 +19,7 @@ import click
 from archive.errors import ArchiveError
 from archive.ingest.formats import FORMAT_NAMES
 from cli_grow import fetch_options
-from cli_params import ARTICLE_ID, SizeParam
+from cli_params import ARTICLE_ID, DB_HELP, SizeParam
 from cli_terminal import color_option, emit, estimate_total, use_color
 
 if TYPE_CHECKING:
@@ -101,10 +101,8 @@ class State:
         return Path(self.settings["home"].value)
 
     @property
-    def database(self) -> str | None:
-        """The PostgreSQL URL given (None: the home's own database)."""
-        value = self.settings["database"].value
-        return None if value is None else str(value)
+    def database(self) -> str | None:  # a PostgreSQL URL (None: the home's own database)
+        return self.settings["database"].value  # type: ignore[no-any-return]
 
     def archive(self) -> Archive:
         """The archive, opened for writing (closed when the command ends); notices printed."""
@@ -118,13 +116,9 @@ class State:
 
     def reader(self) -> Reader:
         """The archive, for reading only."""
-        from archive.home import Home
         from archive.reading import Reader
-        from archive.shared import follow
 
-        if self.database is not None:
-            follow(Home(self.home), self.database)
-        return Reader(self.home)
+        return Reader(self.home, database=self.database)
 
 
 pass_state = click.make_pass_decorator(State)
@@ -145,13 +139,7 @@ def echo_notices(notices: tuple[str, ...] | list[str]) -> None:
     "Default: $ARCHIVE_HOME, else the config file's 'home', else the platform's "
     "user data directory.",
 )
-@click.option(
-    "--db",
-    metavar="URL",
-    help="A PostgreSQL database the home follows, shared by several machines "
-    "(postgresql://user@host/db). Default: $ARCHIVE_DATABASE_URL, else the config "
-    "file's 'database', else the one the home follows, else its own SQLite file.",
-)
+@click.option("--db", metavar="URL", help=DB_HELP)
 @click.option("--no-pager", is_flag=True, help="Print straight to the terminal, without a pager.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or waiting messages.")
 @click.version_option(package_name="article-archive")

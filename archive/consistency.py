@@ -46,6 +46,7 @@ from archive.changelog import (
 from archive.documents import index_doc
 from archive.errors import ArchiveError, DatabaseDamaged, index_unavailable
 from archive.home import Home
+from archive.integrity import stored_fields
 from archive.outbox import IndexChanges, chunks, delete_outbox
 from archive.progress import Progress, counted
 from archive.records import CheckReport
@@ -530,7 +531,7 @@ class IndexKeeper:
                     return CheckReport(count, [], [], [], settled, repaired=True, rebuilt=True)
                 self.ix  # noqa: B018 - raises IndexUnavailable, saying to run reindex
                 raise
-            in_db = self.stored_fields()
+            in_db = stored_fields(self.store)
             missing = sorted(set(in_db) - set(in_index))
             extra = sorted(set(in_index) - set(in_db))
             both = sorted(set(in_db) & set(in_index))
@@ -557,53 +558,6 @@ class IndexKeeper:
             return CheckReport(
                 len(in_db), missing, extra, stale, settled, repaired=True, outdated_fields=fields
             )
-
-    def stored_fields(self) -> dict[int, tuple[str, str]]:
-        """Every article id with its content hash and the hash of its other indexed
-        fields, as the index would store them (:meth:`index.schema.IndexDoc.meta_hash`)."""
-        from sqlalchemy import select
-
-        from archive.models import Article, Note, Tag
-        from index.schema import IndexDoc, extra_terms
-
-        columns = (
-            Article.id,
-            Article.content_hash,
-            Article.title,
-            Article.author,
-            Article.source,
-            Article.url,
-            Article.published_at,
-            Article.extra,
-        )
-        out: dict[int, tuple[str, str]] = {}
-        with self.store.session() as session:
-            tags: dict[int, list[str]] = {}
-            for article_id, name in session.execute(
-                select(Tag.article_id, Tag.name).order_by(Tag.article_id, Tag.position)
-            ):
-                tags.setdefault(article_id, []).append(name)
-            notes: dict[int, list[str]] = {}
-            for article_id, text in session.execute(
-                select(Note.article_id, Note.text).order_by(Note.article_id, Note.id)
-            ):
-                notes.setdefault(article_id, []).append(text)
-            for row in session.execute(select(*columns).execution_options(yield_per=2000)):
-                doc = IndexDoc(
-                    id=row.id,
-                    version=row.content_hash,
-                    title=row.title,
-                    body="",
-                    author=row.author,
-                    source=row.source,
-                    tags=tuple(tags.get(row.id, ())),
-                    url=row.url,
-                    published=row.published_at,
-                    notes=tuple(notes.get(row.id, ())),
-                    extra=extra_terms(row.extra),
-                )
-                out[row.id] = (row.content_hash, doc.meta_hash())
-        return out
 
 
 class IndexRun:

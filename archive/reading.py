@@ -54,11 +54,17 @@ class Reader:
     """Read access to the archive in *home* (nothing is created or written).
 
     :param home: the archive home directory.
+    :param database: a PostgreSQL URL for the home to follow (see
+        :meth:`archive.facade.Archive.open`).
     """
 
-    def __init__(self, home: Path | str) -> None:
+    def __init__(self, home: Path | str, *, database: str | None = None) -> None:
         self.home = Path(home).expanduser()
         self.paths = Home(self.home)
+        if database is not None:
+            from archive.shared import follow
+
+            follow(self.paths, database)
         #: Things done on the user's behalf that they should hear about (the CLI prints them).
         self.notices: list[str] = []
 

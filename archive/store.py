@@ -267,6 +267,25 @@ class Store:
         """Whether the database is a shared server (PostgreSQL), not a SQLite file."""
         return isinstance(self.path, str)
 
+    def conflict(self, exc: BaseException) -> bool:
+        """Whether *exc* is a shared store's write conflict with another writer (a
+        unique key another transaction took first, a deadlock, a serialization
+        failure): the transaction was rolled back and may be run again."""
+        if not self.shared:
+            return False
+        import psycopg
+
+        for e in (exc, exc.__cause__, getattr(exc, "orig", None)):
+            inner = getattr(e, "orig", e)
+            if isinstance(
+                inner,
+                psycopg.errors.UniqueViolation
+                | psycopg.errors.DeadlockDetected
+                | psycopg.errors.SerializationFailure,
+            ):
+                return True
+        return False
+
     def _translate(self, exc: Exception) -> ArchiveError | None:
         """The user's words for a database error (None: not one a user can act on)."""
         if isinstance(self.path, str):
