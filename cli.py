@@ -670,7 +670,7 @@ def _add_commands() -> None:
     from cli_grow import COMMANDS
     from cli_serve import serve
     from cli_terminal import config, duplicates, fields
-    from cli_transfer import export, import_
+    from cli_transfer import export, import_, migrate
 
     for command in (
         edit,
@@ -684,6 +684,7 @@ def _add_commands() -> None:
         duplicates,
         export,
         import_,
+        migrate,
     ):
         cli.add_command(command)
 

@@ -65,6 +65,12 @@ def hits(home: Path, query: str) -> list[tuple[int, list[str]]]:
     return [(h.id, [p.text for p in h.passages]) for h in found.hits]
 
 
+def matches(home: Path, query: str) -> dict[int, list[str]]:
+    found = Reader(home).search(query, limit=5000, passages=2)
+    assert found.total == len(found.hits)
+    return {h.id: [p.text for p in h.passages] for h in found.hits}
+
+
 def scored(home: Path, query: str) -> dict[str, tuple[float, list[str]]]:
     """Every match of *query*, keyed by its body (ids differ between archives), with its
     score and passages."""
@@ -150,15 +156,21 @@ def test_two_machines_writing_at_once_see_every_change(
     for home in (one, two):
         assert Reader(home).count() == len(stored)
         assert_check_clean(home)
+    # The same matches and passages on both (the order may differ by the last digits of
+    # a score: Whoosh counts a replaced document in its statistics until a merge).
     for query in QUERIES:
-        assert hits(one, query) == hits(two, query)
+        assert matches(one, query) == matches(two, query)
 
-    # The same inputs in one SQLite archive: the same matches, scores and passages.
+    # The same inputs in one SQLite archive: the same matches, scores and passages
+    # (each index merged into one segment, so that no replaced document counts).
     local = tmp_path / "local"
     run_cli("--home", local, "ingest", *part_a, *part_b)
     assert Reader(local).count() == len(stored)
+    for home in (one, two, local):
+        run_cli("--home", home, "optimize")
     for query in QUERIES:
         assert scored(one, query) == scored(local, query), query
+        assert scored(two, query) == scored(local, query), query
 
     # An edit and a delete on one machine reach the other's next search.
     victim = hits(two, "oil prices")[0][0]
