@@ -55,7 +55,7 @@ class Setting:
             return {
                 "jobs": "auto (one per core, up to 4)",
                 "pager": "none",
-                "database": "the home's (its own SQLite file, or the URL it follows)",
+                "database": "the home's own",
             }.get(self.name, "-")
         if self.name == "database":
             from archive.shared import shown
@@ -66,7 +66,8 @@ class Setting:
         return str(self.value)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "value": self.value, "source": self.source}
+        value = self.shown if self.name == "database" and self.value else self.value
+        return {"name": self.name, "value": value, "source": self.source}
 
 
 def config_path() -> Path:

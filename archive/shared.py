@@ -45,6 +45,13 @@ def normalize_url(url: str) -> str:
             f"{shown(url)!r} is not a PostgreSQL URL; give one such as "
             "postgresql://user@host:5432/archive"
         )
+    import importlib.util
+
+    if importlib.util.find_spec("psycopg") is None:
+        raise ArchiveError(
+            "a PostgreSQL database needs the psycopg driver: "
+            "pip install 'article-archive[postgres]'"
+        )
     return urlunsplit(parts._replace(scheme="postgresql+psycopg"))
 
 
