@@ -7,6 +7,7 @@ with ``archive check`` clean on every home and the same search results on each.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -291,3 +292,41 @@ def test_the_server_restarted_mid_ingest(
         assert_check_clean(home)
         assert Reader(home).count() == len(total)
     assert hits(one, "labour party") == hits(two, "labour party")
+
+
+def test_migrate_to_postgresql_and_back(
+    tmp_path: Path, pg_url: str, bbc_corpus: Path, web: Any
+) -> None:
+    """A SQLite archive with notes, edits (metadata history) and a kept web page moves to
+    PostgreSQL and back; every table and the full export are the same."""
+    from archive.migrating import migrate
+    from archive.transfer import export_lines
+
+    laptop = tmp_path / "laptop"
+    run_cli("--home", laptop, "ingest", bbc_corpus / "entertainment", "--tag", "arts")
+    run_cli("--home", laptop, "note", "3", "check the figures")
+    run_cli("--home", laptop, "edit", "5", "--source", "BBC Arts")
+    with Archive.open(laptop) as a:
+        a.ingest_urls([web.url("/page/webpage.html")])
+        before = list(export_lines(a))
+        report = migrate(a, pg_url)
+    assert report.articles == len(before) and report.verified == len(before)
+    assert report.rows["notes"] == 1 and report.rows["field_changes"] >= 1
+    assert report.rows["pages"] == 1
+    desk = tmp_path / "desk"
+    with Archive.open(desk, database=pg_url) as b:
+        assert list(export_lines(b)) == before
+        assert b.count() == len(before)
+        back = migrate(b, str(tmp_path / "back"))
+    assert back.rows == report.rows
+    with Archive.open(tmp_path / "back") as c:
+        assert list(export_lines(c)) == before
+    for home in (laptop, desk, tmp_path / "back"):
+        assert_check_clean(home)
+    assert matches(desk, "film award") == matches(tmp_path / "back", "film award")
+    # New articles on the shared store take ids after the copied ones.
+    run_cli("--home", desk, "ingest", bbc_corpus / "sport" / "001.txt")
+    assert max(db_ids(pg_url)) == max(int(json.loads(x)["id"]) for x in before) + 1
+    # A database that holds rows is refused, and left as it was.
+    with Archive.open(laptop) as a, pytest.raises(Exception, match="is not empty"):
+        migrate(a, pg_url)
