@@ -10,6 +10,7 @@ protocol of :mod:`archive.consistency` (one index writer for the whole run).
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -359,14 +360,13 @@ class Intake:
                         owed = run.stage(session, changed, added)
                 except Exception as exc:
                     # On a shared store another machine may have just stored the same
-                    # article (a unique key taken) or deadlocked with this batch: the
-                    # batch was rolled back whole and nothing is in the index yet, so
-                    # deciding it again (now seeing the other's rows) is safe.
-                    if (
-                        attempt < CONFLICT_RETRIES
-                        and run.between_batches
-                        and self.keeper.store.conflict(exc)
-                    ):
+                    # article (a unique key taken) or deadlocked with this batch, or the
+                    # server went away: the batch was rolled back whole and nothing is in
+                    # the index yet (a failure at the commit itself is not retried: it
+                    # may have committed), so deciding it again is safe.
+                    wait = self.keeper.store.retry_after(exc, attempt)
+                    if attempt < CONFLICT_RETRIES and run.between_batches and wait is not None:
+                        time.sleep(wait)
                         continue
                     raise
                 outcomes[:] = tried

@@ -267,6 +267,16 @@ class Store:
         """Whether the database is a shared server (PostgreSQL), not a SQLite file."""
         return isinstance(self.path, str)
 
+    def retry_after(self, exc: BaseException, attempt: int) -> float | None:
+        """Seconds to wait before running again a transaction that failed with *exc*
+        (None: not a failure to retry). On a shared store: a write conflict with
+        another writer (at once), or a lost server (1, 2, 4... s: a restart)."""
+        from archive.shared import DatabaseUnreachable
+
+        if isinstance(exc, DatabaseUnreachable):
+            return float(2**attempt)
+        return 0.0 if self.conflict(exc) else None
+
     def conflict(self, exc: BaseException) -> bool:
         """Whether *exc* is a shared store's write conflict with another writer (a
         unique key another transaction took first, a deadlock, a serialization

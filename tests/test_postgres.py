@@ -330,3 +330,36 @@ def test_migrate_to_postgresql_and_back(
     # A database that holds rows is refused, and left as it was.
     with Archive.open(laptop) as a, pytest.raises(Exception, match="is not empty"):
         migrate(a, pg_url)
+
+
+@pytest.mark.usefixtures("postgres_server")
+def test_a_change_committed_after_a_later_one_is_not_missed(
+    tmp_path: Path, pg_url: str, bbc_corpus: Path
+) -> None:
+    """Two transactions commit in the other order than they wrote their change log rows;
+    a machine that caught up between the two commits still applies the first one."""
+    from sqlalchemy import update
+
+    from archive import changelog
+    from archive.models import Article
+    from archive.store import Store
+
+    home = tmp_path / "one"
+    run_cli("--home", home, "--db", pg_url, "ingest", bbc_corpus / "tech" / "001.txt",
+            bbc_corpus / "tech" / "002.txt")  # fmt: skip
+    first, second = sorted(db_ids(pg_url))
+    store = Store(pg_url)
+    try:
+        with store.session(write=True) as early:
+            early.execute(update(Article).where(Article.id == first).values(title="Zanzibarian"))
+            changelog.record(early, [first], "upsert")  # the smaller change number
+            with store.session(write=True) as late:
+                late.execute(update(Article).where(Article.id == second).values(title="Quokkaland"))
+                changelog.record(late, [second], "upsert")
+            # 'late' has committed; 'early' has not: the machine catches up in between.
+            assert [h.id for h in Reader(home).search("quokkaland").hits] == [second]
+            assert Reader(home).search("zanzibarian").total == 0
+        assert [h.id for h in Reader(home).search("zanzibarian").hits] == [first]
+    finally:
+        store.close()
+    assert_check_clean(home)
