@@ -189,7 +189,7 @@ def test_a_machine_whose_index_is_deleted_rebuilds_it(
     tmp_path: Path, pg_url: str, bbc_corpus: Path
 ) -> None:
     one, two = tmp_path / "one", tmp_path / "two"
-    run_cli("--home", one, "--db", pg_url, "ingest", bbc_corpus / "sport")
+    run_cli("--home", one, "--db", pg_url, "ingest", bbc_corpus / "sports")
     before = hits(one, "world cup")
     run_cli("--home", two, "--db", pg_url, "stats")
     assert hits(two, "world cup") == before  # a new machine builds its index from the store
@@ -325,7 +325,7 @@ def test_migrate_to_postgresql_and_back(
         assert_check_clean(home)
     assert matches(desk, "film award") == matches(tmp_path / "back", "film award")
     # New articles on the shared store take ids after the copied ones.
-    run_cli("--home", desk, "ingest", bbc_corpus / "sport" / "001.txt")
+    run_cli("--home", desk, "ingest", bbc_corpus / "sports" / "001.txt")
     assert max(db_ids(pg_url)) == max(int(json.loads(x)["id"]) for x in before) + 1
     # A database that holds rows is refused, and left as it was.
     with Archive.open(laptop) as a, pytest.raises(Exception, match="is not empty"):
