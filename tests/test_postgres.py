@@ -363,3 +363,22 @@ def test_a_change_committed_after_a_later_one_is_not_missed(
     finally:
         store.close()
     assert_check_clean(home)
+
+
+def test_serve_follows_the_change_log_in_the_background(
+    tmp_path: Path, pg_url: str, bbc_corpus: Path
+) -> None:
+    from archive import store
+    from archive.home import Home
+    from archive.serving import LiveReader
+
+    one, two = tmp_path / "one", tmp_path / "two"
+    run_cli("--home", one, "--db", pg_url, "ingest", bbc_corpus / "tech" / "001.txt")
+    run_cli("--home", two, "--db", pg_url, "stats")
+    assert LiveReader(one.parent / "nowhere").follow() is None  # (not a shared store)
+    assert LiveReader(two).follow(interval=0.2) is not None
+    run_cli("--home", one, "ingest", bbc_corpus / "tech" / "002.txt")
+    deadline = time.monotonic() + 120
+    while store.pending_index_work(pg_url, Home(two).applied) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert store.pending_index_work(pg_url, Home(two).applied) == 0  # no search was made
