@@ -24,7 +24,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from archive.errors import ArchiveError
-from archive.store import Db, Store
+from archive.store import Db, Store, follow_explicit_ids
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -107,7 +107,7 @@ def migrate(source: Archive, to: str) -> MigrateReport:
         a SQLite archive home.
     :raises MigrateError: the target holds data, or the copy differs (rolled back).
     """
-    from sqlalchemy import Integer, func, insert, select, text
+    from sqlalchemy import func, insert, select
 
     from archive.shared import shown
     from archive.transfer import export_lines
@@ -139,22 +139,7 @@ def migrate(source: Archive, to: str) -> MigrateReport:
                     dst.execute(insert(table), batch)
                     count += len(batch)
                 report.rows[table.name] = count
-            if dst.dialect.name == "postgresql":
-                # New rows must take ids after the copied ones.
-                for table in tables:
-                    keys = list(table.primary_key.columns)
-                    if (
-                        len(keys) == 1
-                        and isinstance(keys[0].type, Integer)
-                        and keys[0].autoincrement in (True, "auto")
-                    ):
-                        name, col = table.name, keys[0].name
-                        dst.execute(
-                            text(
-                                f"SELECT setval(pg_get_serial_sequence('{name}', '{col}'), "
-                                f'coalesce(max("{col}"), 0) + 1, false) FROM "{name}"'
-                            )
-                        )
+            follow_explicit_ids(dst)  # new rows take ids after the copied ones
             for table in tables:
                 pairs = zip_longest(_rows(src, table), _rows(dst, table))
                 if any(a != b for a, b in pairs):

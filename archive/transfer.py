@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from archive.errors import ArchiveError
+from archive.store import follow_explicit_ids
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -371,6 +372,7 @@ def import_lines(
                 flush()
         if batch:
             flush()
+        follow_explicit_ids(conn)  # (PostgreSQL: new ids after the imported ones)
     return count
 
 

@@ -382,3 +382,18 @@ def test_serve_follows_the_change_log_in_the_background(
     while store.pending_index_work(pg_url, Home(two).applied) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert store.pending_index_work(pg_url, Home(two).applied) == 0  # no search was made
+
+
+def test_import_into_a_shared_store_then_ingest(
+    tmp_path: Path, pg_url: str, bbc_corpus: Path
+) -> None:
+    """An export imported into PostgreSQL keeps its ids; new articles take the next ones."""
+    laptop, desk = tmp_path / "laptop", tmp_path / "desk"
+    run_cli("--home", laptop, "ingest", bbc_corpus / "tech" / "001.txt",
+            bbc_corpus / "tech" / "002.txt")  # fmt: skip
+    run_cli("--home", laptop, "export", tmp_path / "backup.jsonl")
+    run_cli("--home", desk, "--db", pg_url, "import", tmp_path / "backup.jsonl")
+    assert db_ids(pg_url) == {1, 2}
+    run_cli("--home", desk, "ingest", bbc_corpus / "tech" / "003.txt")
+    assert db_ids(pg_url) == {1, 2, 3}
+    assert_check_clean(desk)
