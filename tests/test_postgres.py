@@ -190,17 +190,14 @@ def test_a_machine_whose_index_is_deleted_rebuilds_it(
 ) -> None:
     one, two = tmp_path / "one", tmp_path / "two"
     run_cli("--home", one, "--db", pg_url, "ingest", bbc_corpus / "sports")
-    before = hits(one, "world cup")
+    before = matches(one, "world cup")
     run_cli("--home", two, "--db", pg_url, "stats")
-    assert hits(two, "world cup") == before  # a new machine builds its index from the store
+    assert matches(two, "world cup") == before  # a new machine builds its index from the store
     shutil.rmtree(two / "index")
     (two / "index.applied").unlink()
-    reader = Reader(two)
-    assert [
-        (h.id, [p.text for p in h.passages])
-        for h in reader.search("world cup", limit=50, passages=2).hits
-    ] == before
-    assert any("rebuilt it from the database" in n for n in reader.notices), reader.notices
+    found = Reader(two).search("world cup", limit=1, passages=0)
+    assert any("rebuilt it from the database" in n for n in found.notices), found.notices
+    assert matches(two, "world cup") == before
     assert_check_clean(two)
     assert_check_clean(one)
 
