@@ -454,7 +454,7 @@ class Feeds:
         from sqlalchemy import Table, bindparam, update
 
         from archive.models import Feed, FeedEntry
-        from archive.store import upsert_insert
+        from archive.shared import upsert_insert
 
         with self._me().keeper.store.session(write=True) as session:
             insert = upsert_insert(session)

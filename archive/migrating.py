@@ -24,7 +24,8 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from archive.errors import ArchiveError
-from archive.store import Db, Store, follow_explicit_ids
+from archive.shared import follow_explicit_ids
+from archive.store import Db, Store
 
 if TYPE_CHECKING:
     from sqlalchemy import Table

@@ -42,7 +42,7 @@ def keep(session: Session, kept: Sequence[tuple[int, KeptPage, bool]], when: dat
     """Store each (article id, page, replace) pair; *replace* false keeps a page already there."""
     if not kept:
         return
-    from archive.store import upsert_insert
+    from archive.shared import upsert_insert
 
     insert = upsert_insert(session)
     from archive.models import Page

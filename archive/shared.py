@@ -5,7 +5,9 @@ SQLite stays the default; a home follows a PostgreSQL database when ``--db URL``
 then remembers it, :attr:`archive.home.Home.url`). This module owns what differs:
 checking and showing URLs (never a password), the light reads' connections (the
 search path reads a handful of rows without SQLAlchemy, as it does with
-``sqlite3``), and a connection failure in the user's words.
+``sqlite3``), a connection failure in the user's words, and the two statements
+that differ by engine (the dialect's upsert, and id sequences after rows written
+with their ids).
 
 The light reads keep ``sqlite3``'s interface on both engines: :func:`connect`
 gives an object whose ``execute(sql, params)`` takes ``?`` placeholders, and
@@ -190,3 +192,40 @@ def follow(home: Any, url: str) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(url + "\n")
     os.replace(tmp, home.url_file)
+
+
+def follow_explicit_ids(conn: Any) -> None:
+    """After rows were written with their ids given (import, migrate): on PostgreSQL,
+    move each table's id sequence past the largest id, so that new rows take the
+    next ones (SQLite's rowids need nothing)."""
+    if conn.dialect.name != "postgresql":
+        return
+    from sqlalchemy import Integer, text
+
+    from archive.models import Base
+
+    for table in Base.metadata.sorted_tables:
+        keys = list(table.primary_key.columns)
+        if len(keys) != 1 or not isinstance(keys[0].type, Integer):
+            continue
+        if keys[0].autoincrement not in (True, "auto") or keys[0].foreign_keys:
+            continue
+        name, col = table.name, keys[0].name
+        conn.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{name}', '{col}'), "
+                f'coalesce(max("{col}"), 0) + 1, false) FROM "{name}"'
+            )
+        )
+
+
+def upsert_insert(session: Any) -> Any:
+    """The ``insert`` construct of the session's database (SQLite's or PostgreSQL's),
+    both with ``on_conflict_do_update``/``on_conflict_do_nothing``."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert
+
+    return insert

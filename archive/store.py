@@ -347,43 +347,6 @@ class Store:
         self.engine.dispose()
 
 
-def follow_explicit_ids(conn: Any) -> None:
-    """After rows were written with their ids given (import, migrate): on PostgreSQL,
-    move each table's id sequence past the largest id, so that new rows take the
-    next ones (SQLite's rowids need nothing)."""
-    if conn.dialect.name != "postgresql":
-        return
-    from sqlalchemy import Integer, text
-
-    from archive.models import Base
-
-    for table in Base.metadata.sorted_tables:
-        keys = list(table.primary_key.columns)
-        if len(keys) != 1 or not isinstance(keys[0].type, Integer):
-            continue
-        if keys[0].autoincrement not in (True, "auto") or keys[0].foreign_keys:
-            continue
-        name, col = table.name, keys[0].name
-        conn.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('{name}', '{col}'), "
-                f'coalesce(max("{col}"), 0) + 1, false) FROM "{name}"'
-            )
-        )
-
-
-def upsert_insert(session: Session) -> Any:
-    """The ``insert`` construct of the session's database (SQLite's or PostgreSQL's),
-    both with ``on_conflict_do_update``/``on_conflict_do_nothing``."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert
-    from sqlalchemy.dialects.sqlite import insert
-
-    return insert
-
-
 # --- The search path: standard-library sqlite3 only -------------------------------------
 
 SEARCH_COLUMNS = ("id", "title", "body", "author", "source", "url", "published")

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from archive.errors import ArchiveError
-from archive.store import follow_explicit_ids
+from archive.shared import follow_explicit_ids
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
