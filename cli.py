@@ -19,7 +19,7 @@ import click
 from archive.errors import ArchiveError
 from archive.ingest.formats import FORMAT_NAMES
 from cli_grow import fetch_options
-from cli_params import ARTICLE_ID, SizeParam
+from cli_params import ARTICLE_ID, DB_HELP, SizeParam
 from cli_terminal import color_option, emit, estimate_total, use_color
 
 if TYPE_CHECKING:
@@ -75,9 +75,11 @@ class State:
     """The archive home the command works on, opened at most once and closed with it,
     and the settings in force (:mod:`archive.config`)."""
 
-    def __init__(self, home: Path | None, no_pager: bool = False) -> None:
+    def __init__(self, home: Path | None, no_pager: bool = False, db: str | None = None) -> None:
         #: ``--home`` as given on the command line (None: not given).
         self.given_home = home
+        #: ``--db`` as given on the command line (None: not given).
+        self.given_db = db
         self.no_pager = no_pager
         #: No progress bars or waiting messages (``--quiet``).
         self.quiet = False
@@ -88,21 +90,26 @@ class State:
         """Each setting in force (read once per home and pager choice)."""
         from archive.config import settings
 
-        key = (self.given_home, self.no_pager)
+        key = (self.given_home, self.no_pager, self.given_db)
         if self._settings is None or self._settings[0] != key:
-            self._settings = (key, settings(home=self.given_home, no_pager=self.no_pager))
+            found = settings(home=self.given_home, database=self.given_db, no_pager=self.no_pager)
+            self._settings = (key, found)
         return self._settings[1]
 
     @property
     def home(self) -> Path:
         return Path(self.settings["home"].value)
 
+    @property
+    def database(self) -> str | None:  # a PostgreSQL URL (None: the home's own database)
+        return self.settings["database"].value  # type: ignore[no-any-return]
+
     def archive(self) -> Archive:
         """The archive, opened for writing (closed when the command ends); notices printed."""
         from archive.facade import Archive
         from cli_terminal import progress_for
 
-        archive = Archive.open(self.home, progress=progress_for(self.quiet))
+        archive = Archive.open(self.home, database=self.database, progress=progress_for(self.quiet))
         click.get_current_context().call_on_close(archive.close)
         echo_notices(archive.notices)
         return archive
@@ -111,7 +118,7 @@ class State:
         """The archive, for reading only."""
         from archive.reading import Reader
 
-        return Reader(self.home)
+        return Reader(self.home, database=self.database)
 
 
 pass_state = click.make_pass_decorator(State)
@@ -132,11 +139,12 @@ def echo_notices(notices: tuple[str, ...] | list[str]) -> None:
     "Default: $ARCHIVE_HOME, else the config file's 'home', else the platform's "
     "user data directory.",
 )
+@click.option("--db", metavar="URL", help=DB_HELP)
 @click.option("--no-pager", is_flag=True, help="Print straight to the terminal, without a pager.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or waiting messages.")
 @click.version_option(package_name="article-archive")
 @click.pass_context
-def cli(ctx: click.Context, home: Path | None, no_pager: bool, quiet: bool) -> None:
+def cli(ctx: click.Context, home: Path | None, db: str | None, no_pager: bool, quiet: bool) -> None:
     """Keep news articles in a searchable archive and find passages by keyword.
 
     \b
@@ -146,7 +154,7 @@ def cli(ctx: click.Context, home: Path | None, no_pager: bool, quiet: bool) -> N
     """
     from cli_terminal import config_defaults
 
-    ctx.obj = State(home.expanduser() if home else None, no_pager)
+    ctx.obj = State(home.expanduser() if home else None, no_pager, db)
     ctx.obj.quiet = quiet
     ctx.default_map = config_defaults(ctx, ctx.obj)
 
@@ -667,7 +675,7 @@ def _add_commands() -> None:
     from cli_grow import COMMANDS
     from cli_serve import serve
     from cli_terminal import config, duplicates, fields
-    from cli_transfer import export, import_
+    from cli_transfer import export, import_, migrate
 
     for command in (
         edit,
@@ -681,6 +689,7 @@ def _add_commands() -> None:
         duplicates,
         export,
         import_,
+        migrate,
     ):
         cli.add_command(command)
 

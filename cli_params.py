@@ -39,3 +39,10 @@ TEXT_OR_JSON = click.option(
     show_default=True,
     help="Output format.",
 )
+
+#: ``--db``'s help (cli.py's group).
+DB_HELP = (
+    "A PostgreSQL database (postgresql://user@host/db) the home follows, shared by several "
+    "machines. Default: $ARCHIVE_DATABASE_URL, else the config file's 'database', else the "
+    "one the home follows, else its own SQLite file."
+)

@@ -364,5 +364,6 @@ def config(ctx: click.Context, fmt: str) -> None:
         return
     click.echo(f"config file: {path}{'' if path.is_file() else ' (none there)'}")
     width = max(len(s.shown) for s in settings.values())
+    names = max(len(s.name) for s in settings.values())
     for s in settings.values():
-        click.echo(f"{s.name:<6} {s.shown:<{width}}  ({s.source})")
+        click.echo(f"{s.name:<{names}} {s.shown:<{width}}  ({s.source})")

@@ -9,7 +9,10 @@ The config file is ``config.toml`` in the platform's user config directory
 - ``pager``: a command such as ``"less -R"``, or ``false`` for none (``--no-pager`` wins;
   the file wins over ``$PAGER``, as git's ``core.pager`` does);
 - ``limit``: the hits ``search`` shows (``--limit`` wins);
-- ``jobs``: the processes a large ``ingest`` indexes with (``--jobs`` wins).
+- ``jobs``: the processes a large ``ingest`` indexes with (``--jobs`` wins);
+- ``database``: a PostgreSQL URL, for an archive shared by several machines
+  (``$ARCHIVE_DATABASE_URL`` and ``--db`` win; default: the home's own SQLite
+  file, or the database the home already follows).
 
 Later sources win: default, config file, environment, command line.
 :func:`settings` says, for each, the value in force and where it came from.
@@ -30,7 +33,7 @@ CONFIG_ENV = "ARCHIVE_CONFIG"
 #: The pager used when neither the config file nor ``$PAGER`` names one.
 DEFAULT_PAGER = "less -R"
 #: The settings a config file may hold, in the order ``archive config`` shows them.
-KEYS = ("home", "color", "pager", "limit", "jobs")
+KEYS = ("home", "color", "pager", "limit", "jobs", "database")
 COLORS = ("auto", "always", "never")
 
 
@@ -49,13 +52,22 @@ class Setting:
     @property
     def shown(self) -> str:
         if self.value is None:
-            return {"jobs": "auto (one per core, up to 4)", "pager": "none"}.get(self.name, "-")
+            return {
+                "jobs": "auto (one per core, up to 4)",
+                "pager": "none",
+                "database": "the home's own",
+            }.get(self.name, "-")
+        if self.name == "database":
+            from archive.shared import shown
+
+            return shown(str(self.value))
         if self.value is False:
             return "none"
         return str(self.value)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "value": self.value, "source": self.source}
+        value = self.shown if self.name == "database" and self.value else self.value
+        return {"name": self.name, "value": value, "source": self.source}
 
 
 def config_path() -> Path:
@@ -94,6 +106,8 @@ def load(path: Path) -> dict[str, Any]:
 def _problem(key: str, value: Any) -> str | None:
     if key not in KEYS:
         return f"unknown setting {key!r} (known: {', '.join(KEYS)})"
+    if key == "database" and not (isinstance(value, str) and value.strip()):
+        return "'database' must be a PostgreSQL URL (a string)"
     if key == "home" and not (isinstance(value, str) and value.strip()):
         return "'home' must be a directory path (a string)"
     if key == "color" and value not in COLORS:
@@ -112,6 +126,7 @@ def _problem(key: str, value: Any) -> str | None:
 def settings(
     *,
     home: Path | None = None,
+    database: str | None = None,
     no_pager: bool = False,
     environ: dict[str, str] | None = None,
     path: Path | None = None,
@@ -119,6 +134,7 @@ def settings(
     """Each setting's value in force and its source.
 
     :param home: ``--home`` as given on the command line (``None``: not given).
+    :param database: ``--db`` as given on the command line (``None``: not given).
     :param no_pager: ``--no-pager`` was given.
     :param environ: the environment (default: this process's).
     :param path: the config file (default: :func:`config_path`).
@@ -145,6 +161,7 @@ def settings(
         "color": pick("color", "auto"),
         "limit": pick("limit", 10),
         "jobs": pick("jobs", None),
+        "database": pick("database", None, "ARCHIVE_DATABASE_URL", database),
     }
     if "NO_COLOR" in env:
         out["color"] = Setting("color", "never", "environment $NO_COLOR")

@@ -34,13 +34,23 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from archive.changelog import (
+    Applied,
+    behind,
+    changed_since,
+    read_applied,
+    record,
+    snapshot_horizon,
+    write_applied,
+)
 from archive.documents import index_doc
 from archive.errors import ArchiveError, DatabaseDamaged, index_unavailable
 from archive.home import Home
+from archive.integrity import stored_fields
 from archive.outbox import IndexChanges, chunks, delete_outbox
 from archive.progress import Progress, counted
 from archive.records import CheckReport
-from archive.store import Store
+from archive.store import Store, connect_readonly
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -88,6 +98,7 @@ class IndexKeeper:
         cls,
         home: Path | str,
         *,
+        database: str | None = None,
         lock_timeout: float | None = None,
         progress: Progress | None = None,
     ) -> IndexKeeper:
@@ -99,12 +110,16 @@ class IndexKeeper:
         damaged one makes index operations raise :class:`IndexUnavailable`
         until ``reindex``.
 
+        :param database: a PostgreSQL URL the home is to follow (a shared store,
+            :mod:`archive.changelog`); None: the one the home follows, else its
+            own SQLite file.
         :param lock_timeout: seconds to wait for another writer (default:
             ``$ARCHIVE_LOCK_TIMEOUT``, else 60).
         :raises ArchiveError: the home cannot be used, the database is damaged or
             was made by a newer version of the tool.
         """
         from archive.locking import lock_timeout as default_timeout
+        from archive.shared import follow
 
         home = Path(home).expanduser()
         timeout = default_timeout() if lock_timeout is None else lock_timeout
@@ -120,7 +135,9 @@ class IndexKeeper:
                 f"{home} is not an archive and is not empty (it holds {stranger}): "
                 "give a new or empty directory with --home"
             )
-        keeper = cls(home, Store(Home(home).db, busy_timeout=timeout), lock_timeout=timeout)
+        if database is not None:
+            follow(Home(home), database)
+        keeper = cls(home, Store(Home(home).database, busy_timeout=timeout), lock_timeout=timeout)
         keeper.progress = progress or keeper.progress
         try:
             keeper.ensure_index()
@@ -193,6 +210,15 @@ class IndexKeeper:
                     self._create_or_rebuild()
                     return
         self._open_index()
+        if self.store.shared and self._ix is not None and read_applied(self.paths.applied) is None:
+            with self.locked():
+                if read_applied(self.paths.applied) is None:
+                    count = self.rebuild_locked()
+                    self.notices.append(
+                        f"the search index at {self.index_path} did not record which of the "
+                        f"shared database's changes it holds; rebuilt it from the database "
+                        f"({count} article{'s' if count != 1 else ''})"
+                    )
         if self._ix is not None and iw.outdated(self._ix):
             with self.locked():
                 reason = iw.outdated(self._ix) if self._ix is not None else None
@@ -224,11 +250,14 @@ class IndexKeeper:
         from index import writer as iw
         from index.errors import IndexingError
 
+        horizon = self._horizon()
         if self.count() == 0:
             try:
                 self._ix = iw.create(self.index_path)
             except IndexingError as exc:
                 raise index_unavailable(exc) from exc
+            if horizon is not None:
+                write_applied(self.paths.applied, Applied(horizon))
             return
         count = self.rebuild_locked()
         self.notices.append(
@@ -296,7 +325,7 @@ class IndexKeeper:
                     iw.open_writer(ix, timeout=self.lock_timeout) as w,
                     self.store.session(write=True) as session,
                 ):
-                    changes = IndexChanges(session, w)
+                    changes = IndexChanges(session, w, self.owe)
                     yield session, changes
                     self.progress.phase("committing the index", unit="")
             except IndexLockedError as exc:
@@ -307,12 +336,45 @@ class IndexKeeper:
         # Only now that the index has committed them may the rows go.
         self.clear_outbox(changes.seqs)
 
-    def clear_outbox(self, seqs: Sequence[int]) -> None:
-        """Forget outbox rows whose changes the index has committed."""
+    def owe(self, session: Session, ids: list[int], op: str) -> list[int]:
+        """Record, in *session*'s transaction, that the index owes these changes: outbox
+        rows (their sequence numbers), or on a shared store change log rows (the
+        transaction's id). :meth:`clear_outbox` takes what this returns."""
+        from archive.models import IndexOutbox
+
+        if self.store.shared:
+            return [record(session, ids, op)]
+        rows = [IndexOutbox(article_id=i, op=op) for i in ids]
+        session.add_all(rows)
+        session.flush()
+        return [row.seq for row in rows]
+
+    def clear_outbox(self, seqs: Sequence[int], session: Session | None = None) -> None:
+        """Forget outbox rows whose changes the index has committed (on a shared store:
+        note the transactions as held by this home's index, :mod:`archive.changelog`).
+
+        :param session: an open write transaction to delete them in (default: a new one).
+        """
         if not seqs:
+            return
+        if self.store.shared:
+            applied = read_applied(self.paths.applied)
+            if applied is not None:
+                write_applied(self.paths.applied, applied.with_own(list(seqs)))
+            return
+        if session is not None:
+            delete_outbox(session, seqs)
             return
         with self.store.session(write=True) as session:
             delete_outbox(session, seqs)
+
+    def _horizon(self) -> int | None:
+        """On a shared store, a transaction id every change not yet visible is at or past
+        (read before the reads it covers); None on SQLite."""
+        if not self.store.shared:
+            return None
+        with self.store.session() as session:
+            return snapshot_horizon(session)
 
     def settle(self, *, wait: bool = True) -> int:
         """Apply index work a crash left owed (outbox rows); returns how many articles.
@@ -324,9 +386,13 @@ class IndexKeeper:
 
         from archive.models import IndexOutbox
 
-        with self.store.session() as session:
-            if not session.scalar(select(func.count()).select_from(IndexOutbox)):
+        if self.store.shared:
+            if not behind(connect_readonly(self.store.path), read_applied(self.paths.applied)):
                 return 0
+        else:
+            with self.store.session() as session:
+                if not session.scalar(select(func.count()).select_from(IndexOutbox)):
+                    return 0
         if self._index_problem is not None:
             return 0  # nothing can be written to it; 'reindex' covers the owed work
         if not self._lock.acquire(wait=wait):
@@ -345,11 +411,22 @@ class IndexKeeper:
         from index.errors import IndexingError
 
         assert self._lock.held
+        applied = read_applied(self.paths.applied) if self.store.shared else None
+        horizon = self._horizon()
+        rows: Sequence[Any]
         with self.store.session() as session:
-            rows = session.execute(select(IndexOutbox.seq, IndexOutbox.article_id)).all()
+            if applied is not None:
+                rows = changed_since(session, applied)
+            elif self.store.shared:
+                return self.rebuild_locked()  # (no record of what the index holds)
+            else:
+                rows = session.execute(select(IndexOutbox.seq, IndexOutbox.article_id)).all()
         if not rows:
+            if horizon is not None and applied is not None and horizon != applied.horizon:
+                write_applied(self.paths.applied, Applied(horizon, applied.own))
             return 0
-        ids = sorted({article_id for _, article_id in rows})
+        # (article id, transaction) from the change log; (seq, article id) from the outbox
+        ids = sorted({row[0] if applied is not None else row[1] for row in rows})
         try:
             with (
                 iw.open_writer(self.ix, timeout=self.lock_timeout) as writer,
@@ -365,6 +442,9 @@ class IndexKeeper:
         except IndexingError as exc:
             self.fresh_ix()
             raise index_unavailable(exc, "settle") from exc
+        if horizon is not None and applied is not None:
+            write_applied(self.paths.applied, Applied(horizon, applied.own))
+            return len(ids)
         # Only now that the index has committed them may the rows go.
         self.clear_outbox([seq for seq, _ in rows])
         return len(ids)
@@ -388,6 +468,7 @@ class IndexKeeper:
         if self._ix is not None:
             self._ix.close()
             self._ix = None
+        horizon = self._horizon()
         try:
             with self.store.session() as session:
                 top = session.scalar(select(func.max(IndexOutbox.seq)))
@@ -404,7 +485,9 @@ class IndexKeeper:
                 count = iw.rebuild(self.index_path, docs, timeout=self.lock_timeout, procs=procs)
         except (IndexingError, OSError) as exc:
             raise index_unavailable(exc, "rebuild") from exc
-        if top is not None:
+        if horizon is not None:
+            write_applied(self.paths.applied, Applied(horizon))
+        elif top is not None:
             with self.store.session(write=True) as session:
                 session.execute(delete(IndexOutbox).where(IndexOutbox.seq <= top))
         self._open_index()
@@ -451,7 +534,7 @@ class IndexKeeper:
         from index.errors import IndexingError
 
         with self.locked():
-            damage = database_problem(self.store.path)  # PRAGMA quick_check
+            damage = database_problem(self.store.path)  # PRAGMA quick_check (SQLite)
             if damage is not None:
                 raise DatabaseDamaged(f"the archive database {self.store.path} is damaged "
                     f"({damage}); restore it from a backup made with 'archive export'")  # fmt: skip
@@ -473,7 +556,7 @@ class IndexKeeper:
                     return CheckReport(count, [], [], [], settled, repaired=True, rebuilt=True)
                 self.ix  # noqa: B018 - raises IndexUnavailable, saying to run reindex
                 raise
-            in_db = self.stored_fields()
+            in_db = stored_fields(self.store)
             missing = sorted(set(in_db) - set(in_index))
             extra = sorted(set(in_index) - set(in_db))
             both = sorted(set(in_db) & set(in_index))
@@ -500,53 +583,6 @@ class IndexKeeper:
             return CheckReport(
                 len(in_db), missing, extra, stale, settled, repaired=True, outdated_fields=fields
             )
-
-    def stored_fields(self) -> dict[int, tuple[str, str]]:
-        """Every article id with its content hash and the hash of its other indexed
-        fields, as the index would store them (:meth:`index.schema.IndexDoc.meta_hash`)."""
-        from sqlalchemy import select
-
-        from archive.models import Article, Note, Tag
-        from index.schema import IndexDoc, extra_terms
-
-        columns = (
-            Article.id,
-            Article.content_hash,
-            Article.title,
-            Article.author,
-            Article.source,
-            Article.url,
-            Article.published_at,
-            Article.extra,
-        )
-        out: dict[int, tuple[str, str]] = {}
-        with self.store.session() as session:
-            tags: dict[int, list[str]] = {}
-            for article_id, name in session.execute(
-                select(Tag.article_id, Tag.name).order_by(Tag.article_id, Tag.position)
-            ):
-                tags.setdefault(article_id, []).append(name)
-            notes: dict[int, list[str]] = {}
-            for article_id, text in session.execute(
-                select(Note.article_id, Note.text).order_by(Note.article_id, Note.id)
-            ):
-                notes.setdefault(article_id, []).append(text)
-            for row in session.execute(select(*columns).execution_options(yield_per=2000)):
-                doc = IndexDoc(
-                    id=row.id,
-                    version=row.content_hash,
-                    title=row.title,
-                    body="",
-                    author=row.author,
-                    source=row.source,
-                    tags=tuple(tags.get(row.id, ())),
-                    url=row.url,
-                    published=row.published_at,
-                    notes=tuple(notes.get(row.id, ())),
-                    extra=extra_terms(row.extra),
-                )
-                out[row.id] = (row.content_hash, doc.meta_hash())
-        return out
 
 
 class IndexRun:
@@ -590,17 +626,13 @@ class IndexRun:
         :param added: the ``id()`` of the articles that are new (the others replace
             documents the index may hold).
         """
-        from archive.models import IndexOutbox
-
-        rows = [IndexOutbox(article_id=a.id, op="upsert") for a in changed]
-        session.add_all(rows)
-        session.flush()
+        owed = self.keeper.owe(session, [a.id for a in changed], "upsert")
         self.add(
             session,
             [index_doc(a) for a in changed if id(a) in added],
             [index_doc(a) for a in changed if id(a) not in added],
         )
-        return [row.seq for row in rows]
+        return owed
 
     def add(self, session: Session, new: list[IndexDoc], changed: list[IndexDoc]) -> None:
         """Give one batch's documents to the writer (inside the batch's transaction)."""
@@ -665,10 +697,7 @@ class IndexRun:
         owed, self.owed = self.owed, []
         self.pending.clear()
         self.docs = 0
-        if session is not None:
-            delete_outbox(session, owed)
-        else:
-            self.keeper.clear_outbox(owed)
+        self.keeper.clear_outbox(owed, session)
 
     def finish(self) -> None:
         # A run that committed before (a checkpoint, or the switch to worker

@@ -292,7 +292,7 @@ def select_ids(
     chosen: list[int] | None = None
     if ids:
         wanted = list(dict.fromkeys(ids))
-        found = set(store.existing_ids(reader.paths.db, wanted)) if reader.count() else set()
+        found = set(store.existing_ids(reader.paths.database, wanted)) if reader.count() else set()
         for article_id in wanted:
             if article_id not in found:
                 raise ArticleNotFound(article_id)
@@ -303,6 +303,8 @@ def select_ids(
     if where:
         if not reader.count():
             return []
-        matched = set(store.ids_where(reader.paths.db, {k: list(v) for k, v in where.items()}))
+        matched = set(
+            store.ids_where(reader.paths.database, {k: list(v) for k, v in where.items()})
+        )
         chosen = sorted(matched) if chosen is None else [i for i in chosen if i in matched]
     return chosen or []

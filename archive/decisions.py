@@ -423,8 +423,9 @@ def remember_files(session: Session, files: Sequence[SourceFileSeen]) -> None:
     """Record ingested files (size, time, hash) for the next run's fast path."""
     if not files:
         return
-    from sqlalchemy.dialects.sqlite import insert
+    from archive.shared import upsert_insert
 
+    insert = upsert_insert(session)
     from archive.models import SourceFile
 
     when = now()
@@ -442,8 +443,9 @@ def remember_failures(session: Session, failures: Sequence[FailureSeen]) -> None
     """Record files that failed (size, time, hash, first message) for the next run."""
     if not failures:
         return
-    from sqlalchemy.dialects.sqlite import insert
+    from archive.shared import upsert_insert
 
+    insert = upsert_insert(session)
     from archive.models import FailedInput
 
     when = now()

@@ -44,6 +44,7 @@ class Archive(Feeds, Fetching, Intake, Reader):
         cls,
         home: Path | str,
         *,
+        database: str | None = None,
         lock_timeout: float | None = None,
         progress: Progress | None = None,
     ) -> Archive:
@@ -55,6 +56,9 @@ class Archive(Feeds, Fetching, Intake, Reader):
         damaged one makes index operations raise
         :class:`~archive.errors.IndexUnavailable` until ``reindex``.
 
+        :param database: a PostgreSQL URL for the home to follow (a database shared
+            by several machines, each with its own index; docs/SCALING.md). None: the
+            one the home follows, else the home's own SQLite file.
         :param lock_timeout: seconds to wait for another writer (default:
             ``$ARCHIVE_LOCK_TIMEOUT``, else 60).
         :param progress: where long jobs report their phases and lock waits
@@ -62,7 +66,9 @@ class Archive(Feeds, Fetching, Intake, Reader):
         :raises ArchiveError: the home cannot be used, the database is damaged or
             was made by a newer version of the tool.
         """
-        return cls(IndexKeeper.open(home, lock_timeout=lock_timeout, progress=progress))
+        return cls(
+            IndexKeeper.open(home, database=database, lock_timeout=lock_timeout, progress=progress)
+        )
 
     def close(self) -> None:
         self.keeper.close()

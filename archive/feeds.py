@@ -496,11 +496,12 @@ class Feeds:
     ) -> None:
         """Each feed's state after an update, and the entries taken (in one transaction)."""
         from sqlalchemy import Table, bindparam, update
-        from sqlalchemy.dialects.sqlite import insert
 
         from archive.models import Feed, FeedEntry
+        from archive.shared import upsert_insert
 
         with self._me().keeper.store.session(write=True) as session:
+            insert = upsert_insert(session)
             if remember:
                 rows = [{"feed_id": f, "guid": g, "seen": when} for f, g in set(remember)]
                 session.execute(insert(FeedEntry).values(rows).on_conflict_do_nothing())

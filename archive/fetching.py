@@ -85,7 +85,7 @@ class Fetching:
         """The links waiting to be fetched, oldest first (*untried*: never tried yet)."""
         from archive.links import waiting
 
-        return waiting(self._intake().paths.db, untried=untried)
+        return waiting(self._intake().paths.database, untried=untried)
 
     def fetch_links(
         self,

@@ -15,6 +15,10 @@ DB_NAME = "archive.sqlite3"
 INDEX_DIR = "index"
 #: The file whose ``flock`` is the archive's write lock (:mod:`archive.locking`).
 LOCK_NAME = "write.lock"
+#: The file naming the shared database (a PostgreSQL URL) a home follows, when it does.
+DB_URL_NAME = "database.url"
+#: Where this home's index is in a shared store's change log (:mod:`archive.changelog`).
+APPLIED_NAME = "index.applied"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +32,27 @@ class Home:
         return self.path / DB_NAME
 
     @property
+    def url_file(self) -> Path:
+        return self.path / DB_URL_NAME
+
+    @property
+    def url(self) -> str | None:
+        """The shared database's URL this home follows (None: its own SQLite file)."""
+        try:
+            return self.url_file.read_text(encoding="utf-8").strip() or None
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    @property
+    def database(self) -> Path | str:
+        """Where the archive's database is: a PostgreSQL URL, else the SQLite file."""
+        return self.url or self.db
+
+    @property
+    def applied(self) -> Path:
+        return self.path / APPLIED_NAME
+
+    @property
     def index(self) -> Path:
         return self.path / INDEX_DIR
 
@@ -39,9 +64,9 @@ class Home:
         """The name of something in the home that is not an archive's, when the home holds
         no database (``None``: the home is an archive, or new, or empty): an archive is
         never created in a directory that holds other files (``--home /etc``)."""
-        if self.db.exists():
+        if self.db.exists() or self.url_file.exists():
             return None
-        ours = (DB_NAME, INDEX_DIR, LOCK_NAME, INDEX_DIR + ".new", INDEX_DIR + ".old")
+        ours = (DB_NAME, INDEX_DIR, LOCK_NAME, DB_URL_NAME, INDEX_DIR + ".new", INDEX_DIR + ".old")
         try:
             for entry in sorted(os.listdir(self.path)):
                 if not entry.startswith(ours):

@@ -10,6 +10,7 @@ protocol of :mod:`archive.consistency` (one index writer for the whole run).
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -360,12 +361,28 @@ class Intake:
                 dry.expunge_all()
         elif prepared:
             assert run is not None
-            with self.keeper.store.session(write=True) as session:
-                changed, added = decide(session, prepared, outcomes, keep_pages=keep_html)
-                store_links(session, links, outcomes, now())
-                remember_files(session, files)
-                remember_failures(session, failing)
-                owed = run.stage(session, changed, added)
+            for attempt in range(CONFLICT_RETRIES + 1):
+                tried = list(outcomes)
+                try:
+                    with self.keeper.store.session(write=True) as session:
+                        changed, added = decide(session, prepared, tried, keep_pages=keep_html)
+                        store_links(session, links, tried, now())
+                        remember_files(session, files)
+                        remember_failures(session, failing)
+                        owed = run.stage(session, changed, added)
+                except Exception as exc:
+                    # On a shared store another machine may have just stored the same
+                    # article (a unique key taken) or deadlocked with this batch, or the
+                    # server went away: the batch was rolled back whole and nothing is in
+                    # the index yet (a failure at the commit itself is not retried: it
+                    # may have committed), so deciding it again is safe.
+                    wait = self.keeper.store.retry_after(exc, attempt)
+                    if attempt < CONFLICT_RETRIES and run.between_batches and wait is not None:
+                        time.sleep(wait)
+                        continue
+                    raise
+                outcomes[:] = tried
+                break
             run.owe(owed)
         elif files or links or failing:
             with self.keeper.store.session(write=True) as session:
@@ -373,6 +390,10 @@ class Intake:
                 remember_files(session, files)
                 remember_failures(session, failing)
         return [o for o in outcomes if o is not None]
+
+
+#: Times a batch is decided again after it met another writer's (shared store only).
+CONFLICT_RETRIES = 3
 
 
 def _counted(items: Iterable[Any], on_read: Callable[[int], object]) -> Iterator[Any]:

@@ -11,11 +11,19 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from archive.store import Store
 
 
-def database_problem(db_path: Path) -> str | None:
-    """What ``PRAGMA quick_check`` finds wrong in the database (``None``: nothing)."""
+def database_problem(db_path: Path | str) -> str | None:
+    """What ``PRAGMA quick_check`` finds wrong in the database (``None``: nothing).
+
+    A shared (PostgreSQL) database looks after its own pages; nothing is read here.
+    """
+    if isinstance(db_path, str):
+        return None
     try:
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     except sqlite3.Error as exc:
@@ -65,3 +73,51 @@ def index_problem(ix: Any) -> str | None:
         what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         return f"the search index is damaged ({what})"
     return None
+
+
+def stored_fields(store: Store) -> dict[int, tuple[str, str]]:
+    """Every article id with its content hash and the hash of its other indexed
+    fields, as the index would store them (:meth:`index.schema.IndexDoc.meta_hash`)."""
+    from sqlalchemy import select
+
+    from archive.models import Article, Note, Tag
+    from index.schema import IndexDoc, extra_terms
+
+    columns = (
+        Article.id,
+        Article.content_hash,
+        Article.title,
+        Article.author,
+        Article.source,
+        Article.url,
+        Article.published_at,
+        Article.extra,
+    )
+    out: dict[int, tuple[str, str]] = {}
+    with store.session() as session:
+        tags: dict[int, list[str]] = {}
+        for article_id, name in session.execute(
+            select(Tag.article_id, Tag.name).order_by(Tag.article_id, Tag.position)
+        ):
+            tags.setdefault(article_id, []).append(name)
+        notes: dict[int, list[str]] = {}
+        for article_id, text in session.execute(
+            select(Note.article_id, Note.text).order_by(Note.article_id, Note.id)
+        ):
+            notes.setdefault(article_id, []).append(text)
+        for row in session.execute(select(*columns).execution_options(yield_per=2000)):
+            doc = IndexDoc(
+                id=row.id,
+                version=row.content_hash,
+                title=row.title,
+                body="",
+                author=row.author,
+                source=row.source,
+                tags=tuple(tags.get(row.id, ())),
+                url=row.url,
+                published=row.published_at,
+                notes=tuple(notes.get(row.id, ())),
+                extra=extra_terms(row.extra),
+            )
+            out[row.id] = (row.content_hash, doc.meta_hash())
+    return out

@@ -13,11 +13,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archive.ingest.draft import ArticleDraft
 from archive.records import IngestOutcome
+from archive.store import Db, connect_readonly, exists
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -95,11 +95,11 @@ def store(
         outcomes[i] = IngestOutcome(LINK, d.origin, None, d.title, url)
 
 
-def waiting(db_path: Path, *, untried: bool = False) -> list[LinkRecord]:
+def waiting(db_path: Db, *, untried: bool = False) -> list[LinkRecord]:
     """The links waiting to be fetched, oldest first (*untried*: only those never tried)."""
-    if not db_path.exists():
+    if not exists(db_path):
         return []
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    conn = connect_readonly(db_path)
     try:
         sql = (
             "SELECT id, url, title, tags, saved, origin, added, attempts, error FROM links"

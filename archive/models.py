@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     ForeignKey,
     Index,
@@ -29,6 +30,11 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+#: A 64-bit integer: PostgreSQL's ``bigint``, SQLite's ``INTEGER`` (64 bits already,
+#: and the only type a primary key autoincrements with).
+Big = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Article(Base):
@@ -113,6 +119,26 @@ class IndexOutbox(Base):
     op: Mapped[str] = mapped_column(String(8))
 
 
+class ChangeLog(Base):
+    """One change to an article (``upsert`` or ``delete``), in a shared store's
+    ordered change log (:mod:`archive.changelog`).
+
+    Written in the same transaction as the change, never deleted by a reader:
+    each machine's index applies the changes past the point it has reached. The
+    transaction id (PostgreSQL's ``pg_current_xact_id``) tells a reader which
+    changes can still appear behind the ones it sees. (A SQLite archive has one
+    index, kept in step by the outbox; it leaves this table empty.)
+    """
+
+    __tablename__ = "change_log"
+
+    seq: Mapped[int] = mapped_column(Big, primary_key=True, autoincrement=True)
+    article_id: Mapped[int] = mapped_column(Integer)
+    #: ``upsert`` or ``delete``.
+    op: Mapped[str] = mapped_column(String(8))
+    txid: Mapped[int] = mapped_column(Big, index=True)
+
+
 class Revision(Base):
     """An earlier text of an article, kept when an update replaced it.
 
@@ -146,8 +172,8 @@ class SourceFile(Base):
 
     #: The file's absolute path.
     path: Mapped[str] = mapped_column(Text, primary_key=True)
-    size: Mapped[int] = mapped_column(Integer)
-    mtime_ns: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Big)
+    mtime_ns: Mapped[int] = mapped_column(Big)
     #: SHA-256 of the file's bytes.
     sha256: Mapped[str] = mapped_column(String(64))
     #: How many articles the file held.
@@ -165,7 +191,7 @@ class NearKey(Base):
     article_id: Mapped[int] = mapped_column(
         ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
     )
-    key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[int] = mapped_column(Big, primary_key=True)
 
 
 class FailedInput(Base):
@@ -176,8 +202,8 @@ class FailedInput(Base):
 
     #: The file's absolute path.
     path: Mapped[str] = mapped_column(Text, primary_key=True)
-    size: Mapped[int] = mapped_column(Integer)
-    mtime_ns: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Big)
+    mtime_ns: Mapped[int] = mapped_column(Big)
     #: SHA-256 of the file's bytes.
     sha256: Mapped[str] = mapped_column(String(64))
     #: The first failure's message, and how many of the file's records failed.

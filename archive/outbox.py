@@ -4,7 +4,7 @@ same transaction as the change they follow (see :mod:`archive.consistency`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from archive.documents import index_doc
@@ -23,9 +23,15 @@ class IndexChanges:
     once it has.
     """
 
-    def __init__(self, session: Session, whoosh_writer: Any) -> None:
+    def __init__(
+        self,
+        session: Session,
+        whoosh_writer: Any,
+        owe: Callable[[Session, list[int], str], list[int]],
+    ) -> None:
         self._session = session
         self._writer = whoosh_writer
+        self._owe_rows = owe
         #: Outbox rows written in this block.
         self.seqs: list[int] = []
 
@@ -46,12 +52,11 @@ class IndexChanges:
         iw.apply(self._writer, [], ids)
 
     def _owe(self, ids: list[int], op: str) -> None:
-        from archive.models import IndexOutbox
-
-        rows = [IndexOutbox(article_id=i, op=op) for i in ids]
-        self._session.add_all(rows)
-        self._session.flush()
-        self.seqs.extend(row.seq for row in rows)
+        # Outbox rows, or a shared store's transaction id (IndexKeeper.owe), once.
+        tokens = self._owe_rows(self._session, ids, op)
+        if self.seqs and tokens == self.seqs[-1:]:
+            return
+        self.seqs.extend(tokens)
 
 
 def delete_outbox(session: Session, seqs: Sequence[int]) -> None:

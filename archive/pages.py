@@ -12,10 +12,10 @@ import sqlite3
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archive.ingest.draft import KeptPage
+from archive.store import Db, connect_readonly, exists
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -42,8 +42,9 @@ def keep(session: Session, kept: Sequence[tuple[int, KeptPage, bool]], when: dat
     """Store each (article id, page, replace) pair; *replace* false keeps a page already there."""
     if not kept:
         return
-    from sqlalchemy.dialects.sqlite import insert
+    from archive.shared import upsert_insert
 
+    insert = upsert_insert(session)
     from archive.models import Page
 
     for article_id, page, replace in kept:
@@ -77,9 +78,9 @@ def page_of(session: Session, article_id: int) -> KeptPage | None:
     return KeptPage(zlib.decompress(row.html), row.origin, row.final_url, row.content_type)
 
 
-def read_page(db_path: Path, article_id: int) -> bytes | None:
+def read_page(db_path: Db, article_id: int) -> bytes | None:
     """The HTML kept with an article (None: none kept); a light read with ``sqlite3``."""
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    conn = connect_readonly(db_path)
     try:
         row = conn.execute("SELECT html FROM pages WHERE article_id = ?", (article_id,)).fetchone()
     except sqlite3.OperationalError:
@@ -89,11 +90,11 @@ def read_page(db_path: Path, article_id: int) -> bytes | None:
     return None if row is None else zlib.decompress(row[0])
 
 
-def space(db_path: Path) -> PageSpace:
+def space(db_path: Db) -> PageSpace:
     """How many pages are kept and how much space they take, links waiting, feeds."""
-    if not db_path.exists():
+    if not exists(db_path):
         return PageSpace(0, 0, 0)
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    conn = connect_readonly(db_path)
     try:
         row = conn.execute(
             "SELECT count(*), coalesce(sum(length(html)), 0), coalesce(sum(size), 0) FROM pages"

@@ -54,11 +54,17 @@ class Reader:
     """Read access to the archive in *home* (nothing is created or written).
 
     :param home: the archive home directory.
+    :param database: a PostgreSQL URL for the home to follow (see
+        :meth:`archive.facade.Archive.open`).
     """
 
-    def __init__(self, home: Path | str) -> None:
+    def __init__(self, home: Path | str, *, database: str | None = None) -> None:
         self.home = Path(home).expanduser()
         self.paths = Home(self.home)
+        if database is not None:
+            from archive.shared import follow
+
+            follow(self.paths, database)
         #: Things done on the user's behalf that they should hear about (the CLI prints them).
         self.notices: list[str] = []
 
@@ -134,10 +140,10 @@ class Reader:
             raise index_unavailable(problem, "damaged") from exc
         finally:
             ix.close()
-        rows = store.read_for_search(self.paths.db, [h.id for h in found.hits])
+        rows = store.read_for_search(self.paths.database, [h.id for h in found.hits])
         notes: dict[int, list[str]] = {}
-        if store.has_notes(self.paths.db):
-            for n in store.read_notes(self.paths.db, article_ids=list(rows)):
+        if store.has_notes(self.paths.database):
+            for n in store.read_notes(self.paths.database, article_ids=list(rows)):
                 notes.setdefault(n.article_id, []).append(n.text)
         hits = []
         for rank, hit in enumerate(found.hits, start=offset + 1):
@@ -232,7 +238,7 @@ class Reader:
         if ix is None:
             raise ArticleNotFound(article_id)
         try:
-            row = store.read_for_search(self.paths.db, [article_id]).get(article_id)
+            row = store.read_for_search(self.paths.database, [article_id]).get(article_id)
             if row is None:
                 raise ArticleNotFound(article_id)
             try:
@@ -245,7 +251,7 @@ class Reader:
                 raise index_unavailable(problem, "damaged") from exc
         finally:
             ix.close()
-        rows = store.read_for_search(self.paths.db, [h.id for h in found])
+        rows = store.read_for_search(self.paths.database, [h.id for h in found])
         analyzer = text_analyzer()
         hits = []
         for rank, h in enumerate(found, start=1):
@@ -264,7 +270,7 @@ class Reader:
         """The article with *article_id*. :raises ArticleNotFound: no such article."""
         if not self._ready():
             raise ArticleNotFound(article_id)
-        found = store.read_articles(self.paths.db, ids=[article_id])
+        found = store.read_articles(self.paths.database, ids=[article_id])
         if not found:
             raise ArticleNotFound(article_id)
         return found[0]
@@ -275,7 +281,7 @@ class Reader:
         :raises ArticleNotFound: no such article.
         """
         self.get(article_id)
-        return store.read_revisions(self.paths.db, article_id)
+        return store.read_revisions(self.paths.database, article_id)
 
     def history(self, article_id: int) -> list[FieldChangeRecord]:
         """The changes of an article's metadata (by ``edit`` or by an ingest), oldest first.
@@ -283,7 +289,7 @@ class Reader:
         :raises ArticleNotFound: no such article.
         """
         self.get(article_id)
-        return store.read_field_changes(self.paths.db, article_id)
+        return store.read_field_changes(self.paths.database, article_id)
 
     def notes(self, *, article_id: int | None = None, query: str | None = None) -> list[NoteRecord]:
         """Notes, oldest first, with their article's title: all, an article's, or those
@@ -300,7 +306,7 @@ class Reader:
         if query is not None:
             found = set(self.search_ids(query))
             ids = sorted(found if ids is None else found & set(ids))
-        return store.read_notes(self.paths.db, article_ids=ids, titles=True)
+        return store.read_notes(self.paths.database, article_ids=ids, titles=True)
 
     def fields(self) -> tuple[list[ExtraField], tuple[str, ...]]:
         """The extra fields the articles have (keys kept from JSON, front matter and page
@@ -324,19 +330,19 @@ class Reader:
         ``author``, ``feed``) starting with *prefix* (case-insensitively for text), with a
         description (an id's title, a value's article count, a feed's title and address);
         none if there is no archive."""
-        if not self.paths.db.is_file():
+        if not store.exists(self.paths.database):
             return []
-        return store.complete_values(self.paths.db, kind, prefix, limit)
+        return store.complete_values(self.paths.database, kind, prefix, limit)
 
     def list(self, *, limit: int | None = 20) -> list[ArticleRecord]:
         """Articles, newest first (by publication date, else by ingest time)."""
         if not self._ready():
             return []
-        return store.read_articles(self.paths.db, limit=limit)
+        return store.read_articles(self.paths.database, limit=limit)
 
     def count(self) -> int:
         """How many articles the archive holds."""
-        return store.count_articles(self.paths.db) if self._ready() else 0
+        return store.count_articles(self.paths.database) if self._ready() else 0
 
     def page(self, article_id: int) -> bytes:
         """The original HTML page kept with an article.
@@ -348,7 +354,7 @@ class Reader:
         from archive.pages import read_page
 
         self.get(article_id)
-        html = read_page(self.paths.db, article_id) if self._ready() else None
+        html = read_page(self.paths.database, article_id) if self._ready() else None
         if html is None:
             raise ArchiveError(
                 f"article {article_id} has no page kept (it did not come from a web page, "
@@ -362,7 +368,7 @@ class Reader:
         from index.errors import IndexingError
         from index.search import open_for_search
 
-        counts = store.read_stats(self.paths.db) if self._ready() else (0, None, None, 0)
+        counts = store.read_stats(self.paths.database) if self._ready() else (0, None, None, 0)
         articles, earliest, latest, sources = counts
         index_dir = self.paths.index
         index_bytes = sum(f.stat().st_size for f in index_dir.glob("*") if f.is_file())
@@ -383,7 +389,7 @@ class Reader:
                 ix.close()
         from archive.pages import space
 
-        kept = space(self.paths.db) if self._ready() else None
+        kept = space(self.paths.database) if self._ready() else None
         return Stats(
             pages=kept.pages if kept else 0,
             pages_bytes=kept.stored_bytes if kept else 0,
@@ -392,7 +398,9 @@ class Reader:
             articles=articles,
             index_bytes=index_bytes,
             rebuild_bytes=rebuild_bytes,
-            database_bytes=sum(p.stat().st_size for p in self.paths.database_files()),
+            database_bytes=store.database_bytes(self.paths.database)
+            if isinstance(self.paths.database, str)
+            else sum(p.stat().st_size for p in self.paths.database_files()),
             earliest=earliest,
             latest=latest,
             sources=sources,
@@ -411,12 +419,12 @@ class Reader:
         """
         from index.layout import exists
 
-        db = self.paths.db
-        if not db.exists():
+        db = self.paths.database
+        if not store.exists(db):
             return False
         if (
             store.schema_revision(db) != store.SCHEMA_HEAD
-            or store.pending_index_work(db)
+            or store.pending_index_work(db, self.paths.applied)
             or not exists(self.paths.index)
         ):
             self.notices.extend(self._open_fully())
@@ -432,11 +440,13 @@ class Reader:
         from index.search import open_for_search
         from index.writer import outdated
 
-        db = self.paths.db
-        if not db.exists():
+        db = self.paths.database
+        if not store.exists(db):
             return None, ()
         notices: tuple[str, ...] = ()
-        if store.schema_revision(db) != store.SCHEMA_HEAD or store.pending_index_work(db):
+        if store.schema_revision(db) != store.SCHEMA_HEAD or store.pending_index_work(
+            db, self.paths.applied
+        ):
             notices = self._open_fully()
         try:
             ix = open_for_search(self.paths.index)
@@ -460,9 +470,9 @@ class Reader:
             # A full disk or a read-only home: read what is there, saying what is owed
             # (an upgrade cannot be skipped: an old schema cannot be read).
             problem = environment_error(exc, self.home)
-            if problem is None or store.schema_revision(self.paths.db) != store.SCHEMA_HEAD:
+            if problem is None or store.schema_revision(self.paths.database) != store.SCHEMA_HEAD:
                 raise
-            owed = store.pending_index_work(self.paths.db)
+            owed = store.pending_index_work(self.paths.database, self.paths.applied)
             return (
                 f"the index could not be brought up to date ({problem}); "
                 f"searches may miss the last {owed} changed articles until it is",

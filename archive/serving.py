@@ -16,6 +16,7 @@ page reached from a search): the same analysis that indexed the text decides.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 MAX_HIGHLIGHTS = 5_000
 #: Facet counts kept (per query, dates and index generation).
 FACET_CACHE = 256
+#: Seconds between a server's catch-ups with a shared store's change log.
+FOLLOW_INTERVAL = 5.0
 
 
 class LiveReader(Reader):
@@ -46,6 +49,25 @@ class LiveReader(Reader):
         self._kept_lock = threading.Lock()
         self._facets: OrderedDict[tuple[Any, ...], dict[str, list[tuple[str, int]]]] = OrderedDict()
 
+    def follow(self, interval: float = FOLLOW_INTERVAL) -> threading.Thread | None:
+        """On a shared store, bring the index up to date with the database's change log
+        every *interval* seconds in a daemon thread, so that a search seldom waits for
+        the catch-up it would otherwise do first. None (no thread) on SQLite."""
+        if self.paths.url is None:
+            return None
+
+        def loop() -> None:
+            while True:
+                time.sleep(interval)
+                try:
+                    self._open_index()
+                except Exception:  # noqa: BLE001, S112 - the next search says what is wrong
+                    continue
+
+        thread = threading.Thread(target=loop, name="archive-follow", daemon=True)
+        thread.start()
+        return thread
+
     def _open_index(self) -> tuple[FileIndex | None, tuple[str, ...]]:
         from index.errors import IndexingError
         from index.kept import KeptIndex
@@ -53,12 +75,14 @@ class LiveReader(Reader):
         from index.search import open_for_search
         from index.writer import outdated
 
-        db = self.paths.db
-        if not db.exists():
+        db = self.paths.database
+        if not store.exists(db):
             return None, ()
         notices: tuple[str, ...] = ()
         with self._kept_lock:
-            if store.schema_revision(db) != store.SCHEMA_HEAD or store.pending_index_work(db):
+            if store.schema_revision(db) != store.SCHEMA_HEAD or store.pending_index_work(
+                db, self.paths.applied
+            ):
                 notices = self._open_fully()
                 self._kept = None
             try:

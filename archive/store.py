@@ -5,6 +5,10 @@ sessions (:class:`Store`); readers (:mod:`archive.reading`) use the light
 functions at the end, which read rows with the standard library's ``sqlite3``:
 a search or a ``show`` needs a handful of rows, and importing SQLAlchemy costs
 more than the whole command.
+
+The database is a SQLite file (a :class:`~pathlib.Path`, the default) or a
+PostgreSQL URL (a ``str``, :mod:`archive.shared`): every function here takes
+either (``Db``). The same models and migrations serve both.
 """
 
 from __future__ import annotations
@@ -33,8 +37,15 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlalchemy.orm import Session
 
+    from archive.shared import LightConnection
+
 #: The Alembic revision the code expects. A test checks it is the migrations' head.
-SCHEMA_HEAD = "0006"
+SCHEMA_HEAD = "0007"
+#: Where an archive's database is: a SQLite file, or a PostgreSQL URL.
+Db = Path | str
+#: The key of the PostgreSQL advisory lock a schema upgrade holds (two processes
+#: opening a new shared archive at once must not both create its tables).
+_UPGRADE_LOCK = 0x61726368
 #: Milliseconds a connection waits for another writer before failing.
 BUSY_TIMEOUT_MS = 60_000
 
@@ -50,13 +61,28 @@ def _configure(dbapi_conn: sqlite3.Connection, busy_timeout_ms: int = BUSY_TIMEO
     cur.close()
 
 
-def make_engine(db_path: Path, *, busy_timeout: float = BUSY_TIMEOUT_MS / 1000) -> Engine:
+def make_engine(db_path: Db, *, busy_timeout: float = BUSY_TIMEOUT_MS / 1000) -> Engine:
     """An engine for the database at *db_path*, with WAL, a busy timeout and foreign keys.
+
+    A PostgreSQL URL gets a pooled engine whose connections are tested before use
+    (a server restarted since is reconnected to) and wait at most
+    *busy_timeout* for a row another writer holds.
 
     :param busy_timeout: seconds a connection waits for another process's write lock.
     """
     from sqlalchemy import create_engine, event
 
+    if isinstance(db_path, str):
+        from archive.shared import CONNECT_TIMEOUT
+
+        return create_engine(
+            db_path,
+            pool_pre_ping=True,
+            connect_args={
+                "connect_timeout": CONNECT_TIMEOUT,
+                "options": f"-c lock_timeout={int(busy_timeout * 1000)}",
+            },
+        )
     engine = create_engine(f"sqlite:///{db_path}")
     timeout_ms = int(busy_timeout * 1000)
     event.listen(engine, "connect", lambda conn, _rec: _configure(conn, timeout_ms))
@@ -115,6 +141,14 @@ def upgrade(engine: Engine, *, script_location: str | None = None) -> None:
         if current_revision(conn) == head:
             return
         conn.rollback()
+        if engine.dialect.name != "sqlite":
+            # PostgreSQL's DDL is transactional too; an advisory lock stands for
+            # BEGIN IMMEDIATE, so one process upgrades and the others then find it done.
+            with conn.begin():
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_UPGRADE_LOCK})")
+                if current_revision(conn) != head:
+                    command.upgrade(_alembic_config(conn, script_location), "head")
+            return
         raw = conn.connection.dbapi_connection  # PRAGMAs outside any transaction
         assert raw is not None
         raw.execute("PRAGMA foreign_keys = OFF")
@@ -153,6 +187,8 @@ def create_fresh(engine: Engine) -> bool:
     """
     from archive.models import Base
 
+    if engine.dialect.name != "sqlite":
+        return False  # a shared store's schema is always made by the migrations
     with engine.connect() as conn:
         conn = conn.execution_options(immediate=True)
         with conn.begin():
@@ -166,9 +202,11 @@ def create_fresh(engine: Engine) -> bool:
     return True
 
 
-def _empty(db_path: Path) -> bool:
+def _empty(db_path: Db) -> bool:
     """Whether the database at *db_path* holds no table at all (a new archive)."""
-    conn = _connect_readonly(db_path)
+    if isinstance(db_path, str):
+        return False  # (a shared store's schema is made by the migrations)
+    conn = connect_readonly(db_path)
     try:
         return not conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
     except sqlite3.DatabaseError:
@@ -177,9 +215,9 @@ def _empty(db_path: Path) -> bool:
         conn.close()
 
 
-def schema_revision(db_path: Path) -> str | None:
+def schema_revision(db_path: Db) -> str | None:
     """The schema revision of the database at *db_path*, read without SQLAlchemy."""
-    conn = _connect_readonly(db_path)
+    conn = connect_readonly(db_path)
     try:
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     except sqlite3.DatabaseError:
@@ -197,12 +235,12 @@ class Store:
     :raises SchemaTooNew: the database was made by a newer version of the tool.
     """
 
-    def __init__(self, db_path: Path, *, busy_timeout: float = BUSY_TIMEOUT_MS / 1000) -> None:
+    def __init__(self, db_path: Db, *, busy_timeout: float = BUSY_TIMEOUT_MS / 1000) -> None:
         from sqlalchemy.exc import DBAPIError
 
         self.path = db_path
         self.busy_timeout = busy_timeout
-        if not db_path.exists():
+        if isinstance(db_path, Path) and not db_path.exists():
             # Created readable by the user only; SQLite gives -wal/-shm the same mode.
             fd = os.open(db_path, os.O_CREAT | os.O_WRONLY, 0o600)
             os.close(fd)
@@ -224,8 +262,55 @@ class Store:
                 raise
             raise error from exc
 
+    @property
+    def shared(self) -> bool:
+        """Whether the database is a shared server (PostgreSQL), not a SQLite file."""
+        return isinstance(self.path, str)
+
+    def retry_after(self, exc: BaseException, attempt: int) -> float | None:
+        """Seconds to wait before running again a transaction that failed with *exc*
+        (None: not a failure to retry). On a shared store: a write conflict with
+        another writer (at once), or a lost server (1, 2, 4... s: a restart)."""
+        from archive.shared import DatabaseUnreachable
+
+        if isinstance(exc, DatabaseUnreachable):
+            return float(2**attempt)
+        return 0.0 if self.conflict(exc) else None
+
+    def conflict(self, exc: BaseException) -> bool:
+        """Whether *exc* is a shared store's write conflict with another writer (a
+        unique key another transaction took first, a deadlock, a serialization
+        failure): the transaction was rolled back and may be run again."""
+        if not self.shared:
+            return False
+        import psycopg
+
+        for e in (exc, exc.__cause__, getattr(exc, "orig", None)):
+            inner = getattr(e, "orig", e)
+            if isinstance(
+                inner,
+                psycopg.errors.UniqueViolation
+                | psycopg.errors.DeadlockDetected
+                | psycopg.errors.SerializationFailure,
+            ):
+                return True
+        return False
+
     def _translate(self, exc: Exception) -> ArchiveError | None:
         """The user's words for a database error (None: not one a user can act on)."""
+        if isinstance(self.path, str):
+            from archive.shared import is_connection_error, shown, unreachable
+
+            if is_connection_error(exc):
+                return unreachable(self.path, exc)
+            detail = str(getattr(exc, "orig", exc))
+            if "lock timeout" in detail:
+                return ArchiveBusy(
+                    f"the archive database {shown(self.path)} kept a row locked by another "
+                    f"writer past {self.busy_timeout:g}s; try again, or set "
+                    "ARCHIVE_LOCK_TIMEOUT to wait longer"
+                )
+            return None
         detail = str(getattr(exc, "orig", exc))
         if "locked" in detail or "busy" in detail:
             return ArchiveBusy(
@@ -278,7 +363,8 @@ class Store:
             )
 
         def connect() -> sqlite3.Connection:
-            conn = _connect_readonly(db_path)
+            conn = connect_readonly(db_path)
+            assert isinstance(conn, sqlite3.Connection)  # a file's path: SQLite
             conn.isolation_level = None  # _begin opens the transactions, as in make_engine
             return conn
 
@@ -298,7 +384,13 @@ class Store:
 SEARCH_COLUMNS = ("id", "title", "body", "author", "source", "url", "published")
 
 
-def _connect_readonly(db_path: Path) -> sqlite3.Connection:
+def connect_readonly(db_path: Db) -> sqlite3.Connection | LightConnection:
+    """A connection for light reads (``?`` placeholders, ``sqlite3``'s errors) to the
+    SQLite file, read-only, or to the PostgreSQL database (:func:`archive.shared.connect`)."""
+    if isinstance(db_path, str):
+        from archive.shared import connect
+
+        return connect(db_path)
     mode = "ro"
     wal = db_path.with_name(db_path.name + "-wal")
     if not os.access(db_path.parent, os.W_OK) and (not wal.exists() or not wal.stat().st_size):
@@ -310,11 +402,11 @@ def _connect_readonly(db_path: Path) -> sqlite3.Connection:
     return conn
 
 
-def read_for_search(db_path: Path, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+def read_for_search(db_path: Db, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """The fields search results show, for *ids*, keyed by id; ids not found are absent."""
     if not ids:
         return {}
-    conn = _connect_readonly(db_path)
+    conn = connect_readonly(db_path)
     try:
         marks = ",".join("?" * len(ids))
         rows = conn.execute(
@@ -326,9 +418,24 @@ def read_for_search(db_path: Path, ids: Sequence[int]) -> dict[int, dict[str, An
     return {row[0]: dict(zip(SEARCH_COLUMNS, row, strict=True)) for row in rows}
 
 
-def pending_index_work(db_path: Path) -> int:
-    """How many index changes a crash left owed (outbox rows), read without SQLAlchemy."""
-    conn = _connect_readonly(db_path)
+def exists(db_path: Db) -> bool:
+    """Whether the archive's database exists (a shared one is taken to: it is reached
+    when read, and an unreachable server is said so then)."""
+    return isinstance(db_path, str) or db_path.exists()
+
+
+def pending_index_work(db_path: Db, applied: Path | None = None) -> int:
+    """How many index changes a crash left owed (outbox rows), read without SQLAlchemy;
+    on a shared store, the change log's rows this home's index has not applied
+    (*applied*: its place in the log, :mod:`archive.changelog`)."""
+    conn = connect_readonly(db_path)
+    if isinstance(db_path, str):
+        from archive.changelog import behind, read_applied
+
+        try:
+            return behind(conn, read_applied(applied) if applied is not None else None)
+        except sqlite3.DatabaseError as exc:
+            raise ArchiveError(f"the archive database cannot be read ({exc})") from exc
     try:
         return int(conn.execute("SELECT count(*) FROM index_outbox").fetchone()[0])
     except sqlite3.DatabaseError as exc:
@@ -337,9 +444,10 @@ def pending_index_work(db_path: Path) -> int:
         conn.close()
 
 
-def _iso_datetime(value: str) -> datetime:
-    """A ``DateTime`` column as SQLAlchemy stores it in SQLite, read back."""
-    return datetime.fromisoformat(value)
+def _iso_datetime(value: str | datetime) -> datetime:
+    """A ``DateTime`` column as SQLAlchemy stores it in SQLite, read back (PostgreSQL's
+    driver gives a ``datetime`` already)."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 ARTICLE_COLUMNS = (
@@ -359,7 +467,7 @@ ARTICLE_COLUMNS = (
 
 
 def read_articles(
-    db_path: Path, *, ids: Sequence[int] | None = None, limit: int | None = None
+    db_path: Db, *, ids: Sequence[int] | None = None, limit: int | None = None
 ) -> list[ArticleRecord]:
     """Articles with every field: those with *ids*, or the newest *limit* (None: all).
 
@@ -376,7 +484,7 @@ def read_articles(
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
-    conn = _connect_readonly(db_path)
+    conn = connect_readonly(db_path)
     try:
         rows = [dict(zip(ARTICLE_COLUMNS, r, strict=True)) for r in conn.execute(sql, params)]
         tags: dict[int, list[str]] = {r["id"]: [] for r in rows}
@@ -418,11 +526,11 @@ REVISION_COLUMNS = (
 )
 
 
-def read_revisions(db_path: Path, article_id: int) -> list[RevisionRecord]:
+def read_revisions(db_path: Db, article_id: int) -> list[RevisionRecord]:
     """The earlier texts of article *article_id*, oldest first."""
     from archive.records import RevisionRecord
 
-    conn = _connect_readonly(db_path)
+    conn = connect_readonly(db_path)
     try:
         rows = conn.execute(
             f"SELECT {', '.join(REVISION_COLUMNS)} FROM revisions WHERE article_id = ? ORDER BY id",
@@ -439,8 +547,14 @@ def read_revisions(db_path: Path, article_id: int) -> list[RevisionRecord]:
     return out
 
 
-def count_articles(db_path: Path) -> int:
-    conn = _connect_readonly(db_path)
+def database_bytes(url: str) -> int:
+    """The size of a shared (PostgreSQL) database on its server."""
+    conn = connect_readonly(url)
+    return int(conn.execute("SELECT pg_database_size(current_database())").fetchone()[0])
+
+
+def count_articles(db_path: Db) -> int:
+    conn = connect_readonly(db_path)
     try:
         return int(conn.execute("SELECT count(*) FROM articles").fetchone()[0])
     finally:
@@ -463,21 +577,21 @@ _COMPLETIONS = {
 }
 
 
-def complete_values(db_path: Path, kind: str, prefix: str, limit: int) -> list[tuple[str, str]]:
+def complete_values(db_path: Db, kind: str, prefix: str, limit: int) -> list[tuple[str, str]]:
     """Values of *kind* (``id``, ``tag``, ``source``, ``author``, ``feed``) starting with *prefix*,
     each with a short description, most used (or newest) first."""
     like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     sql = _COMPLETIONS[kind].replace("LIKE ?", "LIKE ? ESCAPE '\\'") + " LIMIT ?"
-    conn = _connect_readonly(db_path)
+    conn = connect_readonly(db_path)
     try:
         return [(str(v), str(d or "")) for v, d in conn.execute(sql, (like, limit))]
     finally:
         conn.close()
 
 
-def read_stats(db_path: Path) -> tuple[int, str | None, str | None, int]:
+def read_stats(db_path: Db) -> tuple[int, str | None, str | None, int]:
     """Articles, earliest and latest publication date, and distinct sources."""
-    conn = _connect_readonly(db_path)
+    conn = connect_readonly(db_path)
     try:
         count, earliest, latest, sources = conn.execute(
             "SELECT count(id), min(published), max(published), count(DISTINCT source) FROM articles"
@@ -487,9 +601,9 @@ def read_stats(db_path: Path) -> tuple[int, str | None, str | None, int]:
     return int(count), earliest, latest, int(sources)
 
 
-def existing_ids(db_path: Path, ids: Sequence[int]) -> list[int]:
+def existing_ids(db_path: Db, ids: Sequence[int]) -> list[int]:
     """Those of *ids* that are articles in the database."""
-    conn = _connect_readonly(db_path)
+    conn = connect_readonly(db_path)
     out: list[int] = []
     try:
         for start in range(0, len(ids), 500):
@@ -502,7 +616,7 @@ def existing_ids(db_path: Path, ids: Sequence[int]) -> list[int]:
     return out
 
 
-def ids_where(db_path: Path, where: dict[str, list[str]]) -> list[int]:
+def ids_where(db_path: Db, where: dict[str, list[str]]) -> list[int]:
     """Ids of the articles whose fields have these values (any of a field's values,
     compared whole, ignoring case; an empty value: no value). ``tag`` is one of the
     article's tags."""
@@ -529,18 +643,18 @@ def ids_where(db_path: Path, where: dict[str, list[str]]) -> list[int]:
         if anyof:
             clauses.append("(" + " OR ".join(anyof) + ")")
     sql = "SELECT id FROM articles" + (" WHERE " + " AND ".join(clauses) if clauses else "")
-    conn = _connect_readonly(db_path)
+    conn = connect_readonly(db_path)
     try:
         return [row[0] for row in conn.execute(sql + " ORDER BY id", params)]
     finally:
         conn.close()
 
 
-def read_field_changes(db_path: Path, article_id: int) -> list[FieldChangeRecord]:
+def read_field_changes(db_path: Db, article_id: int) -> list[FieldChangeRecord]:
     """The metadata changes of article *article_id*, oldest first."""
     from archive.records import FieldChangeRecord
 
-    conn = _connect_readonly(db_path)
+    conn = connect_readonly(db_path)
     try:
         rows = conn.execute(
             "SELECT field, old, new, changed, how FROM field_changes WHERE article_id = ? "
@@ -565,7 +679,7 @@ NOTE_COLUMNS = ("id", "article_id", "text", "created", "quote", "start", "end", 
 
 
 def read_notes(
-    db_path: Path, *, article_ids: Sequence[int] | None = None, titles: bool = False
+    db_path: Db, *, article_ids: Sequence[int] | None = None, titles: bool = False
 ) -> list[NoteRecord]:
     """Notes, oldest first: on *article_ids*, or all; with their article's title if asked."""
     from archive.records import NoteRecord
@@ -578,7 +692,7 @@ def read_notes(
             return []
         sql += f" WHERE n.article_id IN ({','.join('?' * len(article_ids))})"
         params.extend(article_ids)
-    conn = _connect_readonly(db_path)
+    conn = connect_readonly(db_path)
     try:
         rows = conn.execute(sql + " ORDER BY n.id", params).fetchall()
     finally:
@@ -591,9 +705,9 @@ def read_notes(
     return out
 
 
-def has_notes(db_path: Path) -> bool:
+def has_notes(db_path: Db) -> bool:
     """Whether any article has a note (a search then looks for matching ones)."""
-    conn = _connect_readonly(db_path)
+    conn = connect_readonly(db_path)
     try:
         return conn.execute("SELECT 1 FROM notes LIMIT 1").fetchone() is not None
     finally:

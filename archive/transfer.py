@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from archive.errors import ArchiveError
+from archive.shared import follow_explicit_ids
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -403,6 +404,7 @@ def import_lines(
         if batch:
             flush()
         done_others = import_sections(conn, sections, on_error)
+        follow_explicit_ids(conn)  # (PostgreSQL: new ids after the imported ones)
     if others is not None:
         others.update(done_others)
     return count

@@ -161,3 +161,40 @@ def publisher_feeds() -> Path:
     """Real publishers' feeds: ``guardian.rss`` (RSS 2.0), ``heise.atom`` (Atom) and
     ``uolNoticias.rss`` (Latin-1 bytes, no declaration), from rss-parser's test inputs."""
     return _fetched("publishers")
+
+
+# --- A real PostgreSQL server (tests/_postgres.py) ----------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A throwaway PostgreSQL server for the session; skipped (failed in CI) without one."""
+    import os
+
+    from tests._postgres import PostgresServer, find_binaries, wait_ready
+
+    bindir = find_binaries()
+    if bindir is None:
+        reason = "PostgreSQL's binaries (initdb, pg_ctl) not found: apt-get install postgresql"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        reason = "psycopg is not installed: pip install -e '.[postgres]'"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = PostgresServer(bindir)
+    try:
+        wait_ready(server)
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def pg_url(postgres_server: Any) -> str:
+    """The URL of a new, empty PostgreSQL database on the session's server."""
+    return str(postgres_server.new_database())

@@ -89,7 +89,10 @@ def test_config_home_is_used_unless_the_environment_names_one(
     ("text", "problem"),
     [
         ("limit = 0\n", "'limit' must be a whole number of at least 1, not 0"),
-        ('colour = "never"\n', "unknown setting 'colour' (known: home, color, pager, limit, jobs)"),
+        (
+            'colour = "never"\n',
+            "unknown setting 'colour' (known: home, color, pager, limit, jobs, database)",
+        ),
         ('color = "blue"\n', "'color' must be one of auto, always, never, not 'blue'"),
         ("pager = true\n", "'pager' must be a command (a string) or false"),
         ("limit = \n", "is not valid TOML"),

@@ -46,7 +46,8 @@ class Server:
         """
         from archive.home import Home
 
-        if not Home(self.home).db.exists():
+        home = Home(self.home)
+        if not home.db.exists() and home.url is None:
             raise ServeError(
                 f"no archive at {self.home} (ingest something first: 'archive ingest FILE')"
             )

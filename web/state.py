@@ -47,6 +47,7 @@ class Web:
         self.home = home
         self.guard = guard
         self.reader = LiveReader(home)
+        self.reader.follow()  # a shared store's changes, in the background
         self.write_lock = threading.Lock()
         self.pending: OrderedDict[str, tuple[float, str, str, str]] = OrderedDict()
         self.env = Environment(
