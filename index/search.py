@@ -122,20 +122,23 @@ class SearchResult:
 def open_for_search(path: Path) -> FileIndex:
     """Open the index at *path* for reading.
 
-    Without mmap: Whoosh 2.7.4 reads a compound segment's parts from an mmap
-    through ``BytesIO(memoryview)``, which copies each part whole on every
-    open (measured: 133 ms against 15 ms per search on a 32 MB index).
+    The index's table of contents is read once per generation
+    (:class:`index.internals.toc.ReadIndex`). Without mmap: Whoosh 2.7.4 reads a
+    compound segment's parts from an mmap through ``BytesIO(memoryview)``, which
+    copies each part whole on every open (measured: 133 ms against 15 ms per
+    search on a 32 MB index).
 
     :raises IndexingError: there is no index, or it cannot be read.
     """
     from whoosh.filedb.filestore import FileStorage
 
+    from index.internals.toc import ReadIndex
     from index.layout import exists
 
     if not exists(path):
         raise IndexingError(f"no search index at {path}")
     try:
-        return FileStorage(str(path), supports_mmap=False, readonly=True).open_index()
+        return ReadIndex(FileStorage(str(path), supports_mmap=False, readonly=True))
     except Exception as exc:  # Whoosh raises many kinds on a damaged index
         raise IndexingError(f"the search index at {path} cannot be read ({exc})") from exc
 
