@@ -376,13 +376,10 @@ class _Runner:
             )
         if fast is not None:
             self.evaluated_by.add("blocks")
-            top: list[Found] = [(d, s, ()) for d, s in fast.top]
-            if _plain_terms(q) is None:
-                # Fuzzy words: the words each hit holds (what Whoosh's collector notes
-                # for every match), looked up for the hits re-ranked and shown only.
-                present = fast.present(sorted(fast.queried), [d for d, _ in fast.top])
-                if present is not None:
-                    top = [(d, s, present[d]) for d, s, _ in top]
+            # Fuzzy words: the words each hit holds, looked up for these hits only.
+            simple = _plain_terms(q) is not None
+            held = None if simple else fast.present(sorted(fast.queried), fast.ids())
+            top: list[Found] = [(d, s, held[d] if held else ()) for d, s in fast.top]
             return self._page(q, fast.total, top, coverage, fast)
         self.evaluated_by.add("whoosh")
         full = wq.And([q, self.dates]) if self.dates is not None else q

@@ -126,6 +126,10 @@ class Evaluation:
     #: Postings formats of the fields, to decode positions.
     formats: dict[str, Any] = field(repr=False)
 
+    def ids(self) -> list[int]:
+        """The docnums of :attr:`top`, best first."""
+        return [d for d, _ in self.top]
+
     def present(
         self, pairs: Iterable[tuple[str, str]], docnums: Iterable[int]
     ) -> dict[int, list[tuple[str, str]]] | None:
