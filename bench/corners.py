@@ -4,14 +4,17 @@ Usage::
 
     python bench/corners.py HOME [--repeat N] [--e2e-repeat N] [--gate-off] [--tag TAG]
 
-HOME is an existing archive home (for example the one ``bench/ingest_bench.py`` or
-``bench/run.py`` leaves in ``bench/work/``). Each query form runs ``--repeat`` times
+HOME is an existing archive home (for example ``bench/work/serve-N``, which
+``bench/serve_bench.py --size N`` builds from the replicated BBC corpus; the date
+range form asks for March 2004, inside that corpus's dates). Each query form runs ``--repeat`` times
 in one process through ``archive.Reader(home).search`` with passages, as the CLI
 does (the first run, which reads the index's files and fills the fuzzy term lists,
 is counted apart as ``first``), and ``--e2e-repeat`` times as a whole
 ``archive search`` command (process start to exit, after byte-compiling the
 package as an installed one is). ``--gate-off`` runs the same with
 ``ARCHIVE_WHOOSH_INTERNALS=off`` (Whoosh's own fuzzy expansion), to compare.
+Then ``--help``, ``show``, ``list``, ``stats`` and ``similar`` are timed end to end
+(issue 14 point 5). The load average is recorded at the start and the end.
 
 The result is printed as a table and kept as
 ``bench/results/<date>-<time>-corners-<articles>[-TAG].json``.
@@ -41,11 +44,21 @@ FORMS: list[tuple[str, str, dict[str, object]]] = [
     ("exact word", "=prices", {}),
     ("field", "title:oil", {}),
     ("prefix", "petrol*", {}),
-    ("date range", "oil", {"since": "1987-03-01", "until": "1987-03-31"}),
+    ("date range", "oil", {"since": "2004-03-01", "until": "2004-03-31"}),
     ("facet", "oil", {"facets": ("tag",)}),
     ("sort by date", "oil", {"sort": "newest"}),
     ("word~2", "goverment~2", {}),
     ("typo path (suggestion, fuzzy retry)", "petrolium exporters", {}),
+]
+
+
+#: Commands timed end to end besides search (issue 14 point 5): name, arguments.
+COMMANDS: list[tuple[str, list[str]]] = [
+    ("--help", ["--help"]),
+    ("show", ["show", "1"]),
+    ("list", ["list"]),
+    ("stats", ["stats"]),
+    ("similar", ["similar", "1"]),
 ]
 
 
@@ -99,6 +112,25 @@ def end_to_end(home: Path, repeat: int, env: dict[str, str]) -> dict[str, float]
     return out
 
 
+def commands(home: Path, repeat: int, env: dict[str, str]) -> dict[str, float]:
+    """Median wall time (ms) of each of :data:`COMMANDS`, process start to exit."""
+    out: dict[str, float] = {}
+    for name, args in COMMANDS:
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "cli", "--home", str(home), *args],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                check=True,
+            )
+            times.append((time.perf_counter() - started) * 1000)
+        out[name] = statistics.median(times)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("home", type=Path)
@@ -119,10 +151,16 @@ def main() -> None:
     from archive import Reader
 
     articles = Reader(args.home).stats().articles
+    load_before = os.getloadavg()
     inproc = in_process(args.home, args.repeat)
     e2e = end_to_end(args.home, args.e2e_repeat, env)
+    others = commands(args.home, args.e2e_repeat, env)
     result = {
-        "machine": {**basic_machine(started), "uptime": os.getloadavg()},
+        "machine": {
+            **basic_machine(started),
+            "uptime": load_before,
+            "uptime_at_end": os.getloadavg(),
+        },
         "articles": articles,
         "gate": "off" if args.gate_off else "on",
         "forms": [
@@ -135,6 +173,7 @@ def main() -> None:
             }
             for name, q, o in FORMS
         ],
+        "commands_end_to_end_ms": others,
     }
     tag = f"-{args.tag}" if args.tag else ""
     path = result_path(f"corners-{articles}{tag}", started)
@@ -149,6 +188,10 @@ def main() -> None:
             f"| {row['form']} | `{row['query']}` | {row['total']:,} | {row['median_ms']:.1f} "
             f"| {row['first_ms']:.1f} | {row['end_to_end_ms']:.0f} |"
         )
+    print("| command | end to end (ms) |")
+    print("| --- | ---: |")
+    for name, ms in others.items():
+        print(f"| `archive {name}` | {ms:.0f} |")
     print(path)
 
 

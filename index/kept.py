@@ -17,8 +17,10 @@ from typing import Any
 from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 
+from index.internals.toc import ReadIndex
 
-class KeptIndex(FileIndex):
+
+class KeptIndex(ReadIndex):
     """A :class:`FileIndex` whose searchers reuse their thread's open reader.
 
     The searchers it gives out do not close that reader; :meth:`close` closes

@@ -122,20 +122,23 @@ class SearchResult:
 def open_for_search(path: Path) -> FileIndex:
     """Open the index at *path* for reading.
 
-    Without mmap: Whoosh 2.7.4 reads a compound segment's parts from an mmap
-    through ``BytesIO(memoryview)``, which copies each part whole on every
-    open (measured: 133 ms against 15 ms per search on a 32 MB index).
+    The index's table of contents is read once per generation
+    (:class:`index.internals.toc.ReadIndex`). Without mmap: Whoosh 2.7.4 reads a
+    compound segment's parts from an mmap through ``BytesIO(memoryview)``, which
+    copies each part whole on every open (measured: 133 ms against 15 ms per
+    search on a 32 MB index).
 
     :raises IndexingError: there is no index, or it cannot be read.
     """
     from whoosh.filedb.filestore import FileStorage
 
+    from index.internals.toc import ReadIndex
     from index.layout import exists
 
     if not exists(path):
         raise IndexingError(f"no search index at {path}")
     try:
-        return FileStorage(str(path), supports_mmap=False, readonly=True).open_index()
+        return ReadIndex(FileStorage(str(path), supports_mmap=False, readonly=True))
     except Exception as exc:  # Whoosh raises many kinds on a damaged index
         raise IndexingError(f"the search index at {path} cannot be read ({exc})") from exc
 
@@ -373,7 +376,11 @@ class _Runner:
             )
         if fast is not None:
             self.evaluated_by.add("blocks")
-            return self._page(q, fast.total, [(d, s, ()) for d, s in fast.top], coverage, fast)
+            # Fuzzy words: the words each hit holds, looked up for these hits only.
+            simple = _plain_terms(q) is not None
+            held = None if simple else fast.present(sorted(fast.queried), fast.ids())
+            top: list[Found] = [(d, s, held[d] if held else ()) for d, s in fast.top]
+            return self._page(q, fast.total, top, coverage, fast)
         self.evaluated_by.add("whoosh")
         full = wq.And([q, self.dates]) if self.dates is not None else q
         # terms=True makes the collector note the matched terms of every match; when every

@@ -262,11 +262,6 @@ def counted_expansions(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str, 
     return calls
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known since the merge of issue 18: the cost ceiling (index/costs.py) expands a "
-    "fuzzy word once to count it, then the query expands it again",
-)
 def test_a_fuzzy_word_is_expanded_once_per_segment_and_field(
     home: Path, counted_expansions: list[tuple[int, str, str]]
 ) -> None:

@@ -45,31 +45,50 @@ __all__ = ["Evaluation", "evaluate"]
 _Node = tuple[Any, ...]
 
 
-def _shape(q: wq.Query, fields: frozenset[str]) -> _Node | None:
+def _shape(q: wq.Query, fields: frozenset[str], reader: Any = None) -> _Node | None:
     """*q* as nested tuples this module evaluates, or None if it is not such a query.
 
     One-part ORs and ANDs are kept as they are: Whoosh caps an OR's estimated
     size, which shapes the order in which its parent adds scores.
+
+    A fuzzy word (``word~2``) stands for the words it expands to in the segment of
+    *reader* (without a reader: a placeholder, to check the shape): as Whoosh's
+    ``MultiTerm.matcher`` runs it there, one word is that word's term; several, a
+    union of their terms (``multi``), scored by the searcher's weighting (Whoosh's
+    "constant score" sets no weighting, so ``Searcher.postings`` takes the
+    searcher's), whose size estimate, unlike an OR's, is not capped at the
+    segment's document count.
     """
     if getattr(q, "boost", 1.0) != 1.0:
         return None
     kind = type(q)
     if kind is wq.Term:
         return ("term", q.fieldname, q.text) if q.fieldname in fields else None
+    if isinstance(q, wq.FuzzyTerm):
+        if q.fieldname not in fields:
+            return None
+        if reader is None:
+            return ("multi", q.fieldname, ())
+        words = [w for w in q._btexts(reader) if w]
+        if len(words) >= wq.Or.TOO_MANY_CLAUSES:
+            return None  # Whoosh preloads such a union: left to it
+        if len(words) == 1:
+            return ("term", q.fieldname, words[0])
+        return ("multi", q.fieldname, tuple(words))
     if kind is wq.Or:
         if q.scale or q.minmatch or len(q.subqueries) >= wq.Or.TOO_MANY_CLAUSES:
             return None
         if q.matcher_type not in (wq.Or.AUTO_MATCHER, wq.Or.DEFAULT_MATCHER):
             return None
-        kids = [_shape(c, fields) for c in q.subqueries]
+        kids = [_shape(c, fields, reader) for c in q.subqueries]
         if not kids or any(k is None or k[0] == "not" for k in kids):
             return None  # a NOT inside an OR means "every other document": left to Whoosh
         return ("or", kids)
     if kind is wq.And:
         kids = [
-            ("not", _shape(c.query, fields))
+            ("not", _shape(c.query, fields, reader))
             if type(c) is wq.Not and c.boost == 1.0
-            else _shape(c, fields)
+            else _shape(c, fields, reader)
             for c in q.subqueries
         ]
         if not kids or any(k is None or k[0] == "not" and k[1] is None for k in kids):
@@ -106,6 +125,10 @@ class Evaluation:
     queried: frozenset[tuple[str, str]] = field(repr=False)
     #: Postings formats of the fields, to decode positions.
     formats: dict[str, Any] = field(repr=False)
+
+    def ids(self) -> list[int]:
+        """The docnums of :attr:`top`, best first."""
+        return [d for d, _ in self.top]
 
     def present(
         self, pairs: Iterable[tuple[str, str]], docnums: Iterable[int]
@@ -208,6 +231,7 @@ def evaluate(
     total = 0
     best: list[tuple[float, int]] = []  # heap of (score, -docnum), as Whoosh's collector
     segments = []
+    queried: set[tuple[str, str]] = set()
     for sub, offset in subs:
         allowed = None
         if within is not None:
@@ -215,7 +239,11 @@ def evaluate(
             if allowed is None:
                 internals.fell_back("block evaluation")
                 return None
-        done = _segment(sub, shape, weighting, allowed)
+        here = _shape(q, fields, sub.reader())  # fuzzy words: this segment's expansion
+        if here is None:
+            return None
+        queried.update(_terms(here))
+        done = _segment(sub, here, weighting, allowed)
         if done is None:
             internals.fell_back("block evaluation")
             return None  # not the Whoosh 2.7 codec or scorer
@@ -239,7 +267,7 @@ def evaluate(
     best.sort(reverse=True)
     formats = {name: schema[name].format for name in fields if name in schema}
     top = [(-negated, score) for score, negated in best]
-    return Evaluation(total, top, segments, frozenset(_terms(shape)), formats)
+    return Evaluation(total, top, segments, frozenset(queried), formats)
 
 
 def _segment(
@@ -343,6 +371,8 @@ def _range_docs(sub: Searcher, q: wq.NumericRange) -> set[int] | None:
 def _terms(node: _Node) -> list[tuple[str, str]]:
     if node[0] == "term":
         return [(node[1], node[2])]
+    if node[0] == "multi":
+        return [(node[1], w) for w in node[2]]
     if node[0] == "not":
         return _terms(node[1])
     return [t for kid in node[1] for t in _terms(kid)]
@@ -409,6 +439,13 @@ def _match(node: _Node, postings: dict[tuple[str, str], _Postings | None]) -> se
     if kind == "term":
         p = postings[(node[1], node[2])]
         return set(p.ids) if p is not None else set()
+    if kind == "multi":
+        found: set[int] = set()
+        for w in node[2]:
+            got = postings[(node[1], w)]
+            if got is not None:
+                found.update(got.ids)
+        return found
     if kind == "not":
         return _match(node[1], postings)
     kids = node[1]
@@ -446,6 +483,8 @@ class _Sizes:
                 else:
                     self._terms[key] = int(self.reader.doc_frequency(key[0], btext))
             return self._terms[key]
+        if kind == "multi":  # MultiTerm.estimate_size: the words' frequencies, uncapped
+            return sum(self(("term", node[1], w)) for w in node[2])
         if kind == "not":
             return int(self.doc_count)
         sizes = [self(k) for k in node[1]]
@@ -484,6 +523,11 @@ def _node_scores(
     kind = node[0]
     if kind == "term":
         return _term_scores(postings[(node[1], node[2])], matched)
+    if kind == "multi":  # Whoosh's Or of the words' terms (none here: its NullMatcher)
+        if not node[2]:
+            return {}
+        union = ("or", [("term", node[1], w) for w in node[2]])
+        return _node_scores(union, postings, matched, sizes, sub)
     if kind == "not":
         return 1.0  # Whoosh's InverseMatcher scores each document it lets through 1.0
     kids = node[1]

@@ -202,6 +202,21 @@ class FuzzyTerm(wq.FuzzyTerm):
         # copy.deepcopy (Whoosh's with_boost) and pickle: not the readers held.
         return {k: v for k, v in self.__dict__.items() if k != "_expanded"}
 
+    def expanded_terms(self, ixreader: Any, phrases: bool = False) -> Iterator[tuple[str, str]]:
+        """The words this term stands for in *ixreader*: for a reader of several
+        segments, the union of each segment's expansion, each kept for the matcher
+        that searches that segment next (the cost ceiling counts what the search
+        then runs, instead of expanding every word a second time)."""
+        if ixreader.is_atomic() or not internals.enabled():
+            yield from super().expanded_terms(ixreader, phrases=phrases)
+            return
+        seen: set[str] = set()
+        for leaf, _ in ixreader.leaf_readers():
+            for text in self._btexts(leaf):
+                if text not in seen:
+                    seen.add(text)
+                    yield (self.fieldname, text)
+
     def _btexts(self, ixreader: Any) -> list[str]:
         # Keyed by what the expansion depends on: copy.copy (Whoosh's replace()) shares
         # the cache between copies whose text may differ.
