@@ -230,7 +230,8 @@ def search(
                 shown = {h.id for h in firsts}
                 merged = firsts + [h for h in fixed.hits if h.id not in shown]
                 extra = fixed.total - _count_within(searcher, corrected, firsts)
-                page, q = _Page(strict_total + extra, merged[offset:], fixed.facets), corrected
+                page = _Page(strict_total + extra, merged[offset : offset + limit], fixed.facets)
+                q = corrected
                 found = Rescue("spelling", extra, suggestion)
                 notices[-1] = (
                     f"nothing matched as typed; showing matches for: {suggestion}"

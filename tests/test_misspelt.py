@@ -99,3 +99,9 @@ def test_a_far_rarer_spelling_is_corrected_and_its_own_match_kept_first(
     assert found.rescue is not None and found.rescue.kind == "spelling"
     assert found.rescue.query == "blair" and found.rescue.total >= 20
     assert {h.match for h in found.hits[1:]} == {"fuzzy"}
+    # Paged: the same counts on every page, no hit twice, never more than a page.
+    pages = [Reader(work).search("Bliar", limit=5, offset=o, passages=0) for o in (0, 5, 10)]
+    assert {(p.total, p.rescue) for p in pages} == {(found.total, found.rescue)}
+    shown = [h.id for p in pages for h in p.hits]
+    assert all(len(p.hits) == 5 for p in pages) and len(set(shown)) == len(shown) == 15
+    assert shown[:5] == [h.id for h in found.hits[:5]]
