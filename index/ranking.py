@@ -4,8 +4,10 @@ DESIGN.md, "Search quality": how near each other (and in order) the query's
 words occur is the biggest win over plain BM25F. :func:`rerank` takes the
 best :data:`RERANK_DEPTH` hits of a search and scores each by its normalised
 BM25F score plus a proximity signal (the shortest window holding the query's
-words, and how many of its word pairs stand close), weighted by how much of
-the query (by IDF) the article has.
+words, and how close each of the query's word pairs stands, in the query's order
+counting nearer than reversed: phrase-like evidence), weighted by how much of
+the query (by IDF) the article has. The weights were chosen on the 2-4-word set
+of ``bench/relevance.py`` (see bench/README.md).
 """
 
 from __future__ import annotations
@@ -23,11 +25,14 @@ from index.query import positive_leaves
 #: How many of the best BM25F hits are re-ranked by proximity.
 RERANK_DEPTH = 100
 #: Weight of the proximity signal against the (normalised) BM25F score.
-PROXIMITY_WEIGHT = 2.0
+PROXIMITY_WEIGHT = 5.0
 #: In the most-words rescue, weight of the share of the query's words an article has.
 COVERAGE_WEIGHT = 1.5
 #: Words this far apart (beyond adjacent) halve the proximity signal.
 PROXIMITY_SLACK = 8.0
+#: Two of the query's words in the other order than the query's count as this much
+#: further apart.
+REVERSED_GAP = 16
 
 #: A match before paging: (docnum, score, matched (field, term) pairs).
 Found = tuple[int, float, Sequence[tuple[str, object]]]
@@ -185,7 +190,10 @@ def pair_proximity(groups: list[set[str]], positions: dict[str, list[int]]) -> f
         i = j = 0
         best = 1 << 30
         while i < len(a) and j < len(b):
-            best = min(best, abs(a[i] - b[j]))
+            gap = b[j] - a[i]
+            # In the query's order (a before b) a gap counts as it is; the other way round
+            # it counts :data:`REVERSED_GAP` more (phrase-like evidence: in order and near).
+            best = min(best, gap if gap > 0 else REVERSED_GAP - gap)
             if a[i] < b[j]:
                 i += 1
             else:
