@@ -118,9 +118,7 @@ def build_ours(articles: list[tuple[str, str, str]], reuse: bool) -> tuple[Path,
             )
         by_hash = {r.content_hash: r.id for r in archive.list(limit=None)}
     by_origin = json.loads(twins.read_text()) if twins.exists() else {}
-    ids = {
-        n: by_hash.get(content_hash(normalize_text(b))) or by_origin[n] for n, _, b in articles
-    }
+    ids = {n: by_hash.get(content_hash(normalize_text(b))) or by_origin[n] for n, _, b in articles}
     return home, ids
 
 

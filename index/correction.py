@@ -26,6 +26,8 @@ from index.schema import EXACT_FIELDS
 RARER = 20
 #: At most this many close spellings of a word are tried with the query's other words.
 TRIED = 10
+#: Besides the best, at most this many spellings as close are searched for a word.
+ALSO = 2
 
 
 def correction_of(
@@ -34,30 +36,31 @@ def correction_of(
     languages: Sequence[str] = (),
     *,
     rarer: bool = True,
-) -> tuple[str, str] | None:
+) -> tuple[str, str, tuple[str, ...]] | None:
     """*parsed*'s text with each misspelt word corrected from the index's vocabulary: as
-    shown to the user, and as searched (each corrected word in its exact form, ``=word``:
-    ``Donwing`` is corrected to *downing*, not to every word stemmed *down*).
+    shown to the user, as searched (each corrected word in its exact form, ``=word``:
+    ``Donwing`` is corrected to *downing*, not to every word stemmed *down*), and the
+    other spellings searched beside the one shown.
 
     A word is corrected when the archive does not hold it, or holds it in far fewer
     articles (:data:`RARER` times) than a spelling one or two letters away
     (``Tillersen`` in one article, ``Tillerson`` in fifty); with *rarer* off, only
-    when the archive does not hold it. Of the close spellings, the one chosen is: one
-    that some article holds together with the query's other words, then the closest
-    (two letters swapped counting as one slip), then the most common. None: nothing
-    to correct.
+    when the archive does not hold it. Of the close spellings, those that some article
+    holds together with the query's other words come first, then the closest (two
+    letters swapped counting as one slip), then the most common; up to :data:`ALSO`
+    more as close as the first and found with the other words are searched beside
+    it. None: nothing to correct.
     """
     from index.analysis import exact_analyzer
 
     analyzer = exact_analyzer()
     reader = searcher.reader()
-    correctors = [fuzzy.corrector(searcher, f) for f in ("body_exact", "title_exact")]
 
     def frequency(form: str) -> int:
         return max(int(reader.doc_frequency(f, form)) for f in EXACT_FIELDS.values())
 
     text = exact = parsed.text
-    changed = False
+    also: list[str] = []
     others = len(parsed.words) > 1
     for word in parsed.words:
         forms = [t.text for t in analyzer(word)]
@@ -71,27 +74,34 @@ def correction_of(
             continue
         found = {
             w
-            for corrector in correctors
-            for w in corrector.suggest(form, limit=10, maxdist=2, prefix=1)
+            for name in EXACT_FIELDS.values()
+            for w in fuzzy.terms_within(reader, name, form, 2, 1)
             if w != form
         }
+        # Closest first, two letters swapped counting as one slip, then the most common.
         ranked = sorted(found, key=lambda w: (_slips(form, w), -frequency(w), w))
-        ranked = [w for w in ranked if not held or frequency(w) >= RARER * held]
+        ranked = [w for w in ranked if not held or frequency(w) >= RARER * held][:TRIED]
         if not ranked:
             continue
-        best = ranked[0]
+        chosen = ranked[:1]
         if others and len(ranked) > 1:
-            # A spelling some article holds with the query's other words comes first.
+            # Spellings some article holds with the query's other words come first; those
+            # as close as the best are searched too (``Sween political``: *seen* is the
+            # more common, *sweden* the name).
             with_others = [
-                w
-                for w in ranked[:TRIED]
-                if _matches(searcher, _replace(exact, word, "=" + w), languages)
+                w for w in ranked if _matches(searcher, _replace(exact, word, "=" + w), languages)
             ]
-            best = with_others[0] if with_others else best
-        text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", best, text, count=1)
-        exact = _replace(exact, word, "=" + best)
-        changed = True
-    return (text, exact) if changed else None
+            if with_others:
+                close = _slips(form, with_others[0])
+                chosen = [w for w in with_others if _slips(form, w) == close][: 1 + ALSO]
+        # As shown: ``(seen OR sweden) political``, so a heading naming it is true.
+        shown = " OR ".join(chosen)
+        shown = f"({shown})" if len(chosen) > 1 else shown
+        text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", shown, text, count=1)
+        searched = " OR ".join("=" + w for w in chosen)
+        exact = _replace(exact, word, f"({searched})" if len(chosen) > 1 else searched)
+        also.extend(chosen[1:])
+    return (text, exact, tuple(also)) if exact != parsed.text else None
 
 
 def _replace(text: str, word: str, by: str) -> str:

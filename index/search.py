@@ -216,7 +216,7 @@ def search(
         strict_total = page.total
         suggestion = correction = None
         if strict_total < FEW_HITS and rescue:
-            correction, exact = correction_of(searcher, parsed, languages) or (None, "")
+            correction, exact, _ = correction_of(searcher, parsed, languages) or (None, "", ())
             if correction and finds_more(searcher, exact, dates, strict_total, languages):
                 suggestion = correction
                 notices.append(f"did you mean: {suggestion}")
