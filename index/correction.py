@@ -39,7 +39,8 @@ def correction_of(
 ) -> tuple[str, str, tuple[str, ...]] | None:
     """*parsed*'s text with each misspelt word corrected from the index's vocabulary: as
     shown to the user, as searched (each corrected word in its exact form, ``=word``:
-    ``Donwing`` is corrected to *downing*, not to every word stemmed *down*), and the
+    ``Donwing`` is corrected to *downing*, not to every word stemmed *down*; and in its
+    stemmed form, which the proximity ranking reads), and the
     other spellings searched beside the one shown.
 
     A word is corrected when the archive does not hold it, or holds it in far fewer
@@ -98,7 +99,9 @@ def correction_of(
         shown = " OR ".join(chosen)
         shown = f"({shown})" if len(chosen) > 1 else shown
         text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", shown, text, count=1)
-        searched = " OR ".join("=" + w for w in chosen)
+        # Each spelling in its exact form, and in its stemmed form too: the exact fields
+        # hold no positions, the stemmed ones do (how near the other words it stands).
+        searched = " OR ".join(f"(={w} {w})" for w in chosen)
         exact = _replace(exact, word, f"({searched})" if len(chosen) > 1 else searched)
         also.extend(chosen[1:])
     return (text, exact, tuple(also)) if exact != parsed.text else None
