@@ -29,7 +29,7 @@ RERANK_DEPTH = 100
 #: decides), and for a longer one (a headline or sentence, whose words scatter).
 PROXIMITY_WEIGHT = 5.0
 LONG_PROXIMITY_WEIGHT = 2.0
-SHORT_QUERY = 4
+SHORT_QUERY = 3
 #: In the most-words rescue, weight of the share of the query's words an article has.
 COVERAGE_WEIGHT = 1.5
 #: Words this far apart (beyond adjacent) halve the proximity signal.
