@@ -107,15 +107,24 @@ def build_ours(articles: list[tuple[str, str, str]], reuse: bool) -> tuple[Path,
     home = WORK / "relevance-home"
     if not reuse:
         shutil.rmtree(home, ignore_errors=True)
+    twins = home / "bench-twins.json"  # a near-duplicate is not stored: its twin's id
     with Archive.open(home) as archive:
         if archive.count() == 0:
-            archive.ingest(ArticleDraft(title="", body=b, origin=n) for n, _, b in articles)
+            report = archive.ingest(
+                ArticleDraft(title="", body=b, origin=n) for n, _, b in articles
+            )
+            twins.write_text(
+                json.dumps({o.origin: o.article_id for o in report.outcomes if o.article_id})
+            )
         by_hash = {r.content_hash: r.id for r in archive.list(limit=None)}
-    ids = {n: by_hash[content_hash(normalize_text(b))] for n, _, b in articles}
+    by_origin = json.loads(twins.read_text()) if twins.exists() else {}
+    ids = {n: by_hash.get(content_hash(normalize_text(b))) or by_origin[n] for n, _, b in articles}
     return home, ids
 
 
-def build_baseline(articles: list[tuple[str, str, str]], home: Path) -> object:
+def build_baseline(
+    articles: list[tuple[str, str, str]], home: Path, name: str = "relevance-baseline"
+) -> object:
     from whoosh.fields import ID, TEXT, Schema
     from whoosh.filedb.filestore import FileStorage
 
@@ -123,7 +132,7 @@ def build_baseline(articles: list[tuple[str, str, str]], home: Path) -> object:
 
     schema = Schema(id=ID(stored=True, unique=True), title=TEXT(), body=TEXT())
     # On disk: RamStorage's temporary files go to a <tempdir>/MAIN.tmp every process shares.
-    path = WORK / "relevance-baseline"
+    path = WORK / name
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
     ix = FileStorage(str(path)).create_index(schema)

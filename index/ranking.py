@@ -4,8 +4,10 @@ DESIGN.md, "Search quality": how near each other (and in order) the query's
 words occur is the biggest win over plain BM25F. :func:`rerank` takes the
 best :data:`RERANK_DEPTH` hits of a search and scores each by its normalised
 BM25F score plus a proximity signal (the shortest window holding the query's
-words, and how many of its word pairs stand close), weighted by how much of
-the query (by IDF) the article has.
+words, and how close each of the query's word pairs stands, in the query's order
+counting nearer than reversed: phrase-like evidence), weighted by how much of
+the query (by IDF) the article has. The weights were chosen on the 2-4-word set
+of ``bench/relevance.py`` (see bench/README.md).
 """
 
 from __future__ import annotations
@@ -22,12 +24,19 @@ from index.query import positive_leaves
 
 #: How many of the best BM25F hits are re-ranked by proximity.
 RERANK_DEPTH = 100
-#: Weight of the proximity signal against the (normalised) BM25F score.
-PROXIMITY_WEIGHT = 2.0
+#: Weight of the proximity signal against the (normalised) BM25F score, for a query of
+#: at most :data:`SHORT_QUERY` words (a remembered fragment: how near its words stand
+#: decides), and for a longer one (a headline or sentence, whose words scatter).
+PROXIMITY_WEIGHT = 5.0
+LONG_PROXIMITY_WEIGHT = 2.0
+SHORT_QUERY = 3
 #: In the most-words rescue, weight of the share of the query's words an article has.
 COVERAGE_WEIGHT = 1.5
 #: Words this far apart (beyond adjacent) halve the proximity signal.
 PROXIMITY_SLACK = 8.0
+#: In a short query, two of its words in the other order than the query's count as this
+#: much further apart (in a longer one, order does not count).
+REVERSED_GAP = 16
 
 #: A match before paging: (docnum, score, matched (field, term) pairs).
 Found = tuple[int, float, Sequence[tuple[str, object]]]
@@ -171,11 +180,15 @@ def min_window(groups: list[set[str]], positions: dict[str, list[int]]) -> tuple
     return present, best
 
 
-def pair_proximity(groups: list[set[str]], positions: dict[str, list[int]]) -> float:
+def pair_proximity(
+    groups: list[set[str]], positions: dict[str, list[int]], reversed_gap: int = REVERSED_GAP
+) -> float:
     """How close each query word is to the next one, averaged over the query's word pairs.
 
-    A pair next to each other counts 1; words :data:`PROXIMITY_SLACK` positions
-    further apart count 1/2; a pair not both present counts 0.
+    A pair next to each other, in the query's order, counts 1; words
+    :data:`PROXIMITY_SLACK` positions further apart count 1/2; a pair the other way
+    round counts as *reversed_gap* positions further apart; a pair not both present
+    counts 0.
     """
     where = [sorted(p for t in g for p in positions.get(t, ())) for g in groups]
     total = 0.0
@@ -185,7 +198,10 @@ def pair_proximity(groups: list[set[str]], positions: dict[str, list[int]]) -> f
         i = j = 0
         best = 1 << 30
         while i < len(a) and j < len(b):
-            best = min(best, abs(a[i] - b[j]))
+            gap = b[j] - a[i]
+            # In the query's order (a before b) a gap counts as it is; the other way round
+            # it counts *reversed_gap* more (phrase-like evidence: in order and near).
+            best = min(best, gap if gap > 0 else reversed_gap - gap)
             if a[i] < b[j]:
                 i += 1
             else:
@@ -234,6 +250,8 @@ def rerank(
     # A rare word found counts for more than a common one (IDF), as in BM25.
     weights = [max(searcher.idf("body", t) for t in g) for g in groups]
     whole = sum(weights) or 1.0
+    short = len(groups) <= SHORT_QUERY
+    weight = PROXIMITY_WEIGHT if short else LONG_PROXIMITY_WEIGHT
     rescored = []
     for d, score, terms in head:
         present, span = min_window(groups, body[d])
@@ -241,10 +259,11 @@ def rerank(
         if present >= 2:
             slack = max(0, span - (present - 1))
             window = 1.0 / (1.0 + slack / PROXIMITY_SLACK)
-            prox = (window + pair_proximity(groups, body[d])) / 2
+            pairs = pair_proximity(groups, body[d], REVERSED_GAP if short else 0)
+            prox = (window + pairs) / 2
         has = [any(t in body[d] or t in title[d] for t in g) for g in groups]
         cover = sum(w for w, h in zip(weights, has, strict=True) if h) / whole
-        value = score / top + PROXIMITY_WEIGHT * prox * cover
+        value = score / top + weight * prox * cover
         if coverage:
             value += COVERAGE_WEIGHT * cover  # articles with more of the words first
         rescored.append((d, value, terms))

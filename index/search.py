@@ -32,10 +32,11 @@ from whoosh.scoring import BM25F, BM25FScorer
 from whoosh.searching import Searcher
 
 from index import internals, ranking
+from index.correction import correction_of, finds_more
 from index.costs import bound, fits
-from index.errors import IndexingError, IndexOutdatedError, QuerySyntaxError
+from index.errors import IndexingError, IndexOutdatedError
 from index.fields import extra_keys
-from index.internals import blockeval, fuzzy
+from index.internals import blockeval
 from index.internals.fuzzy import MAX_FUZZY_CHARS
 from index.internals.lengths import field_lengths
 from index.query import (
@@ -218,8 +219,8 @@ def search(
         strict_total = page.total
         suggestion = correction = None
         if strict_total < FEW_HITS and rescue:
-            correction, exact = _correction(searcher, parsed) or (None, "")
-            if correction and _finds_more(searcher, exact, dates, strict_total, languages):
+            correction, exact, _ = correction_of(searcher, parsed, languages) or (None, "", ())
+            if correction and finds_more(searcher, exact, dates, strict_total, languages):
                 suggestion = correction
                 notices.append(f"did you mean: {suggestion}")
         base = q  # the query the most-words rescue relaxes
@@ -233,7 +234,8 @@ def search(
                 shown = {h.id for h in firsts}
                 merged = firsts + [h for h in fixed.hits if h.id not in shown]
                 extra = fixed.total - _count_within(searcher, corrected, firsts)
-                page, q = _Page(strict_total + extra, merged[offset:], fixed.facets), corrected
+                page = _Page(strict_total + extra, merged[offset : offset + limit], fixed.facets)
+                q = corrected
                 found = Rescue("spelling", extra, suggestion)
                 notices[-1] = (
                     f"nothing matched as typed; showing matches for: {suggestion}"
@@ -244,7 +246,7 @@ def search(
                 # Found nothing either: words are dropped from the (short) query with its
                 # missing words corrected (a word the archive holds, however rare, is kept).
                 # In a longer query (a pasted headline) a word the archive lacks is dropped.
-                missing = _correction(searcher, parsed, rarer=False)
+                missing = correction_of(searcher, parsed, languages, rarer=False)
                 if missing:
                     base = parse(ix.schema, missing[1], languages).query
         thin = strict_total < limit + offset and sort == "relevance"
@@ -606,90 +608,6 @@ def _exclusions(q: wq.Query) -> list[wq.Query]:
     if isinstance(q, wq.And):
         return [c for c in q.children() if isinstance(c, wq.Not)]
     return []
-
-
-#: A word this many times rarer than a close spelling is taken for a misspelling of it.
-RARER = 20
-
-
-def _correction(
-    searcher: Searcher, parsed: ParsedQuery, *, rarer: bool = True
-) -> tuple[str, str] | None:
-    """*parsed*'s text with each misspelt word corrected from the index's vocabulary: as
-    shown to the user, and as searched (each corrected word in its exact form, ``=word``:
-    ``Donwing`` is corrected to *downing*, not to every word stemmed *down*).
-
-    A word is corrected when the archive does not hold it, or holds it in far fewer
-    articles (:data:`RARER` times) than a spelling one or two letters away
-    (``Tillersen`` in one article, ``Tillerson`` in fifty); with *rarer* off, only
-    when the archive does not hold it. None: nothing to correct.
-    """
-    from index.analysis import exact_analyzer
-
-    analyzer = exact_analyzer()
-    reader = searcher.reader()
-    correctors = [fuzzy.corrector(searcher, f) for f in ("body_exact", "title_exact")]
-
-    def frequency(form: str) -> int:
-        return max(int(reader.doc_frequency(f, form)) for f in EXACT_FIELDS.values())
-
-    text = exact = parsed.text
-    changed = False
-    for word in parsed.words:
-        forms = [t.text for t in analyzer(word)]
-        if len(forms) != 1:
-            continue
-        form = forms[0]
-        if len(form) > MAX_FUZZY_CHARS or form.isdigit():
-            continue
-        held = frequency(form)
-        if held and (len(form) < 5 or not rarer):  # short words held are words, not slips
-            continue
-        found = {
-            w
-            for corrector in correctors
-            for w in corrector.suggest(form, limit=10, maxdist=2, prefix=1)
-            if w != form
-        }
-        # Closest first, two letters swapped counting as one slip (Whoosh counts two),
-        # then the most common.
-        best = min(found, key=lambda w: (_slips(form, w), -frequency(w), w), default=None)
-        if best and (not held or frequency(best) >= RARER * held):
-            text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", best, text, count=1)
-            exact = re.sub(rf"(?<![\w=]){re.escape(word)}(?!\w)", "=" + best, exact, count=1)
-            changed = True
-    return (text, exact) if changed else None
-
-
-def _slips(a: str, b: str) -> int:
-    """Edits from *a* to *b*: a letter changed, added or dropped, or two swapped (OSA)."""
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = a[i - 1] != b[j - 1]
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        prev2, prev = prev, cur
-    return prev[-1]
-
-
-def _finds_more(
-    searcher: Searcher,
-    text: str,
-    dates: wq.Query | None,
-    total: int,
-    languages: Sequence[str] = (),
-) -> bool:
-    """Whether the query *text* finds more than *total* articles."""
-    try:
-        corrected = parse(searcher.schema, text, languages).query
-    except QuerySyntaxError:
-        return False
-    full = wq.And([corrected, dates]) if dates is not None else corrected
-    return bool(len(searcher.search(full, limit=1)) > total)
 
 
 def _count_within(searcher: Searcher, q: wq.Query, hits: list[Hit]) -> int:

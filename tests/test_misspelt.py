@@ -73,6 +73,18 @@ def test_misspelt_names_find_their_article(bbc_home: tuple[Path, list]) -> None:
         top3 += target in [h.id for h in found.hits[:3]]
         strict_top3 += target in [h.id for h in reader.search(query, rescue=False).hits[:3]]
         assert found.total == 0  # the misspelt query itself matches nothing
+        if found.rescue is not None and found.rescue.kind == "spelling":
+            # The heading names every spelling searched ("(seen OR sweden) political"):
+            # each hit holds one of the spellings of each corrected word.
+            named = found.rescue.query or ""
+            assert named == found.suggestion
+            for group in re.findall(r"\(([^)]*)\)", named):
+                spellings = set(group.split(" OR "))
+                assert len(spellings) > 1
+                for hit in found.hits:
+                    article = reader.get(hit.id)
+                    held = {w.lower() for w in _WORD.findall(f"{article.title} {article.body}")}
+                    assert spellings & held, (query, named, hit.id)
     assert strict_top3 == 0
     assert top3 >= 0.9 * len(queries), (top3, len(queries))
 
@@ -99,3 +111,9 @@ def test_a_far_rarer_spelling_is_corrected_and_its_own_match_kept_first(
     assert found.rescue is not None and found.rescue.kind == "spelling"
     assert found.rescue.query == "blair" and found.rescue.total >= 20
     assert {h.match for h in found.hits[1:]} == {"fuzzy"}
+    # Paged: the same counts on every page, no hit twice, never more than a page.
+    pages = [Reader(work).search("Bliar", limit=5, offset=o, passages=0) for o in (0, 5, 10)]
+    assert {(p.total, p.rescue) for p in pages} == {(found.total, found.rescue)}
+    shown = [h.id for p in pages for h in p.hits]
+    assert all(len(p.hits) == 5 for p in pages) and len(set(shown)) == len(shown) == 15
+    assert shown[:5] == [h.id for h in found.hits[:5]]

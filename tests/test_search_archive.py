@@ -337,3 +337,14 @@ def test_undated_articles_sort_last_both_ways(home: Path) -> None:
     assert [h.id for h in oldest.hits] == [1, 2, 4, 5]
     paged = Reader(home).search("crane OR budget", sort="newest", limit=2, offset=2)
     assert [h.id for h in paged.hits] == [1, 5]
+
+
+def test_words_in_the_query_order_count_as_nearer_than_reversed() -> None:
+    from index.ranking import REVERSED_GAP, pair_proximity
+
+    groups = [{"ferri"}, {"crane"}]
+    in_order = pair_proximity(groups, {"ferri": [4], "crane": [5]})
+    reversed_ = pair_proximity(groups, {"ferri": [5], "crane": [4]})
+    assert REVERSED_GAP > 0 and in_order == 1.0 and reversed_ < in_order
+    # Reversed words still count as near: more than words a sentence apart in order.
+    assert reversed_ > pair_proximity(groups, {"ferri": [4], "crane": [4 + 2 * REVERSED_GAP]})

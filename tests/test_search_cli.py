@@ -135,6 +135,8 @@ def test_suggestion_fuzzy_and_explain_in_json(runner: CliRunner, sample_home: Pa
     assert data["hits"][0]["match"] == "fuzzy"
     assert data["understood"] == (  # notes have no exact form: matched by the stem there
         "(=jeopardise (exact form) in title OR =jeopardise (exact form) in body OR jeopard in note)"
+        # and the stem too, whose positions the proximity ranking reads
+        " AND (jeopard in title, body, note)"
     )
     assert "note: nothing matched as typed; showing matches for: jeopardise" in result.stderr
     (p,) = data["hits"][0]["passages"][:1]

@@ -1,0 +1,151 @@
+"""Spelling correction from the index's own vocabulary.
+
+A query word the archive does not hold (or holds in far fewer articles than a
+spelling one or two letters away) is corrected before any word of the query is
+dropped (issue 20, point 3). Among the close spellings, one that occurs
+together with the query's other words is preferred: ``Tillersen Russia`` is
+corrected to the spelling found in articles about Russia, not to the most common
+word two letters away.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from index.errors import QuerySyntaxError
+from index.internals import fuzzy
+from index.internals.fuzzy import MAX_FUZZY_CHARS
+from index.query import ParsedQuery, parse
+from index.schema import EXACT_FIELDS
+
+#: A word this many times rarer than a close spelling is taken for a misspelling of it.
+RARER = 20
+#: At most this many close spellings of a word are tried with the query's other words.
+TRIED = 10
+#: Besides the best, at most this many spellings as close are searched for a word.
+ALSO = 2
+
+
+def correction_of(
+    searcher: Searcher,
+    parsed: ParsedQuery,
+    languages: Sequence[str] = (),
+    *,
+    rarer: bool = True,
+) -> tuple[str, str, tuple[str, ...]] | None:
+    """*parsed*'s text with each misspelt word corrected from the index's vocabulary: as
+    shown to the user, as searched (each corrected word in its exact form, ``=word``:
+    ``Donwing`` is corrected to *downing*, not to every word stemmed *down*; and in its
+    stemmed form, which the proximity ranking reads), and the
+    other spellings searched beside the one shown.
+
+    A word is corrected when the archive does not hold it, or holds it in far fewer
+    articles (:data:`RARER` times) than a spelling one or two letters away
+    (``Tillersen`` in one article, ``Tillerson`` in fifty); with *rarer* off, only
+    when the archive does not hold it. Of the close spellings, those that some article
+    holds together with the query's other words come first, then the closest (two
+    letters swapped counting as one slip), then the most common; up to :data:`ALSO`
+    more as close as the first and found with the other words are searched beside
+    it. None: nothing to correct.
+    """
+    from index.analysis import exact_analyzer
+
+    analyzer = exact_analyzer()
+    reader = searcher.reader()
+
+    def frequency(form: str) -> int:
+        return max(int(reader.doc_frequency(f, form)) for f in EXACT_FIELDS.values())
+
+    text = exact = parsed.text
+    also: list[str] = []
+    others = len(parsed.words) > 1
+    for word in parsed.words:
+        forms = [t.text for t in analyzer(word)]
+        if len(forms) != 1:
+            continue
+        form = forms[0]
+        if len(form) > MAX_FUZZY_CHARS or form.isdigit():
+            continue
+        held = frequency(form)
+        if held and (len(form) < 5 or not rarer):  # short words held are words, not slips
+            continue
+        found = {
+            w
+            for name in EXACT_FIELDS.values()
+            for w in fuzzy.terms_within(reader, name, form, 2, 1)
+            if w != form
+        }
+        # Closest first, two letters swapped counting as one slip, then the most common.
+        ranked = sorted(found, key=lambda w: (_slips(form, w), -frequency(w), w))
+        ranked = [w for w in ranked if not held or frequency(w) >= RARER * held][:TRIED]
+        if not ranked:
+            continue
+        chosen = ranked[:1]
+        if others and len(ranked) > 1:
+            # Spellings some article holds with the query's other words come first; those
+            # as close as the best are searched too (``Sween political``: *seen* is the
+            # more common, *sweden* the name).
+            with_others = [
+                w for w in ranked if _matches(searcher, _replace(exact, word, "=" + w), languages)
+            ]
+            if with_others:
+                close = _slips(form, with_others[0])
+                chosen = [w for w in with_others if _slips(form, w) == close][: 1 + ALSO]
+        # As shown: ``(seen OR sweden) political``, so a heading naming it is true.
+        shown = " OR ".join(chosen)
+        shown = f"({shown})" if len(chosen) > 1 else shown
+        text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", shown, text, count=1)
+        # Each spelling in its exact form, and in its stemmed form too: the exact fields
+        # hold no positions, the stemmed ones do (how near the other words it stands).
+        searched = " OR ".join(f"(={w} {w})" for w in chosen)
+        exact = _replace(exact, word, f"({searched})" if len(chosen) > 1 else searched)
+        also.extend(chosen[1:])
+    return (text, exact, tuple(also)) if exact != parsed.text else None
+
+
+def _replace(text: str, word: str, by: str) -> str:
+    return re.sub(rf"(?<![\w=]){re.escape(word)}(?!\w)", by, text, count=1)
+
+
+def _matches(searcher: Searcher, text: str, languages: Sequence[str]) -> bool:
+    """Whether some article matches the query *text*."""
+    try:
+        q = parse(searcher.schema, text, languages).query
+    except QuerySyntaxError:
+        return False
+    return bool(searcher.search(q, limit=1, scored=False).scored_length())
+
+
+def _slips(a: str, b: str) -> int:
+    """Edits from *a* to *b*: a letter changed, added or dropped, or two swapped (OSA)."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def finds_more(
+    searcher: Searcher,
+    text: str,
+    dates: wq.Query | None,
+    total: int,
+    languages: Sequence[str] = (),
+) -> bool:
+    """Whether the query *text* finds more than *total* articles."""
+    try:
+        corrected = parse(searcher.schema, text, languages).query
+    except QuerySyntaxError:
+        return False
+    full = wq.And([corrected, dates]) if dates is not None else corrected
+    return bool(len(searcher.search(full, limit=1)) > total)
