@@ -193,3 +193,27 @@ def test_the_design_table_names_every_module() -> None:
             continue
         missing.append(relative)
     assert not missing, f"docs/DESIGN.md's module table does not name {missing}"
+
+
+def test_pyproject_names_each_dependency_once() -> None:
+    """One line per package across the dependencies, the extras and the groups."""
+    import tomllib
+
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    lists = {
+        "dependencies": data["project"]["dependencies"],
+        **{f"extra {k}": v for k, v in data["project"]["optional-dependencies"].items()},
+        **{f"group {k}": v for k, v in data["dependency-groups"].items()},
+    }
+    seen: dict[str, str] = {}
+    twice = []
+    for where, requirements in lists.items():
+        for requirement in requirements:
+            if not isinstance(requirement, str):  # {include-group = ...}
+                continue
+            name = re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+            if name in seen:
+                twice.append(f"{name} ({seen[name]} and {where})")
+            seen[name] = where
+    assert len(seen) > 20
+    assert not twice, twice
