@@ -169,7 +169,8 @@ def test_relative_links_lead_to_files(doc: Path) -> None:
 
 
 def test_no_references_outside_the_repository() -> None:
-    """No link leads out of the repository, and no text names the old shared folder."""
+    """No link leads out of the repository, and no text names the old shared folder or an
+    issue of the tracker."""
     for doc in LINKED_DOCS:
         text = doc.read_text(encoding="utf-8")
         for target in LINK.findall(text):
@@ -178,3 +179,6 @@ def test_no_references_outside_the_repository() -> None:
             resolved = (doc.parent / target.split("#", 1)[0]).resolve()
             assert resolved.is_relative_to(ROOT), f"{doc.name} links outside: {target}"
         assert "../shared" not in text, f"{doc.name} refers to ../shared"
+        # the tracker is not in the repository: a reader cannot look "issue 14" up
+        tracker = re.search(r"\bissues? #?\d+", text, flags=re.I)
+        assert tracker is None, f"{doc.name} refers to the tracker: {tracker[0]!r}"

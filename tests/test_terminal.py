@@ -42,6 +42,7 @@ def test_home_after_the_command(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_every_command_takes_the_global_options_after_its_name() -> None:
+    assert {"search", "ingest", "serve", "feed", "export"} <= set(cli.commands)
     for name, command in cli.commands.items():
         options = {o for p in command.params for o in getattr(p, "opts", [])}
         assert {"--home", "--no-pager", "--quiet"} <= options, name
