@@ -110,8 +110,13 @@ def build_ours(articles: list[tuple[str, str, str]], reuse: bool) -> tuple[Path,
     with Archive.open(home) as archive:
         if archive.count() == 0:
             archive.ingest(ArticleDraft(title="", body=b, origin=n) for n, _, b in articles)
-        by_hash = {r.content_hash: r.id for r in archive.list(limit=None)}
-    ids = {n: by_hash[content_hash(normalize_text(b))] for n, _, b in articles}
+        rows = archive.list(limit=None)
+        by_hash = {r.content_hash: r.id for r in rows}
+        by_origin = {r.origin: r.id for r in rows}
+    # (ingest cleans some texts beyond normalize_text: those are found by their origin)
+    ids = {
+        n: by_hash.get(content_hash(normalize_text(b))) or by_origin[n] for n, _, b in articles
+    }
     return home, ids
 
 

@@ -34,8 +34,9 @@ from whoosh.searching import Searcher
 from index import internals, ranking
 from index.costs import bound, fits
 from index.errors import IndexingError, IndexOutdatedError, QuerySyntaxError
+from index.exact import WordCorrector, form_of, word_frequency
 from index.fields import extra_keys
-from index.internals import blockeval, fuzzy
+from index.internals import blockeval
 from index.internals.fuzzy import MAX_FUZZY_CHARS
 from index.internals.lengths import field_lengths
 from index.query import (
@@ -48,7 +49,7 @@ from index.query import (
     syntax_problems,
 )
 from index.ranking import RERANK_DEPTH, Found
-from index.schema import EXACT_FIELDS, FACET_FIELDS
+from index.schema import FACET_FIELDS
 
 SORTS = ("relevance", "newest", "oldest")
 #: A query of this many required words or more is widened to most-words matching when
@@ -61,8 +62,7 @@ BM25_B = 0.75
 BM25_K1 = 1.2
 
 _HIGHLIGHT_FIELDS = frozenset({"title", "body", "note"})
-_EXACT_HIGHLIGHT_FIELDS = frozenset(EXACT_FIELDS.values())
-_TEXT_FIELDS = _HIGHLIGHT_FIELDS | _EXACT_HIGHLIGHT_FIELDS
+_TEXT_FIELDS = _HIGHLIGHT_FIELDS
 
 __all__ = ["SORTS", "Hit", "Rescue", "SearchResult", "search", "syntax_problems"]
 
@@ -192,7 +192,7 @@ def search(
     unknown = [f for f in facets if f not in FACET_FIELDS]
     if unknown:
         raise ValueError(f"unknown facet {unknown[0]!r}")
-    if "body_exact" not in ix.schema:
+    if "body_exact" in ix.schema:  # (exact forms in their own fields: analysis 4 and before)
         raise IndexOutdatedError("the search index was built by an older version")
     dates = _date_filter(since, until)
     fell_back = sum(internals.fallbacks.values())
@@ -440,17 +440,61 @@ class _Runner:
             page = [(d, score, present[d]) for d, score, _ in page]
         # The article id is a stored field: read for the page's hits only.
         stored = self.searcher.stored_fields
-        hits = [
-            Hit(
-                id=int(stored(docnum)["id"]),
-                language=stored(docnum).get("lang"),
-                score=score,
-                terms=frozenset(_text(t) for f, t in matched if f in _HIGHLIGHT_FIELDS),
-                exact_terms=frozenset(_text(t) for f, t in matched if f in _EXACT_HIGHLIGHT_FIELDS),
+        hits = []
+        alone, asked = _exact_words(q)
+        for docnum, score, matched in page:
+            terms, exact = _highlighted(
+                {_text(t) for f, t in matched if f in _HIGHLIGHT_FIELDS}, alone, asked
             )
-            for docnum, score, matched in page
-        ]
+            fields = stored(docnum)
+            hits.append(
+                Hit(
+                    id=int(fields["id"]),
+                    language=fields.get("lang"),
+                    score=score,
+                    terms=frozenset(terms),
+                    exact_terms=frozenset(exact),
+                )
+            )
         return _Page(total, hits, {})
+
+
+def _exact_words(q: wq.Query) -> tuple[set[str], set[str]]:
+    """The words *q* searches only as themselves (``=run``: an ``ExactWord`` and no plain
+    term ``run``), and the exact forms it asks for (``=running``, an exact phrase's)."""
+    from index.exact import ExactPhrase, ExactWord
+
+    alone: set[str] = set()
+    asked: set[str] = set()
+    plain: set[str] = set()
+    for leaf in positive_leaves(q):
+        if isinstance(leaf, ExactWord):
+            alone.add(leaf.text)
+        elif isinstance(leaf, ExactPhrase):
+            alone.update(leaf.words)
+            asked.update(leaf.words)
+        elif isinstance(leaf, wq.Phrase):
+            plain.update(_text(w) for w in leaf.words)
+        elif isinstance(leaf, wq.Term):
+            text = _text(leaf.text)
+            (asked if form_of(text) != text else plain).add(form_of(text))
+    return alone - plain, asked | alone
+
+
+def _highlighted(terms: set[str], alone: set[str], asked: set[str]) -> tuple[set[str], set[str]]:
+    """A hit's matched terms as (terms, exact forms) to highlight. An exact term is its
+    form, unless it matched only as what ``=run`` excludes (``running``, indexed under
+    ``run``); the term of a word searched only as itself (``=run``) is that word alone."""
+    exact = terms & alone
+    words = set()
+    for t in terms:
+        form = form_of(t)
+        if form == t:
+            if t not in alone:
+                words.add(t)
+        elif form in asked or t[1:].split("\x01", 1)[0] not in alone:
+            exact.add(form)
+    return words, exact
 
 
 def _counting(searcher: Searcher, kwargs: dict[str, object]) -> Any:
@@ -621,10 +665,10 @@ def _correction(
 
     analyzer = exact_analyzer()
     reader = searcher.reader()
-    correctors = [fuzzy.corrector(searcher, f) for f in ("body_exact", "title_exact")]
+    correctors = [WordCorrector(reader, f) for f in ("body", "title")]
 
     def frequency(form: str) -> int:
-        return max(int(reader.doc_frequency(f, form)) for f in EXACT_FIELDS.values())
+        return max(word_frequency(reader, f, form) for f in ("body", "title"))
 
     text = exact = parsed.text
     changed = False
@@ -635,8 +679,8 @@ def _correction(
         form = forms[0]
         if len(form) > MAX_FUZZY_CHARS or form.isdigit():
             continue
-        held = frequency(form)
-        if held and (len(form) < 5 or not rarer):  # short words held are words, not slips
+        count = frequency(form)
+        if count and (len(form) < 5 or not rarer):  # short words held are words, not slips
             continue
         found = {
             w
@@ -647,7 +691,7 @@ def _correction(
         # Closest first, two letters swapped counting as one slip (Whoosh counts two),
         # then the most common.
         best = min(found, key=lambda w: (_slips(form, w), -frequency(w), w), default=None)
-        if best and (not held or frequency(best) >= RARER * held):
+        if best and (not count or frequency(best) >= RARER * count):
             text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", best, text, count=1)
             exact = re.sub(rf"(?<![\w=]){re.escape(word)}(?!\w)", "=" + best, exact, count=1)
             changed = True
