@@ -109,13 +109,19 @@ def build_ours(articles: list[tuple[str, str, str]], reuse: bool) -> tuple[Path,
         shutil.rmtree(home, ignore_errors=True)
     with Archive.open(home) as archive:
         if archive.count() == 0:
-            archive.ingest(ArticleDraft(title="", body=b, origin=n) for n, _, b in articles)
+            drafts = (ArticleDraft(title="", body=b, origin=n) for n, _, b in articles)
+            report = archive.ingest(drafts, keep_outcomes=True)
+            by_outcome = {o.origin: o.article_id for o in report.outcomes if o.article_id}
+        else:
+            by_outcome = {}
         rows = archive.list(limit=None)
         by_hash = {r.content_hash: r.id for r in rows}
         by_origin = {r.origin: r.id for r in rows}
-    # (ingest cleans some texts beyond normalize_text: those are found by their origin)
+    # (ingest cleans some texts beyond normalize_text: those are found by their origin,
+    # or by the outcome of their ingest)
     ids = {
-        n: by_hash.get(content_hash(normalize_text(b))) or by_origin[n] for n, _, b in articles
+        n: by_hash.get(content_hash(normalize_text(b))) or by_origin.get(n) or by_outcome[n]
+        for n, _, b in articles
     }
     return home, ids
 
