@@ -39,15 +39,19 @@ from index.analysis import (
     split_exact_term,
     stem,
 )
+from index.internals.spans import span_not
 from index.languages import STEM_SEPARATOR, stems_for_query
 
 __all__ = [
     "ExactPhrase",
     "ExactWord",
+    "WordCorrector",
     "exact_forms",
     "exact_query",
+    "exact_words",
     "form_of",
     "held_words",
+    "highlighted",
     "word_frequency",
 ]
 
@@ -115,23 +119,12 @@ class ExactWord(spans.SpanNot):
         mb = self.b.matcher(searcher, context)
         # Whoosh's span "not" fails on a second part that matches nothing (a word no
         # other word is stemmed to, in this segment): the word alone is then the answer.
-        m = _NotMatcher(ma, mb) if ma.is_active() and mb.is_active() else ma
+        m = span_not(ma, mb) if ma.is_active() and mb.is_active() else ma
         if self.boost != 1:
             from whoosh.matching import WrappingMatcher
 
             return WrappingMatcher(m, boost=self.boost)
         return m
-
-
-class _NotMatcher(spans.SpanNot._Matcher):
-    """Whoosh's span "not" matcher, past the end of its second part too (Whoosh asks an
-    exhausted matcher for its document)."""
-
-    def _get_spans(self) -> list[Any]:
-        if self.b.is_active() and self.a.id() == self.b.id():
-            bspans = self.b.spans()
-            return [a for a in self.a.spans() if not any(a.overlaps(b) for b in bspans)]
-        return list(self.a.spans())
 
 
 def word_query(fieldname: str, form: str, boost: float = 1.0) -> wq.Query:
@@ -208,6 +201,46 @@ def exact_query(fieldname: str, text: str, boost: float = 1.0) -> wq.Query | Non
 def form_of(term: str) -> str:
     """The exact form an exact term stands for (a word: itself)."""
     return split_exact_term(term)[1] if is_exact_term(term) else term
+
+
+# --- what a hit matched, to highlight -------------------------------------------------
+
+
+def exact_words(leaves: Sequence[wq.Query]) -> tuple[set[str], set[str]]:
+    """The words a query (its positive *leaves*) searches only as themselves (``=run``:
+    an :class:`ExactWord` and no plain term ``run``), and the exact forms it asks for
+    (``=running``, an exact phrase's)."""
+    alone: set[str] = set()
+    asked: set[str] = set()
+    plain: set[str] = set()
+    for leaf in leaves:
+        if isinstance(leaf, ExactWord):
+            alone.add(leaf.text)
+        elif isinstance(leaf, ExactPhrase):
+            alone.update(leaf.words)
+            asked.update(leaf.words)
+        elif isinstance(leaf, wq.Phrase):
+            plain.update(_text(w) for w in leaf.words)
+        elif isinstance(leaf, wq.Term):
+            text = _text(leaf.text)
+            (asked if form_of(text) != text else plain).add(form_of(text))
+    return alone - plain, asked | alone
+
+
+def highlighted(terms: set[str], alone: set[str], asked: set[str]) -> tuple[set[str], set[str]]:
+    """A hit's matched terms as (terms, exact forms) to highlight. An exact term is its
+    form, unless it matched only as what ``=run`` excludes (``running``, indexed under
+    ``run``); the term of a word searched only as itself (``=run``) is that word alone."""
+    exact = terms & alone
+    words = set()
+    for t in terms:
+        form = form_of(t)
+        if form == t:
+            if t not in alone:
+                words.add(t)
+        elif form in asked or split_exact_term(t)[0] not in alone:
+            exact.add(form)
+    return words, exact
 
 
 # --- the words an archive holds -------------------------------------------------------

@@ -34,7 +34,7 @@ from whoosh.searching import Searcher
 from index import internals, ranking
 from index.costs import bound, fits
 from index.errors import IndexingError, IndexOutdatedError, QuerySyntaxError
-from index.exact import WordCorrector, form_of, word_frequency
+from index.exact import WordCorrector, exact_words, highlighted, word_frequency
 from index.fields import extra_keys
 from index.internals import blockeval
 from index.internals.fuzzy import MAX_FUZZY_CHARS
@@ -441,9 +441,9 @@ class _Runner:
         # The article id is a stored field: read for the page's hits only.
         stored = self.searcher.stored_fields
         hits = []
-        alone, asked = _exact_words(q)
+        alone, asked = exact_words(positive_leaves(q))
         for docnum, score, matched in page:
-            terms, exact = _highlighted(
+            terms, exact = highlighted(
                 {_text(t) for f, t in matched if f in _HIGHLIGHT_FIELDS}, alone, asked
             )
             fields = stored(docnum)
@@ -457,44 +457,6 @@ class _Runner:
                 )
             )
         return _Page(total, hits, {})
-
-
-def _exact_words(q: wq.Query) -> tuple[set[str], set[str]]:
-    """The words *q* searches only as themselves (``=run``: an ``ExactWord`` and no plain
-    term ``run``), and the exact forms it asks for (``=running``, an exact phrase's)."""
-    from index.exact import ExactPhrase, ExactWord
-
-    alone: set[str] = set()
-    asked: set[str] = set()
-    plain: set[str] = set()
-    for leaf in positive_leaves(q):
-        if isinstance(leaf, ExactWord):
-            alone.add(leaf.text)
-        elif isinstance(leaf, ExactPhrase):
-            alone.update(leaf.words)
-            asked.update(leaf.words)
-        elif isinstance(leaf, wq.Phrase):
-            plain.update(_text(w) for w in leaf.words)
-        elif isinstance(leaf, wq.Term):
-            text = _text(leaf.text)
-            (asked if form_of(text) != text else plain).add(form_of(text))
-    return alone - plain, asked | alone
-
-
-def _highlighted(terms: set[str], alone: set[str], asked: set[str]) -> tuple[set[str], set[str]]:
-    """A hit's matched terms as (terms, exact forms) to highlight. An exact term is its
-    form, unless it matched only as what ``=run`` excludes (``running``, indexed under
-    ``run``); the term of a word searched only as itself (``=run``) is that word alone."""
-    exact = terms & alone
-    words = set()
-    for t in terms:
-        form = form_of(t)
-        if form == t:
-            if t not in alone:
-                words.add(t)
-        elif form in asked or t[1:].split("\x01", 1)[0] not in alone:
-            exact.add(form)
-    return words, exact
 
 
 def _counting(searcher: Searcher, kwargs: dict[str, object]) -> Any:
