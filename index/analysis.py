@@ -52,7 +52,8 @@ from whoosh.support.charset import accent_map
 from index.languages import ENGLISH, LanguageTokenizer, is_english, stem_for, stems_for_query
 
 #: Bumped whenever the terms produced for a text change.
-#: 5: exact forms as exact terms in the stemmed fields (no ``title_exact``/``body_exact``).
+#: 5: exact forms as exact terms in the stemmed fields (no ``title_exact``/``body_exact``);
+#: ``version`` and ``meta`` stored, not indexed.
 ANALYSIS_VERSION = 5
 
 #: Starts an exact term (and separates its stem from its exact form): below every
