@@ -116,10 +116,17 @@ class ExactWord(spans.SpanNot):
 
     def matcher(self, searcher: Any, context: Any = None) -> Any:
         ma = self.a.matcher(searcher, context)
-        mb = self.b.matcher(searcher, context)
-        # Whoosh's span "not" fails on a second part that matches nothing (a word no
-        # other word is stemmed to, in this segment): the word alone is then the answer.
-        m = span_not(ma, mb) if ma.is_active() and mb.is_active() else ma
+        # The other words stemmed the same, as a span "or" of their exact terms (Whoosh's
+        # matcher for a prefix of many terms has no spans). None in this segment: the
+        # word alone is the answer (Whoosh's span "not" fails on an empty second part).
+        reader = searcher.reader()
+        others = [_text(t) for t in reader.expand_prefix(self.fieldname, exact_prefix(self.text))]
+        m = ma
+        if others and ma.is_active():
+            b = spans.SpanOr([wq.Term(self.fieldname, t) for t in others])
+            mb = b.matcher(searcher, context)
+            if mb.is_active():
+                m = span_not(ma, mb)
         if self.boost != 1:
             from whoosh.matching import WrappingMatcher
 
