@@ -135,7 +135,7 @@ def test_exact_terms_do_not_change_field_lengths(ix, corpus) -> None:  # type: i
             exact = sum(1 for t in terms if is_exact_term(t))
             assert exact > 0
             # Whoosh stores a length in one byte (rounded): compare through its encoding.
-            from whoosh.util.numlists import byte_to_length, length_to_byte
+            from whoosh.util.numeric import byte_to_length, length_to_byte
 
             assert s.doc_field_length(docnum, "body") == byte_to_length(length_to_byte(words))
 
