@@ -677,20 +677,9 @@ def _add_commands() -> None:
     from cli_terminal import config, duplicates, fields
     from cli_transfer import export, import_, migrate
 
-    for command in (
-        edit,
-        delete,
-        note,
-        notes,
-        *COMMANDS,
-        serve,
-        config,
-        fields,
-        duplicates,
-        export,
-        import_,
-        migrate,
-    ):
+    curation = (edit, delete, note, notes)
+    moving = (export, import_, migrate)
+    for command in (*curation, *COMMANDS, serve, config, fields, duplicates, *moving):
         cli.add_command(command)
 
 

@@ -1,7 +1,5 @@
-"""Keeping SQLite and the Whoosh index in step: the protocol every change follows.
-
-Every change follows the same path (see DESIGN.md, "Keeping SQLite and Whoosh
-in step"):
+"""Keeping the database and the Whoosh index in step: the path every change follows
+(DESIGN.md, "Keeping SQLite and Whoosh in step"):
 
 1. take the archive's write lock (``archive/locking.py``), waiting for another
    process if need be, and replay any index work a dead process left owed;
@@ -12,15 +10,12 @@ in step"):
 5. clear the outbox rows (an outbox row is only ever deleted after the index
    commit that covers it).
 
-A crash between 4 and 5 leaves outbox rows behind; the next open of the
-archive, or the next writer, replays them (idempotently: documents are
-replaced by id). Because every writer holds the lock from before step 2 until
-after step 4, outbox rows seen while holding it are never a live writer's
-work in flight.
+A crash between 4 and 5 leaves outbox rows behind; the next open (or writer)
+replays them, idempotently. Every writer holds the lock from before step 2 to
+after step 4, so outbox rows seen while holding it are never work in flight.
 
-An ingest run repeats steps 2 and 3 for each batch with one index writer, and
-commits the index (step 4's second half, then 5) every ``INDEX_CHECKPOINT``
-articles and at the end: see :class:`IndexRun`.
+An ingest run (:class:`IndexRun`) repeats steps 2 and 3 per batch with one index
+writer, committed every ``INDEX_CHECKPOINT`` articles and at the end.
 
 :class:`IndexKeeper` owns the database's store, the write lock and the open
 index of one archive home, and is the only code that writes the index.
@@ -150,27 +145,17 @@ class IndexKeeper:
 
     def remove_leftovers(self) -> None:
         """Remove what a killed ``reindex`` left beside the index (``index.new``, which may
-        be as large as the index), saying so; only with the write lock free, as a
-        running rebuild holds it."""
-        import shutil
+        be as large as the index), saying so; only with the write lock free."""
+        from index.layout import leftovers, remove_leftovers
 
-        from index.layout import leftovers, size_of
-
-        found = leftovers(self.index_path)
-        if not found or not self._lock.acquire(wait=False):
+        if not leftovers(self.index_path) or not self._lock.acquire(wait=False):
             return
         try:
-            found = leftovers(self.index_path)  # (a rebuild may have ended meanwhile)
-            size = sum(size_of(p) for p in found)
-            for path in found:
-                shutil.rmtree(path, ignore_errors=True)
+            removed = remove_leftovers(self.index_path)  # (a rebuild may have ended)
         finally:
             self._lock.release()
-        if found:
-            self.notices.append(
-                f"removed {', '.join(p.name for p in found)} ({size / 1024:,.0f} KiB), "
-                "left by an interrupted reindex"
-            )
+        if removed:
+            self.notices.append(f"removed {removed}, left by an interrupted reindex")
 
     def close(self) -> None:
         if self._ix is not None:
@@ -611,8 +596,7 @@ class IndexRun:
         #: Ids of the articles the open writer holds (not yet in the index).
         self.pending: set[int] = set()
         #: Articles given to the open writer, and to the run's writers in all.
-        self.docs = 0
-        self.total = 0
+        self.docs = self.total = 0
         #: False while a batch's documents are going to the writer (its transaction open).
         self.between_batches = True
 

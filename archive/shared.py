@@ -51,8 +51,8 @@ def normalize_url(url: str) -> str:
 
     if importlib.util.find_spec("psycopg") is None:
         raise ArchiveError(
-            "a PostgreSQL database needs the psycopg driver: "
-            "pip install 'article-archive[postgres]'"
+            "a PostgreSQL database needs the psycopg driver, a dependency of the archive: "
+            "pip install 'psycopg[binary]>=3.1'"
         )
     return urlunsplit(parts._replace(scheme="postgresql+psycopg"))
 

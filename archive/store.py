@@ -22,21 +22,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archive.errors import (
-    ArchiveBusy,
-    ArchiveError,
-    SchemaTooNew,
-    damage_error,
-    environment_error,
-)
-
-if TYPE_CHECKING:
-    from archive.records import ArticleRecord, FieldChangeRecord, NoteRecord, RevisionRecord
+from archive.errors import ArchiveBusy, ArchiveError, SchemaTooNew, damage_error, environment_error
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlalchemy.orm import Session
 
+    from archive.records import ArticleRecord, FieldChangeRecord, NoteRecord, RevisionRecord
     from archive.shared import LightConnection
 
 #: The Alembic revision the code expects. A test checks it is the migrations' head.
@@ -451,18 +443,8 @@ def _iso_datetime(value: str | datetime) -> datetime:
 
 
 ARTICLE_COLUMNS = (
-    "id",
-    "title",
-    "body",
-    "author",
-    "source",
-    "url",
-    "published",
-    "origin",
-    "content_hash",
-    "ingested",
-    "updated",
-    "extra",
+    *("id", "title", "body", "author", "source", "url", "published", "origin"),
+    *("content_hash", "ingested", "updated", "extra"),
 )
 
 

@@ -17,7 +17,14 @@ so a word is matched the same way everywhere:
 * what is left is stemmed with the Snowball English (Porter2) stemmer
   (``deployment`` -> ``deploy``). Whoosh's own Porter stemmer is broken
   (see DESIGN.md), so PyStemmer's is used through a module-level function,
-  which keeps the analyzer picklable into the index's schema.
+  which keeps the analyzer picklable into the index's schema;
+* when indexing, a word whose exact form (folded, not stemmed nor respelt)
+  differs from its stem is also indexed at the same position as an *exact
+  term*, :func:`exact_term` (``running`` -> ``run`` and ``\x01run\x01running``),
+  as Lucene's keyword-repeat filter does: the text is analysed once, and exact
+  words and phrases (``=running``, ``="reassurance force"``) are found in the
+  same field (:mod:`index.exact`). A word that is its own stem (``run``) gets
+  no exact term: ``=run`` is ``run`` where no exact term stands.
 
 Changing anything here changes the terms in the index: bump
 :data:`ANALYSIS_VERSION` so that the archive knows a ``reindex`` is due.
@@ -45,7 +52,36 @@ from whoosh.support.charset import accent_map
 from index.languages import ENGLISH, LanguageTokenizer, is_english, stem_for, stems_for_query
 
 #: Bumped whenever the terms produced for a text change.
-ANALYSIS_VERSION = 4
+#: 5: exact forms as exact terms in the stemmed fields (no ``title_exact``/``body_exact``);
+#: ``version`` and ``meta`` stored, not indexed.
+ANALYSIS_VERSION = 5
+
+#: Starts an exact term (and separates its stem from its exact form): below every
+#: character a word holds, so a field's exact terms come first in its term list,
+#: apart from its words, and a stem's exact terms are the terms with one prefix.
+EXACT_MARK = "\x01"
+
+
+def exact_term(stem: str, form: str) -> str:
+    """The exact term of a word *form* indexed under *stem*: ``\x01run\x01running``."""
+    return f"{EXACT_MARK}{stem}{EXACT_MARK}{form}"
+
+
+def exact_prefix(stem: str) -> str:
+    """What the exact terms of the words stemmed *stem* start with."""
+    return f"{EXACT_MARK}{stem}{EXACT_MARK}"
+
+
+def is_exact_term(term: str) -> bool:
+    """Whether *term* is an exact term (:func:`exact_term`), not a word."""
+    return term[:1] == EXACT_MARK
+
+
+def split_exact_term(term: str) -> tuple[str, str]:
+    """(stem, exact form) of an exact term."""
+    _, stem, form = term.split(EXACT_MARK, 2)
+    return stem, form
+
 
 _W = r"[\w\p{M}]"  # a word character, or a combining mark (Devanagari's vowel signs...)
 _PIECE = rf"(?:\d+(?:[.,]\d+)*(?:%|[^\W\d_]+(?!{_W}))?|{_W}+(?:['\u2019\u02bc]{_W}+)*)"
@@ -240,20 +276,32 @@ class LanguageStemFilter(Filter):
 
     A query's words are stemmed for English and for the archive's other languages
     (joined by :data:`index.languages.STEM_SEPARATOR`, split again by the parser).
+    When indexing, a word whose exact form (before respelling and stemming) differs
+    from its stem is followed by its exact term (:func:`exact_term`) at the same
+    position and character span.
     """
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         for t in tokens:
-            if not t.stopped:
-                language = getattr(t, "language", None)
-                if t.mode == "query" and language is None:
-                    word = getattr(t, "unspelled", t.text)
-                    t.text = stems_for_query(word, stem(t.text))
-                elif language in (None, ENGLISH):
-                    t.text = stem(t.text)
-                else:
-                    t.text = stem_for(language, t.text)
+            if t.stopped:
+                yield t
+                continue
+            language = getattr(t, "language", None)
+            word = getattr(t, "unspelled", t.text)
+            if t.mode == "query" and language is None:
+                t.text = stems_for_query(word, stem(t.text))
+                yield t
+                continue
+            if language in (None, ENGLISH):
+                t.text = stemmed = stem(t.text)
+            else:
+                t.text = stemmed = stem_for(language, t.text)
             yield t
+            if word != stemmed and t.mode == "index":
+                # The same token again (its consumer has read it): Whoosh reads each
+                # token as it comes, and a copy per word would cost a tenth of analysis.
+                t.text = f"{EXACT_MARK}{stemmed}{EXACT_MARK}{word}"
+                yield t
 
 
 def text_analyzer() -> Analyzer:

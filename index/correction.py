@@ -17,10 +17,12 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from index.errors import QuerySyntaxError
-from index.internals import fuzzy
+from index.exact import WordCorrector, word_frequency
 from index.internals.fuzzy import MAX_FUZZY_CHARS
 from index.query import ParsedQuery, parse
-from index.schema import EXACT_FIELDS
+
+#: The fields whose words are corrected (the words people write as they are written).
+CORRECTED_FIELDS = ("body", "title")
 
 #: A word this many times rarer than a close spelling is taken for a misspelling of it.
 RARER = 20
@@ -57,8 +59,10 @@ def correction_of(
     analyzer = exact_analyzer()
     reader = searcher.reader()
 
+    correctors = [WordCorrector(reader, f) for f in CORRECTED_FIELDS]
+
     def frequency(form: str) -> int:
-        return max(int(reader.doc_frequency(f, form)) for f in EXACT_FIELDS.values())
+        return max(word_frequency(reader, f, form) for f in CORRECTED_FIELDS)
 
     text = exact = parsed.text
     also: list[str] = []
@@ -75,8 +79,8 @@ def correction_of(
             continue
         found = {
             w
-            for name in EXACT_FIELDS.values()
-            for w in fuzzy.terms_within(reader, name, form, 2, 1)
+            for corrector in correctors
+            for w in corrector.suggest(form, limit=50, maxdist=2, prefix=1)
             if w != form
         }
         # Closest first, two letters swapped counting as one slip, then the most common.
@@ -99,8 +103,8 @@ def correction_of(
         shown = " OR ".join(chosen)
         shown = f"({shown})" if len(chosen) > 1 else shown
         text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", shown, text, count=1)
-        # Each spelling in its exact form, and in its stemmed form too: the exact fields
-        # hold no positions, the stemmed ones do (how near the other words it stands).
+        # Each spelling in its exact form, and in its stemmed form too (a word that is its
+        # own stem and stands in an article only as another word's stem still counts).
         searched = " OR ".join(f"(={w} {w})" for w in chosen)
         exact = _replace(exact, word, f"({searched})" if len(chosen) > 1 else searched)
         also.extend(chosen[1:])

@@ -37,6 +37,18 @@ def leftovers(path: Path) -> list[Path]:
     return [p for s in REBUILD_SUFFIXES if (p := path.with_name(path.name + s)).is_dir()]
 
 
+def remove_leftovers(path: Path) -> str | None:
+    """Remove the rebuild folders beside the index at *path*; what was removed, in words
+    (``None``: nothing). The caller holds the write lock: a running rebuild holds it."""
+    import shutil
+
+    found = leftovers(path)
+    size = sum(size_of(p) for p in found)
+    for folder in found:
+        shutil.rmtree(folder, ignore_errors=True)
+    return f"{', '.join(p.name for p in found)} ({size / 1024:,.0f} KiB)" if found else None
+
+
 def size_of(path: Path) -> int:
     """The bytes of the files under *path* (0 if it cannot be read)."""
     total = 0

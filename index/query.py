@@ -34,6 +34,7 @@ from whoosh.qparser.plugins import Plugin, SingleQuotePlugin
 from whoosh.qparser.taggers import RegexTagger
 
 from index.errors import QuerySyntaxError
+from index.exact import ExactPhrase, ExactWord, exact_query, form_of
 from index.internals.fuzzy import FuzzyTerm
 from index.languages import STEM_SEPARATOR, query_languages
 from index.schema import DEFAULT_FIELDS, EXACT_FIELDS, EXTRA_FIELD, FIELD_ALIASES
@@ -54,27 +55,30 @@ _EXTRA = re.compile(r'(?<![\w:])([A-Za-z_]+):("[^"]*"|[^\s()"]+)')
 
 
 class _ExactNode(syntax.TextNode):
-    """One word to match in its exact form (the field's unstemmed twin)."""
+    """Words to match in their exact forms (:mod:`index.exact`): one, or a phrase."""
 
     tokenize = True
     removestops = False
 
     def query(self, parser: MultifieldParser) -> wq.Query:
         name = self.fieldname or parser.fieldname
-        name = EXACT_FIELDS.get(name, name)
-        q = parser.term_query(name, self.text, parser.termclass, boost=self.boost)
+        if name in EXACT_FIELDS:
+            q = exact_query(name, self.text, boost=self.boost)
+        else:  # a field without exact terms (author, source...) is never stemmed
+            q = parser.term_query(name, self.text, parser.termclass, boost=self.boost)
         return q if q is not None else wq.NullQuery
 
 
 class _ExactTagger(RegexTagger):
     def create(self, parser: MultifieldParser, match: re.Match[str]) -> syntax.SyntaxNode:
-        return _ExactNode(match.group("text") or match.group("quoted"))
+        return _ExactNode(match.group("text") or match.group("quoted") or match.group("phrase"))
 
 
 class ExactPlugin(Plugin):
-    """``=word`` and ``"word"`` (one word in quotes) search the word's exact form."""
+    """``=word`` and ``"word"`` (one word in quotes) search the word's exact form;
+    ``="some words"``, the phrase of their exact forms."""
 
-    expr = r'=(?P<text>[^\s()"=]+)|"(?P<quoted>[^\s"]+)"(?!~)'
+    expr = r'="(?P<phrase>[^"]+)"(?!~)|=(?P<text>[^\s()"=]+)|"(?P<quoted>[^\s"]+)"(?!~)'
 
     def taggers(self, parser: MultifieldParser) -> list[tuple[RegexTagger, int]]:
         # Priority -1: before the phrase plugin, which would read "word" as a phrase.
@@ -310,6 +314,7 @@ def uses_syntax(q: wq.Query, *, quoted: bool = True) -> bool:
             return True
         return (
             q.boost != 1
+            or any(form_of(_text(k.text)) != _text(k.text) for k in kids if type(k) is wq.Term)
             or len({_leaf(k, with_field=False) for k in kids}) != 1
             or not {k.fieldname for k in kids} <= set(DEFAULT_FIELDS)
             or any(k.boost != 1 for k in kids)
@@ -346,7 +351,7 @@ def explain(q: wq.Query) -> str:
     return _explain(q)
 
 
-_SHOWN_FIELDS = {exact: name for name, exact in EXACT_FIELDS.items()} | {"tags": "tag"}
+_SHOWN_FIELDS = {"tags": "tag"}
 
 
 def _text(value: object) -> str:
@@ -370,9 +375,12 @@ def _fields_or(q: wq.Or) -> str | None:
 
 def _leaf(q: wq.Query, *, with_field: bool = True) -> str:
     name = getattr(q, "fieldname", "") or ""
-    exact = name in EXACT_FIELDS.values()
     name = _SHOWN_FIELDS.get(name, name)
     where = f" in {name}" if with_field and name else ""
+    if isinstance(q, ExactPhrase):
+        return f'="{" ".join(q.words)}" (exact phrase){where}'
+    if isinstance(q, ExactWord):
+        return f"={q.text} (exact form){where}"
     if isinstance(q, wq.Phrase):
         words = " ".join(_text(w) for w in q.words)
         near = f" (within {q.slop} words)" if q.slop > 1 else " (phrase)"
@@ -390,7 +398,8 @@ def _leaf(q: wq.Query, *, with_field: bool = True) -> str:
         end = "any time" if q.end is None else f"{long_to_datetime(q.end):%Y-%m-%d %H:%M}"
         return f"{name} from {start} to {end}"
     if isinstance(q, wq.Term):
-        form = f"={_text(q.text)} (exact form)" if exact else _text(q.text)
+        text = _text(q.text)
+        form = f"={form_of(text)} (exact form)" if form_of(text) != text else text
         if name == "published":
             return str(q)
         return f"{form}{where}"

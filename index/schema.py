@@ -11,20 +11,39 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from whoosh.fields import DATETIME, ID, KEYWORD, TEXT, Schema
+from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-from index.analysis import exact_analyzer, name_analyzer, text_analyzer
+from index.analysis import EXACT_MARK, name_analyzer, text_analyzer
 
 #: BM25F weight of a title match relative to a body match.
 TITLE_BOOST = 2.5
 
-#: The unstemmed twin of each stemmed field, for exact forms (``"word"``, ``=word``)
-#: and for "did you mean" suggestions (which must be real words, not stems).
-EXACT_FIELDS = {"title": "title_exact", "body": "body_exact"}
+#: The fields holding exact terms beside their stems (:func:`index.analysis.exact_term`),
+#: for exact forms (``"word"``, ``=word``, ``="a phrase"``) and for "did you mean"
+#: suggestions (which must be real words, not stems): :mod:`index.exact`.
+EXACT_FIELDS = ("title", "body", "note")
+
+_MARK = EXACT_MARK.encode("utf-8")
+
+
+class ProseText(TEXT):
+    """A ``TEXT`` field whose exact terms do not count in its length.
+
+    BM25 divides a term's weight by the field's length, which Whoosh counts as the
+    number of tokens indexed: an exact term is a second name for a word already
+    counted, so a field's length (and every score) is what it was with the
+    stemmed words alone.
+    """
+
+    def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+        for tbytes, freq, weight, vbytes in super().index(value, **kwargs):
+            yield (tbytes, 0 if tbytes[:1] == _MARK else freq, weight, vbytes)
+
 
 #: Facet names a user may ask for, and the (unanalysed, sortable) field holding each.
 FACET_FIELDS = {
@@ -91,19 +110,18 @@ def make_schema() -> Schema:
     """A fresh schema object (analyzers are per-schema, so never share one)."""
     prose = text_analyzer()
     names = name_analyzer()
-    exact = exact_analyzer()
     schema = Schema(
         id=ID(stored=True, unique=True),
-        version=ID(stored=True),
-        meta=ID(stored=True),
+        # Stored only: read back by check, never searched (indexed, each article's two
+        # 64-character hashes cost a term and a posting apiece: a tenth of the index).
+        version=STORED,
+        meta=STORED,
         # The article's language (ISO 639-1), which chose its stemmer: stored for the
         # passages, indexed so a query knows which languages' stems to search.
         lang=ID(stored=True),
-        title=TEXT(analyzer=prose, field_boost=TITLE_BOOST, phrase=True),
-        body=TEXT(analyzer=prose, phrase=True),
-        note=TEXT(analyzer=prose, phrase=True),
-        title_exact=TEXT(analyzer=exact, field_boost=TITLE_BOOST, phrase=False),
-        body_exact=TEXT(analyzer=exact, phrase=False),
+        title=ProseText(analyzer=prose, field_boost=TITLE_BOOST, phrase=True),
+        body=ProseText(analyzer=prose, phrase=True),
+        note=ProseText(analyzer=prose, phrase=True),
         author=TEXT(analyzer=names, phrase=True),
         source=TEXT(analyzer=names, phrase=True),
         tags=KEYWORD(lowercase=True, commas=True, scorable=True),
@@ -119,8 +137,6 @@ def make_schema() -> Schema:
     # A word the analyzer splits (post-ceasefire) is searched as a phrase of its parts.
     for name in ("title", "body", "note", "author", "source"):
         schema[name].multitoken_query = "phrase"
-    for name in EXACT_FIELDS.values():
-        schema[name].multitoken_query = "and"
     return schema
 
 
@@ -167,8 +183,6 @@ class IndexDoc:
             "lang": language,
             "title": LanguageText(self.title, language),
             "body": LanguageText(self.body, language),
-            "title_exact": self.title,
-            "body_exact": self.body,
         }
         if self.author:
             doc["author"] = self.author

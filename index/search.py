@@ -35,6 +35,7 @@ from index import internals, ranking
 from index.correction import correction_of, finds_more
 from index.costs import bound, fits
 from index.errors import IndexingError, IndexOutdatedError
+from index.exact import exact_words, highlighted
 from index.fields import extra_keys
 from index.internals import blockeval
 from index.internals.fuzzy import MAX_FUZZY_CHARS
@@ -49,7 +50,7 @@ from index.query import (
     syntax_problems,
 )
 from index.ranking import RERANK_DEPTH, Found
-from index.schema import EXACT_FIELDS, FACET_FIELDS
+from index.schema import FACET_FIELDS
 
 SORTS = ("relevance", "newest", "oldest")
 #: A query of this many required words or more is widened to most-words matching when
@@ -62,8 +63,7 @@ BM25_B = 0.75
 BM25_K1 = 1.2
 
 _HIGHLIGHT_FIELDS = frozenset({"title", "body", "note"})
-_EXACT_HIGHLIGHT_FIELDS = frozenset(EXACT_FIELDS.values())
-_TEXT_FIELDS = _HIGHLIGHT_FIELDS | _EXACT_HIGHLIGHT_FIELDS
+_TEXT_FIELDS = _HIGHLIGHT_FIELDS
 
 __all__ = ["SORTS", "Hit", "Rescue", "SearchResult", "search", "syntax_problems"]
 
@@ -196,7 +196,7 @@ def search(
     unknown = [f for f in facets if f not in FACET_FIELDS]
     if unknown:
         raise ValueError(f"unknown facet {unknown[0]!r}")
-    if "body_exact" not in ix.schema:
+    if "body_exact" in ix.schema:  # (exact forms in their own fields: analysis 4 and before)
         raise IndexOutdatedError("the search index was built by an older version")
     dates = _date_filter(since, until)
     fell_back = sum(internals.fallbacks.values())
@@ -449,16 +449,22 @@ class _Runner:
             page = [(d, score, present[d]) for d, score, _ in page]
         # The article id is a stored field: read for the page's hits only.
         stored = self.searcher.stored_fields
-        hits = [
-            Hit(
-                id=int(stored(docnum)["id"]),
-                language=stored(docnum).get("lang"),
-                score=score,
-                terms=frozenset(_text(t) for f, t in matched if f in _HIGHLIGHT_FIELDS),
-                exact_terms=frozenset(_text(t) for f, t in matched if f in _EXACT_HIGHLIGHT_FIELDS),
+        hits = []
+        alone, asked = exact_words(positive_leaves(q))
+        for docnum, score, matched in page:
+            terms, exact = highlighted(
+                {_text(t) for f, t in matched if f in _HIGHLIGHT_FIELDS}, alone, asked
             )
-            for docnum, score, matched in page
-        ]
+            fields = stored(docnum)
+            hits.append(
+                Hit(
+                    id=int(fields["id"]),
+                    language=fields.get("lang"),
+                    score=score,
+                    terms=frozenset(terms),
+                    exact_terms=frozenset(exact),
+                )
+            )
         return _Page(total, hits, {})
 
 

@@ -16,7 +16,7 @@ from whoosh import query as wq
 from whoosh.index import FileIndex
 from whoosh.scoring import BM25F
 
-from index.analysis import stem, terms_with_offsets, text_analyzer
+from index.analysis import is_exact_term, stem, terms_with_offsets, text_analyzer
 from index.languages import detect, stop_words
 
 #: Key terms taken from the article.
@@ -82,7 +82,10 @@ def similar(
             for term, weight in searcher.key_terms_from_text(
                 "body", text, numterms=KEY_TERMS + len(_COMMON)
             )
-            if term not in _COMMON and meaningful(forms.get(term, term), stops)
+            # (Whoosh analyses the text as for indexing: exact terms repeat their words)
+            if term not in _COMMON
+            and not is_exact_term(term)
+            and meaningful(forms.get(term, term), stops)
         ][:KEY_TERMS]
         if not keys:
             return []

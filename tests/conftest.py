@@ -182,7 +182,7 @@ def postgres_server() -> Iterator[Any]:
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        reason = "psycopg is not installed: pip install -e '.[postgres]'"
+        reason = "psycopg is not installed: pip install -e . (psycopg is a dependency)"
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)

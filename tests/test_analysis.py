@@ -89,8 +89,12 @@ def test_hyphenated_word_yields_parts_and_joined_form_with_offsets() -> None:
     assert [(t, text[s:e]) for t, s, e in got] == [
         ("post", "post"),
         ("ceasefir", "ceasefire"),
+        # each word whose exact form is not its stem: its exact term, at the same span
+        ("\x01ceasefir\x01ceasefire", "ceasefire"),
         ("postceasefir", "post-ceasefire"),
+        ("\x01postceasefir\x01postceasefire", "post-ceasefire"),
         ("forc", "force"),
+        ("\x01forc\x01force", "force"),
     ]
 
 

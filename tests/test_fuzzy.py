@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from whoosh.filedb.filestore import RamStorage
 
+from index.exact import WordCorrector
 from index.internals import fuzzy
 from index.schema import IndexDoc, make_schema
 
@@ -48,7 +49,7 @@ def test_the_words_within_reach_are_whooshs(bbc_index, maxdist: int, prefix: int
     with bbc_index.reader() as reader:
         assert not reader.is_atomic()  # several segments
         total = 0
-        for field in ("body", "body_exact", "title_exact"):
+        for field in ("body", "title"):
             for word in WORDS:
                 expected = sorted(set(reader.terms_within(field, word, maxdist, prefix=prefix)))
                 assert fuzzy.terms_within(reader, field, word, maxdist, prefix) == expected
@@ -57,19 +58,22 @@ def test_the_words_within_reach_are_whooshs(bbc_index, maxdist: int, prefix: int
                     want = sorted(set(leaf.terms_within(field, word, maxdist, prefix=prefix)))
                     assert fuzzy.terms_within(leaf, field, word, maxdist, prefix) == want
                 total += len(expected)
-        assert total > 20  # real words were found, not only empty lists compared
+        assert total > 10  # real words were found, not only empty lists compared
 
 
 def test_suggestions_are_whooshs_in_the_same_order(bbc_index) -> None:  # type: ignore[no-untyped-def]
     with bbc_index.searcher() as searcher:
-        for field in ("body_exact", "title_exact"):
+        for field in ("body", "title"):
             for word in ("goverment", "ecnomy", "parliment", "minster", "labour"):
                 expected = searcher.corrector(field).suggest(word, limit=10, maxdist=2, prefix=1)
                 got = fuzzy.corrector(searcher, field).suggest(word, limit=10, maxdist=2, prefix=1)
                 assert got == expected
-        assert "government" in fuzzy.corrector(searcher, "body_exact").suggest(
-            "goverment", limit=10, maxdist=2, prefix=1
-        )
+        # Suggestions of words as written (index/exact.py): never a bare stem or an
+        # exact term.
+        words = WordCorrector(searcher.reader(), "body")
+        got = words.suggest("goverment", limit=10, maxdist=2, prefix=1)
+        assert "government" in got
+        assert "govern" not in got and not any(w.startswith("\x01") for w in got)
 
 
 def test_a_fuzzy_query_matches_the_same_articles(bbc_index) -> None:  # type: ignore[no-untyped-def]

@@ -93,7 +93,7 @@ def _contents(path: Path) -> dict[str, object]:
             lengths = {
                 (f, i): r.doc_field_length(by_id[i], f)
                 for i in by_id
-                for f in ("title", "body", "title_exact", "body_exact", "author", "tags")
+                for f in ("title", "body", "author", "tags")
             }
             postings = {}
             stats = {}

@@ -139,8 +139,8 @@ def test_nothing_to_search_for_is_an_error() -> None:
 
 def test_explain_says_how_the_query_was_read(ix: object) -> None:
     text = search(ix, '=troops "stay home" -nato deplo* published:2025', rescue=False).understood  # type: ignore[arg-type]
-    # Notes have no exact-form field: there the word matches as a plain word.
-    assert "=troops (exact form) in title OR =troops (exact form) in body OR troop in note" in text
+    # Notes hold exact forms too (exact terms in the stemmed fields).
+    assert "(=troops (exact form) in title, body, note)" in text
     assert '"stay home" (phrase) in title, body, note' in text
     assert "NOT (nato in title, body, note)" in text
     assert "deplo* (prefix)" in text

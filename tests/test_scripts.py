@@ -66,7 +66,8 @@ def test_unspaced_runs_become_bigrams_with_their_spans() -> None:
              text_analyzer()(text, positions=True, chars=True, mode="index")]  # fmt: skip
     assert terms == [
         ("東京", 0, "東京"), ("京都", 1, "京都"), ("都の", 2, "都の"), ("の天", 3, "の天"),
-        ("天気", 4, "天気"), ("iphon", 5, "iPhone"), ("手机", 6, "手机"), ("서울", 7, "서울"),
+        ("天気", 4, "天気"), ("iphon", 5, "iPhone"), ("\x01iphon\x01iphone", 5, "iPhone"),
+        ("手机", 6, "手机"), ("서울", 7, "서울"),
         ("울시", 8, "울시"), ("시는", 9, "시는"),
     ]  # fmt: skip
 
@@ -135,9 +136,12 @@ def test_english_rules_apply_to_english_only() -> None:
         return [t.text for t in analyzer(value, mode="index")]
 
     # English: stop words dropped, British spelling made American, English stems.
-    assert terms("the defence of a nation", "en") == ["defens", "nation"]
+    # (each word that is not its own stem also as its exact term: \x01stem\x01word)
+    assert terms("the defence of a nation", "en") == ["defens", "\x01defens\x01defence", "nation"]
     # German: "die" and "a" are words here, "defence" is not respelt, German stems.
-    assert terms("die Regierungen a defence", "de") == ["die", "regier", "a", "defenc"]
+    assert terms("die Regierungen a defence", "de") == [
+        "die", "regier", "\x01regier\x01regierungen", "a", "defenc", "\x01defenc\x01defence"
+    ]  # fmt: skip
     # Chinese: bigrams, no stemming.
     assert terms("人权宣言", "zh") == ["人权", "权宣", "宣言"]
 

@@ -237,3 +237,20 @@ class FuzzyTerm(wq.FuzzyTerm):
             )
         cache[key] = (ixreader, texts)  # the reader is held, so its id stays unique
         return texts
+
+
+def prefixed_words(reader: Any, fieldname: str, prefix: str) -> list[list[str]]:
+    """The words of *fieldname* that start with *prefix*, less it: one sorted list per
+    segment of *reader*, read once per process like a fuzzy word's (the same lists,
+    not to be changed)."""
+    out: list[list[str]] = []
+    for leaf in _leaves(reader):
+        key = _leaf_key(leaf)
+        if key is None or not internals.enabled():
+            if fieldname in leaf.schema:
+                decode = leaf.schema[fieldname].from_bytes
+                words = [decode(b) for b in leaf.expand_prefix(fieldname, prefix)]
+                out.append([w[len(prefix) :] for w in words])
+            continue
+        out.append(_remainders(leaf, key, fieldname, prefix))
+    return out
