@@ -14,19 +14,10 @@ from typing import Any
 
 import click
 
-from cli_params import ARTICLE_ID
+from cli_params import ARTICLE_ID, TEXT_OR_JSON
 
 #: A delete of more articles than this asks first, on a terminal.
 CONFIRM_OVER = 5
-
-FORMAT = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
 
 
 def choosing(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -87,7 +78,7 @@ def _require_choice(ids: tuple[int, ...], query: str | None, where: tuple[str, .
     help="Remove a field's value (repeatable).",
 )
 @click.option("--dry-run", is_flag=True, help="List what would change; write nothing.")
-@FORMAT
+@TEXT_OR_JSON
 @click.pass_obj
 def edit(
     state: Any,  # cli.State (not imported: cli imports this module)
@@ -158,7 +149,7 @@ def edit(
 @choosing
 @click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
 @click.option("-y", "--yes", is_flag=True, help=f"Do not ask, even for over {CONFIRM_OVER}.")
-@FORMAT
+@TEXT_OR_JSON
 @click.pass_obj
 def delete(
     state: Any,  # cli.State (not imported: cli imports this module)
@@ -209,7 +200,7 @@ def delete(
 @click.argument("text", required=False)
 @click.option("--quote", metavar="PASSAGE", help="Anchor the note to this exact passage.")
 @click.option("--delete", "delete_id", type=ARTICLE_ID, metavar="NOTE_ID", help="Delete this note.")
-@FORMAT
+@TEXT_OR_JSON
 @click.pass_obj
 def note(
     state: Any,
@@ -258,7 +249,7 @@ def note(
 @click.option(
     "--article", "article_id", type=ARTICLE_ID, metavar="ID", help="Only this article's notes."
 )
-@FORMAT
+@TEXT_OR_JSON
 @click.pass_obj
 def notes(state: Any, query: str | None, article_id: int | None, fmt: str) -> None:
     """List notes, oldest first, each with its article.
