@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from cli_params import TEXT_OR_JSON
 from cli_terminal import completer
 
 
@@ -143,7 +144,7 @@ def feed_add(state: Any, url: str, tags: tuple[str, ...], full_text: bool) -> No
 
 
 @feed.command(name="list")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@TEXT_OR_JSON
 @click.pass_obj
 def feed_list(state: Any, fmt: str) -> None:
     """List the feeds followed, with their last check."""

@@ -11,7 +11,8 @@ which finishes both.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -101,7 +102,6 @@ class Reader:
         :raises QueryError: the query has nothing to search for, or a date cannot be read.
         """
         from index import search as isearch
-        from index.errors import IndexOutdatedError, QuerySyntaxError
         from index.passages import Matches
         from index.passages import passages as make_passages
 
@@ -116,7 +116,7 @@ class Reader:
         ix, opened = self._open_index()
         if ix is None:
             return SearchResults(query=query, total=0, hits=[], notices=("the archive is empty",))
-        try:
+        with _index_read(ix):
             found = isearch.search(
                 ix,
                 query,
@@ -129,17 +129,6 @@ class Reader:
                 fuzzy=fuzzy,
                 rescue=rescue,
             )
-        except QuerySyntaxError as exc:
-            raise QueryError(str(exc)) from exc
-        except IndexOutdatedError as exc:
-            raise index_unavailable(exc, "outdated") from exc
-        except Exception as exc:
-            # A damaged index fails in many ways; anything else is a bug and propagates.
-            if (problem := _damage(ix, exc)) is None:
-                raise
-            raise index_unavailable(problem, "damaged") from exc
-        finally:
-            ix.close()
         rows = store.read_for_search(self.paths.database, [h.id for h in found.hits])
         notes: dict[int, list[str]] = {}
         if store.has_notes(self.paths.database):
@@ -195,7 +184,6 @@ class Reader:
         :raises QueryError: the query has nothing to search for, or a date cannot be read.
         """
         from index import search as isearch
-        from index.errors import IndexOutdatedError, QuerySyntaxError
 
         _check_query(query)
         start = date_bound(since) if since else None
@@ -205,19 +193,9 @@ class Reader:
         ix, _ = self._open_index()
         if ix is None:
             return []
-        try:
+        with _index_read(ix):
             limit = max(ix.doc_count_all(), 1)
             found = isearch.search(ix, query, limit=limit, since=start, until=end, rescue=False)
-        except QuerySyntaxError as exc:
-            raise QueryError(str(exc)) from exc
-        except IndexOutdatedError as exc:
-            raise index_unavailable(exc, "outdated") from exc
-        except Exception as exc:  # a damaged index, as in search
-            if (problem := _damage(ix, exc)) is None:
-                raise
-            raise index_unavailable(problem, "damaged") from exc
-        finally:
-            ix.close()
         return [h.id for h in found.hits]
 
     def similar(
@@ -230,27 +208,21 @@ class Reader:
         :raises ArticleNotFound: no article has that id.
         """
         from index.analysis import terms_with_offsets, text_analyzer
-        from index.errors import IndexOutdatedError
         from index.passages import passages as make_passages
         from index.similar import similar as find_similar
 
         ix, _ = self._open_index()
         if ix is None:
             raise ArticleNotFound(article_id)
-        try:
+        with _index_read(ix):
             row = store.read_for_search(self.paths.database, [article_id]).get(article_id)
-            if row is None:
-                raise ArticleNotFound(article_id)
-            try:
-                found = find_similar(ix, article_id, row["title"], row["body"], limit=limit)
-            except IndexOutdatedError as exc:
-                raise index_unavailable(exc, "outdated") from exc
-            except Exception as exc:  # a damaged index, as in search
-                if (problem := _damage(ix, exc)) is None:
-                    raise
-                raise index_unavailable(problem, "damaged") from exc
-        finally:
-            ix.close()
+            found = (
+                []
+                if row is None
+                else find_similar(ix, article_id, row["title"], row["body"], limit=limit)
+            )
+        if row is None:
+            raise ArticleNotFound(article_id)
         rows = store.read_for_search(self.paths.database, [h.id for h in found])
         analyzer = text_analyzer()
         hits = []
@@ -316,14 +288,8 @@ class Reader:
         ix, notices = self._open_index()
         if ix is None:
             return [], notices
-        try:
+        with _index_read(ix):
             return extra_fields(ix), notices
-        except Exception as exc:  # a damaged index, as in search
-            if (problem := _damage(ix, exc)) is None:
-                raise
-            raise index_unavailable(problem, "damaged") from exc
-        finally:
-            ix.close()
 
     def completions(self, kind: str, prefix: str, *, limit: int = 100) -> list[tuple[str, str]]:
         """For shell completion: values of *kind* (``id``, ``tag``, ``source``,
@@ -511,6 +477,27 @@ def _hit(
         passages=[PassageResult(p.text, p.start, p.end, list(p.highlights)) for p in passages],
         body_length=length,
     )
+
+
+@contextmanager
+def _index_read(ix: Any) -> Iterator[None]:
+    """Read *ix* in the block, then close it. A query that cannot be parsed is a
+    :class:`QueryError`; an index built by an older version, or a damaged one, is the
+    user's one-line error; anything else is a bug and propagates."""
+    from index.errors import IndexOutdatedError, QuerySyntaxError
+
+    try:
+        yield
+    except QuerySyntaxError as exc:
+        raise QueryError(str(exc)) from exc
+    except IndexOutdatedError as exc:
+        raise index_unavailable(exc, "outdated") from exc
+    except Exception as exc:  # a damaged index fails in many ways
+        if (problem := _damage(ix, exc)) is None:
+            raise
+        raise index_unavailable(problem, "damaged") from exc
+    finally:
+        ix.close()
 
 
 def _damage(ix: Any, exc: BaseException) -> str | None:
