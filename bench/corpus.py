@@ -147,9 +147,11 @@ _INGEST_ALL = (
 )
 
 
-def ingest_command(home: Path, *args: str) -> list[str]:
-    """The command that ingests into *home* with the near-duplicate check off."""
-    return [sys.executable, "-c", _INGEST_ALL, "--home", str(home), "ingest", *args]
+def ingest_command(home: Path, *args: str, db: str | None = None) -> list[str]:
+    """The command that ingests into *home* (following database *db* if given) with
+    the near-duplicate check off."""
+    where = ["--home", str(home), *(["--db", db] if db else [])]
+    return [sys.executable, "-c", _INGEST_ALL, *where, "ingest", *args]
 
 
 def build_home(n: int, home: Path) -> Path:

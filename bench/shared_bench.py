@@ -65,8 +65,10 @@ def load() -> float:
 def ingest(home: Path, corpus: Path, url: str | None = None) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.pop("ARCHIVE_HOME", None)
-    db = ["--db", url] if url else []
-    cmd = [sys.executable, "-m", "cli", "--home", str(home), *db, "ingest", str(corpus), "-q"]
+    # The replicated corpus's copies are near-duplicates by design: the check is off.
+    import corpus as replicated
+
+    cmd = replicated.ingest_command(home, str(corpus), "-q", db=url)
     return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
 
 
