@@ -14,10 +14,12 @@ from dataclasses import dataclass
 
 from whoosh import query as wq
 from whoosh.index import FileIndex
-from whoosh.scoring import BM25F
+from whoosh.searching import Searcher
 
 from index.analysis import is_exact_term, stem, terms_with_offsets, text_analyzer
+from index.internals import blockeval
 from index.languages import detect, stop_words
+from index.search import FastBM25F
 
 #: Key terms taken from the article.
 KEY_TERMS = 25
@@ -73,10 +75,13 @@ def similar(
     """
     text = f"{title}\n{body[:MAX_SCAN_CHARS]}"  # a huge article: its opening window
     forms = surface_forms(text)
-    stops = stop_words(detect(text)) | stop_words("en")
-    with ix.searcher(weighting=BM25F()) as searcher:
+    with ix.searcher(weighting=FastBM25F()) as searcher:
         if not searcher.doc_count():
             return []  # (an index still empty: BM25's normaliser would divide by 0)
+        # The language the article was indexed in (detected then, or given): detecting it
+        # again would build the detector's stop-word table, 150 ms of a command's start.
+        stored = searcher.document(id=str(article_id)) or {}
+        stops = stop_words(stored.get("lang") or detect(text)) | stop_words("en")
         keys = [
             (term, weight)
             for term, weight in searcher.key_terms_from_text(
@@ -94,20 +99,46 @@ def similar(
             [wq.Term("body", t, boost=w) for t, w in keys]
             + [wq.Term("title", t, boost=w) for t, w in keys]
         )
-        own = wq.Term("id", str(article_id))
-        results = searcher.search(q, limit=limit, mask=own, terms=True)
+        found = _evaluate(searcher, q, article_id, limit)
         hits = []
-        for hit in results:
-            terms = {
-                t.decode("utf-8") if isinstance(t, bytes) else str(t)
-                for _, t in hit.matched_terms() or ()
-            }
-            shared = sorted((t for t in terms if t in rank), key=rank.__getitem__)
+        for docnum, score, held in found:
+            shared = sorted((t for t in held if t in rank), key=rank.__getitem__)
             hits.append(
                 SimilarHit(
-                    id=int(hit["id"]),
-                    score=float(hit.score or 0.0),
+                    id=int(searcher.stored_fields(docnum)["id"]),
+                    score=score,
                     shared=tuple(forms.get(t, t) for t in shared),
                 )
             )
     return hits
+
+
+def _evaluate(
+    searcher: Searcher, q: wq.Query, article_id: int, limit: int
+) -> list[tuple[int, float, set[str]]]:
+    """The best *limit* matches of *q* but the article itself: (docnum, score, words held).
+
+    The weighted OR of key terms is read a posting block at a time
+    (:mod:`index.internals.blockeval`, Whoosh's scores to the last bit) where it can
+    be: Whoosh's matchers step through it one document at a time, 400 ms at 100,000
+    articles (bench/README.md). Otherwise Whoosh's own search, the article masked.
+    """
+    fast = blockeval.evaluate(searcher, q, limit + 1, ("title", "body"))
+    if fast is None:
+        own = wq.Term("id", str(article_id))
+        results = searcher.search(q, limit=limit, mask=own, terms=True)
+        return [
+            (
+                hit.docnum,
+                float(hit.score or 0.0),
+                {
+                    t.decode("utf-8") if isinstance(t, bytes) else str(t)
+                    for _, t in hit.matched_terms() or ()
+                },
+            )
+            for hit in results
+        ]
+    own_docnum = searcher.document_number(id=str(article_id))
+    top = [(d, score) for d, score in fast.top if d != own_docnum][:limit]
+    held = fast.present(sorted(fast.queried), [d for d, _ in top]) or {}
+    return [(d, score, {t for _, t in held.get(d, ())}) for d, score in top]

@@ -284,3 +284,26 @@ def test_dates_facets_and_sorting_use_whoosh_with_exact_counts(ix) -> None:
     faceted = isearch.search(ix, "oil prices", limit=5, facets=["year"])
     newest = isearch.search(ix, "oil prices", limit=5, sort="newest")
     assert plain.total == faceted.total == newest.total > 5
+
+
+@pytest.fixture(scope="module")
+def bbc_docs(bbc_corpus: Path) -> dict[int, IndexDoc]:
+    return {d.id: d for d in _docs(bbc_corpus)}
+
+
+@pytest.mark.parametrize("article", [1, 2, 150, 451, 899])
+def test_similar_articles_equal_whooshs(
+    ix, bbc_docs, article: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``archive similar``'s weighted OR of key terms: the same articles, scores (to the
+    last bit) and shared words whether read in blocks or by Whoosh's matchers."""
+    from index import similar as similar_module
+
+    doc = bbc_docs[article]
+    fast = similar_module.similar(ix, article, doc.title, doc.body, limit=10)
+    monkeypatch.setattr(similar_module.blockeval, "evaluate", lambda *a, **k: None)
+    slow = similar_module.similar(ix, article, doc.title, doc.body, limit=10)
+    assert fast == slow
+    assert len(fast) == 10 and article not in {h.id for h in fast}
+    assert not {h.id for h in fast} & DELETED
+    assert all(h.shared for h in fast)

@@ -19,9 +19,10 @@ number. ``tests/test_blockeval.py`` checks all of this against Whoosh
 OR of three parts or more and add in another order).
 
 A date range to filter by is given apart (``within``) and applied as the set
-of documents its range terms hold. Any other query (phrases, wildcards, ranges
-inside the query, boosts, other fields) returns ``None`` from :func:`evaluate`,
-and the caller uses Whoosh's matchers.
+of documents its range terms hold. A boosted word (``archive similar``'s weighted
+key terms) is scored as Whoosh's wrapping matcher scores it. Any other query
+(phrases, wildcards, ranges inside the query, boosts on groups, other fields)
+returns ``None`` from :func:`evaluate`, and the caller uses Whoosh's matchers.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ from index.internals import postings as posting_lists
 
 __all__ = ["Evaluation", "evaluate"]
 
-#: Query node shapes: ("term", field, text) | ("or", nodes) | ("and", nodes) | ("not", node)
+#: Query node shapes: ("term", field, text[, boost]) | ("multi", field, texts) | ("or", nodes)
+#: | ("and", nodes) | ("not", node)
 _Node = tuple[Any, ...]
 
 
@@ -59,11 +61,15 @@ def _shape(q: wq.Query, fields: frozenset[str], reader: Any = None) -> _Node | N
     searcher's), whose size estimate, unlike an OR's, is not capped at the
     segment's document count.
     """
-    if getattr(q, "boost", 1.0) != 1.0:
-        return None
     kind = type(q)
     if kind is wq.Term:
-        return ("term", q.fieldname, q.text) if q.fieldname in fields else None
+        if q.fieldname not in fields:
+            return None
+        if q.boost != 1.0:  # Whoosh wraps the term's matcher: its score times the boost
+            return ("term", q.fieldname, q.text, float(q.boost))
+        return ("term", q.fieldname, q.text)
+    if getattr(q, "boost", 1.0) != 1.0:
+        return None
     if isinstance(q, wq.FuzzyTerm):
         if q.fieldname not in fields:
             return None
@@ -522,7 +528,11 @@ def _node_scores(
 ) -> _Scores:
     kind = node[0]
     if kind == "term":
-        return _term_scores(postings[(node[1], node[2])], matched)
+        scores = _term_scores(postings[(node[1], node[2])], matched)
+        if len(node) > 3:  # a boosted term: Whoosh's WrappingMatcher multiplies its score
+            boost = node[3]
+            return {d: v * boost for d, v in scores.items()}
+        return scores
     if kind == "multi":  # Whoosh's Or of the words' terms (none here: its NullMatcher)
         if not node[2]:
             return {}
