@@ -20,9 +20,11 @@ OR of three parts or more and add in another order).
 
 A date range to filter by is given apart (``within``) and applied as the set
 of documents its range terms hold. A boosted word (``archive similar``'s weighted
-key terms) is scored as Whoosh's wrapping matcher scores it. Any other query
-(phrases, wildcards, ranges inside the query, boosts on groups, other fields)
-returns ``None`` from :func:`evaluate`, and the caller uses Whoosh's matchers.
+key terms) is scored as Whoosh's wrapping matcher scores it. A phrase is the
+intersection of its words' postings, kept where their positions chain as
+Whoosh's ``SpanNear2`` chains them, scored as that intersection. Any other query
+(wildcards, ranges inside the query, boosts on groups, other fields) returns
+``None`` from :func:`evaluate`, and the caller uses Whoosh's matchers.
 """
 
 from __future__ import annotations
@@ -42,8 +44,8 @@ from index.internals import postings as posting_lists
 
 __all__ = ["Evaluation", "evaluate"]
 
-#: Query node shapes: ("term", field, text[, boost]) | ("multi", field, texts) | ("or", nodes)
-#: | ("and", nodes) | ("not", node)
+#: Query node shapes: ("term", field, text[, boost]) | ("multi", field, texts)
+#: | ("phrase", field, texts, slop) | ("or", nodes) | ("and", nodes) | ("not", node)
 _Node = tuple[Any, ...]
 
 
@@ -70,6 +72,12 @@ def _shape(q: wq.Query, fields: frozenset[str], reader: Any = None) -> _Node | N
         return ("term", q.fieldname, q.text)
     if getattr(q, "boost", 1.0) != 1.0:
         return None
+    if kind is wq.Phrase:
+        # Whoosh runs it as SpanNear2 over its words' terms (ordered, mindist 1): an
+        # intersection whose documents are kept where the positions chain.
+        if q.fieldname not in fields or not q.words:
+            return None
+        return ("phrase", q.fieldname, tuple(q.words), int(q.slop))
     if isinstance(q, wq.FuzzyTerm):
         if q.fieldname not in fields:
             return None
@@ -114,6 +122,12 @@ class _Postings:
     #: Encoded per-posting values (positions), or None if not kept.
     values: list[Any] | None
     scorer: Any
+    #: The field format's decoder of a value into positions.
+    decode: Any = None
+
+
+class _Unreadable(Exception):
+    """The segment holds what this module cannot evaluate (Whoosh's matchers then run)."""
 
 
 @dataclass
@@ -303,19 +317,23 @@ def _segment(
         driver = min((k for k in shape[1] if k[0] != "not"), key=sizes)
     if not read(driver):
         return None
-    if driver is not shape or allowed is not None:
-        candidates = _match(driver, postings)
+    memo = sizes.phrase_matches
+    try:
+        if driver is not shape or allowed is not None:
+            candidates = set(_match(driver, postings, memo))
+            if allowed is not None:
+                candidates &= allowed
+            within = sorted(candidates)
+            if not within:
+                return set(), postings, {}
+            if not read(shape, within):
+                return None
+        matched = set(_match(shape, postings, memo))
         if allowed is not None:
-            candidates &= allowed
-        within = sorted(candidates)
-        if not within:
-            return set(), postings, {}
-        if not read(shape, within):
-            return None
-    matched = _match(shape, postings)
-    if allowed is not None:
-        matched &= allowed
-    scores = _scores(shape, postings, matched, sizes, sub) if matched else {}
+            matched &= allowed
+        scores = _scores(shape, postings, matched, sizes, sub) if matched else {}
+    except _Unreadable:
+        return None
     return matched, postings, scores
 
 
@@ -377,7 +395,7 @@ def _range_docs(sub: Searcher, q: wq.NumericRange) -> set[int] | None:
 def _terms(node: _Node) -> list[tuple[str, str]]:
     if node[0] == "term":
         return [(node[1], node[2])]
-    if node[0] == "multi":
+    if node[0] in ("multi", "phrase"):
         return [(node[1], w) for w in node[2]]
     if node[0] == "not":
         return _terms(node[1])
@@ -436,12 +454,27 @@ def _read(
         weights = [weights[i] for i in keep]
         if values is not None:
             values = [values[i] for i in keep]
-    return _Postings(ids, weights, values, scorer)
+    fmt = schema[fieldname].format
+    decode = fmt.decoder("positions") if fmt.supports("positions") else None
+    return _Postings(ids, weights, values, scorer, decode)
 
 
-def _match(node: _Node, postings: dict[tuple[str, str], _Postings | None]) -> set[int]:
-    """The segment's documents matching *node* (a "not" node: those it excludes)."""
+def _match(
+    node: _Node,
+    postings: dict[tuple[str, str], _Postings | None],
+    memo: dict[_Node, set[int]] | None = None,
+) -> set[int]:
+    """The segment's documents matching *node* (a "not" node: those it excludes).
+
+    :param memo: phrases' matches already found in this segment (filled here).
+    """
     kind = node[0]
+    if kind == "phrase":
+        if memo is None:
+            return _phrase_docs(node, postings)
+        if node not in memo:
+            memo[node] = _phrase_docs(node, postings)
+        return memo[node]
     if kind == "term":
         p = postings[(node[1], node[2])]
         return set(p.ids) if p is not None else set()
@@ -453,20 +486,76 @@ def _match(node: _Node, postings: dict[tuple[str, str], _Postings | None]) -> se
                 found.update(got.ids)
         return found
     if kind == "not":
-        return _match(node[1], postings)
+        return _match(node[1], postings, memo)
     kids = node[1]
     if kind == "or":
         out: set[int] = set()
         for kid in kids:
-            out |= _match(kid, postings)
+            out |= _match(kid, postings, memo)
         return out
-    positive = [_match(k, postings) for k in kids if k[0] != "not"]
+    positive = [_match(k, postings, memo) for k in kids if k[0] != "not"]
     positive.sort(key=len)
     out = positive[0].intersection(*positive[1:])
     for k in kids:
         if k[0] == "not" and out:
-            out -= _match(k, postings)
+            out -= _match(k, postings, memo)
     return out
+
+
+def _phrase_docs(node: _Node, postings: dict[tuple[str, str], _Postings | None]) -> set[int]:
+    """The documents holding every word of the phrase *node* with positions that chain."""
+    field, words, slop = node[1], node[2], node[3]
+    lists = [postings.get((field, w)) for w in words]
+    if any(p is None for p in lists):
+        return set()  # a word missing from the segment: Whoosh's NullMatcher
+    present = [p for p in lists if p is not None]
+    if any(p.values is None or p.decode is None for p in present):
+        raise _Unreadable  # no positions kept: Whoosh raises or decides
+    ids = sorted(set(present[0].ids).intersection(*(p.ids for p in present[1:])))
+    decode = present[0].decode
+    found = set()
+    for d in ids:
+        chains = [decode(p.values[_find(p.ids, d)]) for p in present]  # type: ignore[index]
+        if _chains(chains, slop):
+            found.add(d)
+    return found
+
+
+def _chains(positions: list[list[int]], slop: int) -> bool:
+    """Whether spans chain through each word's *positions* in order, as Whoosh's
+    ``SpanNear2Matcher._get_spans`` finds them (ordered, mindist 1, *slop*)."""
+    if slop == 1:  # a plain phrase: each word right after the chain's end
+        ends = set(positions[0])
+        for nxt in positions[1:]:
+            ends = {b for b in nxt if b - 1 in ends}
+            if not ends:
+                return False
+        return True
+    spans = sorted({(p, p) for p in positions[0]})
+    for nxt in positions[1:]:
+        if not spans:
+            return False
+        bspans = sorted(nxt)
+        out = set()
+        for a_start, a_end in spans:
+            j = bisect.bisect_left(bspans, a_start)
+            while j < len(bspans):
+                b = bspans[j]
+                j += 1
+                if b < a_start - slop or a_start > b:
+                    continue
+                if b > a_end + slop:
+                    break
+                if a_start <= b <= a_end:  # overlaps
+                    dist = 0
+                elif a_end < b:
+                    dist = b - a_end
+                else:
+                    dist = a_start - b
+                if 1 <= dist <= slop:
+                    out.add((min(a_start, b), max(a_end, b)))
+        spans = sorted(out)
+    return bool(spans)
 
 
 class _Sizes:
@@ -476,6 +565,8 @@ class _Sizes:
         self.reader = reader
         self.doc_count = reader.doc_count()
         self._terms: dict[tuple[str, str], int] = {}
+        #: The segment's documents matching each phrase node (found once, used twice).
+        self.phrase_matches: dict[_Node, set[int]] = {}
 
     def __call__(self, node: _Node) -> int:
         kind = node[0]
@@ -491,6 +582,8 @@ class _Sizes:
             return self._terms[key]
         if kind == "multi":  # MultiTerm.estimate_size: the words' frequencies, uncapped
             return sum(self(("term", node[1], w)) for w in node[2])
+        if kind == "phrase":  # Phrase.estimate_size: its words' And's, the smallest
+            return min(self(("term", node[1], w)) for w in node[2])
         if kind == "not":
             return int(self.doc_count)
         sizes = [self(k) for k in node[1]]
@@ -538,6 +631,13 @@ def _node_scores(
             return {}
         union = ("or", [("term", node[1], w) for w in node[2]])
         return _node_scores(union, postings, matched, sizes, sub)
+    if kind == "phrase":
+        # SpanNear2's matcher scores as the intersection it wraps: its words' scores,
+        # added as make_binary_tree pairs them (halves, in the phrase's order).
+        own = _match(node, postings, sizes.phrase_matches)
+        docs = own & matched if len(own) > len(matched) else {d for d in own if d in matched}
+        parts: list[_Scores] = [_term_scores(postings[(node[1], w)], docs) for w in node[2]]
+        return _halves(parts)
     if kind == "not":
         return 1.0  # Whoosh's InverseMatcher scores each document it lets through 1.0
     kids = node[1]
@@ -562,6 +662,14 @@ def _node_scores(
         return {d: v for d, v in scores.items() if d in own}
     result: _Scores = scores
     return result
+
+
+def _halves(parts: list[_Scores]) -> _Scores:
+    """Scores of Whoosh's ``make_binary_tree`` over *parts*: halves, each summed first."""
+    if len(parts) == 1:
+        return parts[0]
+    half = len(parts) // 2
+    return _add(_halves(parts[:half]), _halves(parts[half:]))
 
 
 def _add(a: _Scores, b: _Scores) -> _Scores:
