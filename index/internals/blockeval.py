@@ -40,6 +40,7 @@ from whoosh.scoring import BM25FScorer, bm25
 from whoosh.searching import Searcher
 
 from index import internals
+from index.internals import phrases
 from index.internals import postings as posting_lists
 
 __all__ = ["Evaluation", "evaluate"]
@@ -512,50 +513,12 @@ def _phrase_docs(node: _Node, postings: dict[tuple[str, str], _Postings | None])
     if any(p.values is None or p.decode is None for p in present):
         raise _Unreadable  # no positions kept: Whoosh raises or decides
     ids = sorted(set(present[0].ids).intersection(*(p.ids for p in present[1:])))
-    decode = present[0].decode
     found = set()
     for d in ids:
-        chains = [decode(p.values[_find(p.ids, d)]) for p in present]  # type: ignore[index]
-        if _chains(chains, slop):
+        at = [p.decode(p.values[_find(p.ids, d)]) for p in present]  # type: ignore[index]
+        if phrases.chains(at, slop):
             found.add(d)
     return found
-
-
-def _chains(positions: list[list[int]], slop: int) -> bool:
-    """Whether spans chain through each word's *positions* in order, as Whoosh's
-    ``SpanNear2Matcher._get_spans`` finds them (ordered, mindist 1, *slop*)."""
-    if slop == 1:  # a plain phrase: each word right after the chain's end
-        ends = set(positions[0])
-        for nxt in positions[1:]:
-            ends = {b for b in nxt if b - 1 in ends}
-            if not ends:
-                return False
-        return True
-    spans = sorted({(p, p) for p in positions[0]})
-    for nxt in positions[1:]:
-        if not spans:
-            return False
-        bspans = sorted(nxt)
-        out = set()
-        for a_start, a_end in spans:
-            j = bisect.bisect_left(bspans, a_start)
-            while j < len(bspans):
-                b = bspans[j]
-                j += 1
-                if b < a_start - slop or a_start > b:
-                    continue
-                if b > a_end + slop:
-                    break
-                if a_start <= b <= a_end:  # overlaps
-                    dist = 0
-                elif a_end < b:
-                    dist = b - a_end
-                else:
-                    dist = a_start - b
-                if 1 <= dist <= slop:
-                    out.add((min(a_start, b), max(a_end, b)))
-        spans = sorted(out)
-    return bool(spans)
 
 
 class _Sizes:
