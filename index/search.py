@@ -19,7 +19,7 @@ Each of these is reported as a notice.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -372,9 +372,14 @@ class _Runner:
     def __call__(self, q: wq.Query, *, coverage: bool = False) -> _Page:
         want = self.offset + self.limit
         fast = None
-        if self.sort == "relevance" and not self.facets:
+        if self.sort == "relevance":
             fast = blockeval.evaluate(
-                self.searcher, q, max(want, RERANK_DEPTH), _TEXT_FIELDS, within=self.dates
+                self.searcher,
+                q,
+                max(want, RERANK_DEPTH),
+                _TEXT_FIELDS,
+                within=self.dates,
+                keep_matches=bool(self.facets),
             )
         if fast is not None:
             self.evaluated_by.add("blocks")
@@ -382,7 +387,9 @@ class _Runner:
             simple = _plain_terms(q) is not None
             held = None if simple else fast.present(sorted(fast.queried), fast.ids())
             top: list[Found] = [(d, s, held[d] if held else ()) for d, s in fast.top]
-            return self._page(q, fast.total, top, coverage, fast)
+            page = self._page(q, fast.total, top, coverage, fast)
+            page.facets = {name: _facet_counts(self.searcher, name, fast) for name in self.facets}
+            return page
         self.evaluated_by.add("whoosh")
         full = wq.And([q, self.dates]) if self.dates is not None else q
         # terms=True makes the collector note the matched terms of every match; when every
@@ -397,12 +404,7 @@ class _Runner:
         else:
             kwargs["limit"] = max(want, RERANK_DEPTH)
         if self.facets:
-            kwargs["groupedby"] = {
-                name: sorting.FieldFacet(
-                    FACET_FIELDS[name], allow_overlap=name == "tag", maptype=sorting.Count
-                )
-                for name in self.facets
-            }
+            kwargs["groupedby"] = {name: _facet(name) for name in self.facets}
         collector = _counting(self.searcher, kwargs)
         self.searcher.search_with_collector(full, collector)
         results = collector.results()
@@ -419,12 +421,7 @@ class _Runner:
             for hit in results
         ]
         page = self._page(q, len(results), found, coverage)
-        counts = {}
-        for name in self.facets:
-            groups = results.groups(name)
-            pairs = [(str(k), int(v)) for k, v in groups.items() if k not in (None, "")]
-            counts[name] = sorted(pairs, key=lambda kv: (-kv[1], kv[0].lower()))
-        page.facets = counts
+        page.facets = {name: _facet_order(results.groups(name)) for name in self.facets}
         return page
 
     def _page(
@@ -485,6 +482,39 @@ def _counting(searcher: Searcher, kwargs: dict[str, object]) -> Any:
     if isinstance(inner, collectors.ScoredCollector):
         inner.replace = 0
     return c
+
+
+def _facet(name: str) -> sorting.FieldFacet:
+    """The facet *name* counts matches by (a tag per tag an article has)."""
+    return sorting.FieldFacet(
+        FACET_FIELDS[name], allow_overlap=name == "tag", maptype=sorting.Count
+    )
+
+
+def _facet_order(groups: Mapping[Any, int]) -> list[tuple[str, int]]:
+    """A facet's (value, count) pairs, most matches first, empty values left out."""
+    pairs = [(str(k), int(v)) for k, v in groups.items() if k not in (None, "")]
+    return sorted(pairs, key=lambda kv: (-kv[1], kv[0].lower()))
+
+
+def _facet_counts(
+    searcher: Searcher, name: str, fast: blockeval.Evaluation
+) -> list[tuple[str, int]]:
+    """Facet *name*'s counts over the matches the block path kept, each segment's
+    documents put in groups by Whoosh's own categorizer for the facet (as its
+    grouping collector does while it collects)."""
+    categorizer = _facet(name).categorizer(searcher)
+    counts: dict[Any, int] = {}
+    for sub, offset, docs in fast.matches:
+        categorizer.set_searcher(sub, offset)
+        for docnum in sorted(docs):
+            if categorizer.allow_overlap:
+                keys = [categorizer.key_to_name(k) for k in categorizer.keys_for(None, docnum)]
+            else:
+                keys = [categorizer.key_to_name(categorizer.key_for(None, docnum))]
+            for key in keys:
+                counts[key] = counts.get(key, 0) + 1
+    return _facet_order(counts)
 
 
 def _plain_terms(q: wq.Query) -> list[tuple[str, str]] | None:

@@ -284,7 +284,7 @@ def test_date_filtered_search_equals_whooshs_path(
     assert fast == slow and fast.total > 0
 
 
-def test_dates_facets_and_sorting_use_whoosh_with_exact_counts(ix) -> None:
+def test_dates_facets_and_sorting_count_every_match(ix) -> None:
     plain = isearch.search(ix, "oil prices", limit=5)
     faceted = isearch.search(ix, "oil prices", limit=5, facets=["year"])
     newest = isearch.search(ix, "oil prices", limit=5, sort="newest")

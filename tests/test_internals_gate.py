@@ -61,7 +61,16 @@ def segmented(bbc_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
         (draft,) = read_path(f)
         published = datetime(2004 + i % 2, 1 + i % 12, 1 + i % 28)
         docs.append(
-            IndexDoc(i + 1, f"v{i}", draft.title, draft.body, source="BBC", published=published)
+            IndexDoc(
+                i + 1,
+                f"v{i}",
+                draft.title,
+                draft.body,
+                source="BBC",
+                author="Ann Lee" if i % 3 == 0 else None,
+                tags=(f.parent.name, "odd" if i % 2 else "even"),
+                published=published,
+            )
         )
     path = tmp_path_factory.mktemp("gate") / "index"
     ix = iw.create(path)
@@ -104,9 +113,10 @@ def test_an_untested_whoosh_version_closes_the_gate(gate, monkeypatch) -> None:
         {"offset": 10},
         {"since": datetime(2005, 1, 1)},
         {"facets": ("source", "year")},
+        {"facets": ("tag", "author", "month"), "since": datetime(2004, 6, 1)},
         {"sort": "newest"},
     ],
-    ids=["plain", "page 2", "since", "facets", "newest"],
+    ids=["plain", "page 2", "since", "facets", "facets since", "newest"],
 )
 def test_searches_give_the_same_results_with_the_gate_closed(
     segmented: Path, gate, options: dict
@@ -123,6 +133,15 @@ def test_searches_give_the_same_results_with_the_gate_closed(
     assert sum(r.total for r in fast) > 100
     assert fast == slow  # hits, scores, matched terms, notices, facets
     assert all(r.engine["evaluated_by"] == "whoosh" for r in slow)
+    for name in options.get("facets", ()):
+        # every match is counted once per value it has (a tag per tag)
+        per = 2 if name == "tag" else 1
+        assert all(
+            sum(n for _, n in r.facets[name]) <= per * r.total
+            and (name == "author" or sum(n for _, n in r.facets[name]) == per * r.total)
+            for r in fast
+            if r.rescue is None  # (a rescue's facets count its hits, not matches)
+        )
     assert all(r.engine["fast_paths"] is False for r in slow)
     if not options or options == {"offset": 10} or "since" in options:
         # plain words were evaluated a block at a time, with the gate open only

@@ -146,6 +146,8 @@ class Evaluation:
     queried: frozenset[tuple[str, str]] = field(repr=False)
     #: Postings formats of the fields, to decode positions.
     formats: dict[str, Any] = field(repr=False)
+    #: Per segment (with ``keep_matches``): (its searcher, docnum offset, local matches).
+    matches: list[tuple[Searcher, int, set[int]]] = field(default_factory=list, repr=False)
 
     def ids(self) -> list[int]:
         """The docnums of :attr:`top`, best first."""
@@ -226,12 +228,16 @@ def evaluate(
     limit: int,
     fields: Iterable[str],
     within: wq.NumericRange | None = None,
+    *,
+    keep_matches: bool = False,
 ) -> Evaluation | None:
     """Run *q* over *searcher*'s index: the number of matches and the best *limit*.
 
     :param fields: the fields whose plain terms may be evaluated here.
     :param within: a date (numeric) range the matches must also be in: the
         results of ``And([q, within])``, whose range adds a constant to scores.
+    :param keep_matches: keep every match (:attr:`Evaluation.matches`), to count
+        facets by.
     :returns: None when *q* is not a query this module evaluates, the index
         is not in Whoosh 2.7's format (counted in :data:`index.internals.fallbacks`),
         or the gate of :mod:`index.internals` is closed; then use Whoosh's own search.
@@ -253,6 +259,7 @@ def evaluate(
     best: list[tuple[float, int]] = []  # heap of (score, -docnum), as Whoosh's collector
     segments = []
     queried: set[tuple[str, str]] = set()
+    kept_matches: list[tuple[Searcher, int, set[int]]] = []
     for sub, offset in subs:
         allowed = None
         if within is not None:
@@ -273,6 +280,8 @@ def evaluate(
             # Whoosh's And([q, range]) adds the range's constant score (1.0) last.
             scores = {d: score + 1.0 for d, score in scores.items()}
         total += len(matched)
+        if keep_matches:
+            kept_matches.append((sub, offset, matched))
         # Best first by score, then by lower docnum, as Whoosh's collector keeps them.
         # Only this segment's best *limit* can be among the best overall.
         contenders = heapq.nsmallest(limit, scores.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -288,7 +297,7 @@ def evaluate(
     best.sort(reverse=True)
     formats = {name: schema[name].format for name in fields if name in schema}
     top = [(-negated, score) for score, negated in best]
-    return Evaluation(total, top, segments, frozenset(queried), formats)
+    return Evaluation(total, top, segments, frozenset(queried), formats, kept_matches)
 
 
 def _segment(
