@@ -284,7 +284,7 @@ def evaluate(
             kept_matches.append((sub, offset, matched))
         # Best first by score, then by lower docnum, as Whoosh's collector keeps them.
         # Only this segment's best *limit* can be among the best overall.
-        contenders = heapq.nsmallest(limit, scores.items(), key=lambda kv: (-kv[1], kv[0]))
+        contenders = _best(scores, limit)
         for d, score in contenders:
             item = (score, -(offset + d))
             if len(best) < limit:
@@ -628,12 +628,20 @@ def _node_scores(
     if kind == "and" and not root:
         # An AND inside an OR scores only the documents it matches itself (the root
         # AND's matches are *matched*): its parts may hold others, matched elsewhere.
-        own = _match(node, postings)
+        own = _match(node, postings, sizes.phrase_matches)
         if isinstance(scores, float):
             return {d: scores for d in matched if d in own}
         return {d: v for d, v in scores.items() if d in own}
     result: _Scores = scores
     return result
+
+
+def _best(scores: dict[int, float], limit: int) -> list[tuple[int, float]]:
+    """The *limit* best (docnum, score) pairs: highest score, then lowest docnum."""
+    if len(scores) > limit > 0:
+        kth = heapq.nlargest(limit, scores.values())[-1]  # floats compared in C
+        scores = {d: v for d, v in scores.items() if v >= kth}
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
 
 
 def _halves(parts: list[_Scores]) -> _Scores:
@@ -645,7 +653,11 @@ def _halves(parts: list[_Scores]) -> _Scores:
 
 
 def _add(a: _Scores, b: _Scores) -> _Scores:
-    """Scores of a binary matcher over *a* and *b*: their sum where both match."""
+    """Scores of a binary matcher over *a* and *b*: their sum where both match.
+
+    The larger dict is added to in place (every dict here is made for one use):
+    copying it at each level of the tree was a fifth of a fuzzy word's time.
+    """
     if isinstance(a, float) and isinstance(b, float):
         return a + b
     if isinstance(a, float):
@@ -654,14 +666,12 @@ def _add(a: _Scores, b: _Scores) -> _Scores:
     if isinstance(b, float):
         return {d: v + b for d, v in a.items()}
     if len(a) < len(b):
-        out = dict(b)
         for d, v in a.items():
-            out[d] = v + out[d] if d in out else v
-        return out
-    out = dict(a)
+            b[d] = v + b[d] if d in b else v
+        return b
     for d, v in b.items():
-        out[d] = out[d] + v if d in out else v
-    return out
+        a[d] = a[d] + v if d in a else v
+    return a
 
 
 def _term_scores(p: _Postings | None, matched: set[int]) -> dict[int, float]:
@@ -673,6 +683,8 @@ def _term_scores(p: _Postings | None, matched: set[int]) -> dict[int, float]:
     if len(matched) < len(p.ids):
         tf = dict(zip(p.ids, p.weights, strict=True))
         pairs = [(d, tf[d]) for d in matched if d in tf]
+    elif matched.issuperset(p.ids):  # (an OR's part: every posting is a match)
+        pairs = list(zip(p.ids, p.weights, strict=True))
     else:
         pairs = [(d, w) for d, w in zip(p.ids, p.weights, strict=True) if d in matched]
     # Many documents share a (weight, length) pair: score each pair once.
