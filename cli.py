@@ -585,7 +585,8 @@ def list_(state: State, limit: int, show_all: bool, fmt: str) -> None:
     if fmt == "json":
         click.echo(render.json_text([a.to_json(body=False) for a in articles]))
         return
-    emit(state, render.article_list(articles, reader.count()))
+    missing = None if reader.exists() else str(reader.paths.path)
+    emit(state, render.article_list(articles, reader.count(), missing=missing))
 
 
 @cli.command()

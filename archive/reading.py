@@ -51,6 +51,10 @@ FACETS = ("source", "author", "tag", "year", "month")
 SORTS = ("relevance", "newest", "oldest")
 
 
+#: What a read says of a home that holds no archive (a mistyped --home, say).
+_NO_ARCHIVE = "there is no archive at {} yet ('archive ingest FILE' starts one)"
+
+
 class Reader:
     """Read access to the archive in *home* (nothing is created or written).
 
@@ -115,7 +119,8 @@ class Reader:
             raise QueryError("--since is later than --until: nothing can match")
         ix, opened = self._open_index()
         if ix is None:
-            return SearchResults(query=query, total=0, hits=[], notices=("the archive is empty",))
+            empty = "the archive is empty" if self.exists() else _NO_ARCHIVE.format(self.paths.path)
+            return SearchResults(query=query, total=0, hits=[], notices=(empty,))
         with _index_read(ix):
             found = isearch.search(
                 ix,
@@ -305,6 +310,10 @@ class Reader:
         if not self._ready():
             return []
         return store.read_articles(self.paths.database, limit=limit)
+
+    def exists(self) -> bool:
+        """Whether the home holds an archive (a database, or a shared store it follows)."""
+        return self.paths.url is not None or store.exists(self.paths.database)
 
     def count(self) -> int:
         """How many articles the archive holds."""

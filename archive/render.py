@@ -480,12 +480,17 @@ def revisions(earlier: list[RevisionRecord]) -> str:
     return "\n\n".join(blocks)
 
 
-def article_list(articles: list[ArticleRecord], total: int) -> str:
+def article_list(articles: list[ArticleRecord], total: int, *, missing: str | None = None) -> str:
     """One line per article (id, date, source, title), and how many were left out.
 
     The date is labelled: ``published``, or ``ingested`` for an article without a
     publication date (its ingest date is shown instead).
+
+    :param missing: the home, when it holds no archive at all (said so, not "empty").
     """
+    if not articles and missing is not None:
+        home = for_terminal(missing, line=True)
+        return f"There is no archive at {home} yet ('archive ingest FILE' starts one)."
     if not articles:
         return "The archive is empty."
     lines = []

@@ -226,3 +226,30 @@ def test_default_home_is_the_platform_data_directory(
     expected = Path(user_data_dir("article-archive", False))
     assert expected.is_relative_to(tmp_path)
     assert (expected / "archive.sqlite3").is_file()
+
+
+def test_a_folder_without_an_archive_is_said_to_hold_none(tmp_path: Path, runner) -> None:
+    """A mistyped --home is not "an empty archive": list and search say there is none,
+    and neither makes one."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "todo.txt").write_text("buy milk\n", encoding="utf-8")
+    listed = runner.invoke(cli, ["--home", str(folder), "list"])
+    assert listed.exit_code == 0
+    assert listed.output == (
+        f"There is no archive at {folder} yet ('archive ingest FILE' starts one).\n"
+    )
+    found = runner.invoke(cli, ["--home", str(folder), "search", "milk", "--format", "json"])
+    assert found.exit_code == 0
+    data = json.loads(found.stdout)
+    assert data["total"] == 0 and data["hits"] == []
+    assert data["notices"] == [
+        f"there is no archive at {folder} yet ('archive ingest FILE' starts one)"
+    ]
+    assert sorted(p.name for p in folder.iterdir()) == ["todo.txt"]
+    empty = runner.invoke(cli, ["--home", str(tmp_path / "archive"), "ingest", str(SAMPLE)])
+    assert empty.exit_code == 0
+    assert (
+        "There is no archive"
+        not in runner.invoke(cli, ["--home", str(tmp_path / "archive"), "list"]).output
+    )
