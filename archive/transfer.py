@@ -99,6 +99,10 @@ def export_lines(archive: Archive | ReadOnlyArchive) -> Iterator[str]:
     articles, tags, children = _tables()
     with archive.store.session() as session:  # one read transaction: one snapshot
         conn = session.connection()
+        if conn.dialect.name == "postgresql":
+            # PostgreSQL's default (read committed) takes a new snapshot per statement:
+            # pages read later would hold articles committed after the export began.
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         last = 0
         while True:
             page = select(articles).where(articles.c.id > last).order_by(articles.c.id)

@@ -391,3 +391,30 @@ def test_import_into_a_shared_store_then_ingest(
     run_cli("--home", desk, "ingest", bbc_corpus / "tech" / "003.txt")
     assert db_ids(pg_url) == {1, 2, 3}
     assert_check_clean(desk)
+
+
+def test_an_export_is_one_snapshot_while_another_machine_writes(
+    tmp_path: Path, pg_url: str, bbc_corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Export reads the articles a page at a time: on PostgreSQL every page comes from
+    the snapshot the export began with, never from articles committed meanwhile."""
+    from archive import transfer
+    from archive.ingest import read_path
+
+    monkeypatch.setattr(transfer, "CHUNK", 4)
+    files = sorted((bbc_corpus / "tech").glob("*.txt"))[:18]
+    with Archive.open(tmp_path / "a", database=pg_url) as a:
+        for f in files[:10]:
+            (draft,) = read_path(f)
+            a.add(draft)
+        lines = transfer.export_lines(a)
+        first = next(lines)  # the export's transaction has begun
+        with Archive.open(tmp_path / "b", database=pg_url) as b:
+            for f in files[10:]:
+                (draft,) = read_path(f)
+                b.add(draft)
+        rest = list(lines)
+    records = [json.loads(line) for line in [first, *rest]]
+    exported = [r["id"] for r in records if "body" in r]
+    assert len(exported) == 10 == len(set(exported))
+    assert len(db_ids(pg_url)) == 18
