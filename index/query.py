@@ -89,6 +89,14 @@ class _FuzzyTermPlugin(FuzzyTermPlugin):
     class FuzzyTermNode(FuzzyTermPlugin.FuzzyTermNode):
         qclass = FuzzyTerm
 
+        def query(self, parser: MultifieldParser) -> wq.Query:
+            q = super().query(parser)
+            # In the fields holding exact forms, the word as typed is matched against the
+            # words as written (index.internals.fuzzy.stems_within), not its stem.
+            if isinstance(q, FuzzyTerm) and q.fieldname in EXACT_FIELDS:
+                q.word = self.text.lower()
+            return q
+
 
 @dataclass(frozen=True, slots=True)
 class ParsedQuery:
@@ -229,7 +237,11 @@ def _alternatives(q: wq.Query) -> wq.Query:
     if isinstance(q, wq.Term) and type(q) is wq.Term and STEM_SEPARATOR in _text(q.text):
         stems = dict.fromkeys(_text(q.text).split(STEM_SEPARATOR))
         return wq.Or([wq.Term(q.fieldname, s, boost=q.boost) for s in stems])
-    if isinstance(q, wq.FuzzyTerm) and STEM_SEPARATOR in _text(q.text):
+    if (
+        isinstance(q, wq.FuzzyTerm)
+        and STEM_SEPARATOR in _text(q.text)
+        and getattr(q, "word", None) is None  # (a typed word's forms are in every language)
+    ):
         # word~2 in an archive of several languages: each language's stem, fuzzily
         # (the joined stems matched no word at all).
         alternatives = []
@@ -386,7 +398,7 @@ def _leaf(q: wq.Query, *, with_field: bool = True) -> str:
         near = f" (within {q.slop} words)" if q.slop > 1 else " (phrase)"
         return f'"{words}"{near}{where}'
     if isinstance(q, wq.FuzzyTerm):
-        return f"{_text(q.text)}~{q.maxdist} (fuzzy){where}"
+        return f"{getattr(q, 'word', None) or _text(q.text)}~{q.maxdist} (fuzzy){where}"
     if isinstance(q, wq.Prefix):
         return f"{_text(q.text)}* (prefix){where}"
     if isinstance(q, wq.Wildcard):

@@ -107,3 +107,32 @@ def test_the_term_lists_kept_stay_within_their_bound(
         assert sum(len(w) for w in fuzzy._LEXICONS.values()) <= largest
         assert len(fuzzy._LEXICONS) < 3  # the oldest lists were let go
     assert "troop" in unbounded
+
+
+def test_a_typed_fuzzy_word_reaches_the_words_spelt_nearly_so(bbc_index) -> None:  # type: ignore[no-untyped-def]
+    """``goverment~2`` as a person means it: the words within two edits of
+    "goverment" as written (government, governments), each searched in all its forms
+    (the stem ``govern``); not the neighbours of its stem ``gover`` (over, cover, power)."""
+    from rapidfuzz.distance import OSA
+
+    from index.query import parse
+
+    q = parse(bbc_index.schema, "goverment~2").query
+    leaves = [leaf for leaf in q.leaves() if isinstance(leaf, fuzzy.FuzzyTerm)]
+    assert leaves and all(leaf.__dict__.get("word") == "goverment" for leaf in leaves)
+    with bbc_index.searcher() as searcher:
+        reader = searcher.reader()
+        body = next(leaf for leaf in leaves if leaf.fieldname == "body")
+        stems = set(body._btexts(reader))
+        old = set(fuzzy.terms_within(reader, "body", body.text, 2, 0))  # the stem's neighbours
+        # (form, stem) of every word as written: an exact term names both, a stem that
+        # stands as a word is its own form
+        written = {
+            (t.split("\x01")[2], t.split("\x01")[1]) if t.startswith("\x01") else (t, t)
+            for t in reader.field_terms("body")
+        }
+    assert "govern" in stems
+    assert {"over", "cover", "power"} <= old and not {"over", "cover", "power"} & stems
+    near = {stem for form, stem in written if form and OSA.distance("goverment", form) <= 2}
+    assert stems == near
+    assert "government" in {form for form, stem in written if stem == "govern"}

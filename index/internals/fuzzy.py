@@ -32,7 +32,7 @@ from whoosh.spelling import ReaderCorrector
 
 from index import internals
 
-__all__ = ["MAX_FUZZY_CHARS", "FuzzyTerm", "corrector", "terms_within"]
+__all__ = ["MAX_FUZZY_CHARS", "FuzzyTerm", "corrector", "stems_within", "terms_within"]
 
 #: Term lists kept per process: (index name, segment, field, prefix) -> the words'
 #: remainders after the prefix, least recently used first. Bounded in words (about
@@ -163,6 +163,76 @@ def terms_within(
     return sorted(found)
 
 
+#: Exact terms (``\x01stem\x01form``) hold the forms of words whose form is not its stem.
+_EXACT = "\x01"
+#: Per (index, segment, field): the field's word forms and each one's stem, kept as
+#: the term lists are (a segment never changes), the most recently used last.
+_FORMS: OrderedDict[tuple[str, str, str], tuple[list[str], list[str]]] = OrderedDict()
+MAX_CACHED_FORMS = 64
+
+
+def _forms(leaf: Any, fieldname: str) -> tuple[list[str], list[str]]:
+    """The words of *fieldname* in *leaf* as written (each exact term's form, and each
+    stem that stands as a word), and the stem each is indexed under."""
+    key = _leaf_key(leaf)
+    gate = internals.enabled()
+    if key is not None and gate:
+        with _LOCK:
+            hit = _FORMS.get((*key, fieldname))
+            if hit is not None:
+                _FORMS.move_to_end((*key, fieldname))
+                return hit
+        terms = _remainders(leaf, key, fieldname, "")
+    elif fieldname in leaf.schema:  # Whoosh's public API: every term of the field
+        decode = leaf.schema[fieldname].from_bytes
+        terms = [decode(b) for b in leaf.lexicon(fieldname)]
+    else:
+        terms = []
+    forms: list[str] = []
+    stems: list[str] = []
+    for term in terms:
+        if term[:1] == _EXACT:
+            parts = term.split(_EXACT)
+            if len(parts) == 3 and parts[1] and parts[2]:
+                forms.append(parts[2])
+                stems.append(parts[1])
+        else:
+            forms.append(term)
+            stems.append(term)
+    if key is not None and gate:
+        with _LOCK:
+            _FORMS[(*key, fieldname)] = (forms, stems)
+            while len(_FORMS) > MAX_CACHED_FORMS:
+                _FORMS.popitem(last=False)
+    return forms, stems
+
+
+def stems_within(
+    reader: Any, fieldname: str, word: str, maxdist: int, prefix: int = 0
+) -> list[str]:
+    """The stems of *fieldname*'s words (as written: ``government``, not ``govern``)
+    within *maxdist* edits of *word* (a letter changed, added or dropped, or two
+    swapped) whose first *prefix* letters are *word*'s, sorted.
+
+    What ``word~2`` means to a person: the words spelt nearly so, each searched in all
+    its forms. (Matching the typed word's stem instead, ``goverment`` stems to
+    ``gover``, and two edits from ``gover`` are ``over``, ``cover`` and ``power``.)
+    """
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    head = word[:prefix]
+    found: set[str] = set()
+    for leaf in _leaves(reader):
+        forms, stems = _forms(leaf, fieldname)
+        for form, _, i in process.extract_iter(
+            word, forms, scorer=OSA.distance, score_cutoff=maxdist
+        ):
+            if form.startswith(head):
+                found.add(stems[i])
+    return sorted(found)
+
+
 class _Corrector(ReaderCorrector):
     """Whoosh's reader corrector (same suggestions, same order), expanding in memory."""
 
@@ -191,6 +261,11 @@ MAX_FUZZY_CHARS = 64
 
 class FuzzyTerm(wq.FuzzyTerm):
     """Whoosh's fuzzy term, expanded once per segment reader and exact when overlong.
+
+    A fuzzy word a person typed (``word~2``, the fuzzy retry) carries the word as typed
+    (``word``): it stands for the stems of the words within reach of that word as
+    written (:func:`stems_within`). Without it (made in code), the stem's neighbours
+    in the term dictionary, as Whoosh expands it.
 
     Whoosh expands a fuzzy term (walks the term dictionary with an automaton) each
     time it is asked: for the size estimate that orders an OR, again for the matcher,
@@ -226,8 +301,13 @@ class FuzzyTerm(wq.FuzzyTerm):
         if hit is not None and hit[0] is ixreader:
             cached: list[str] = hit[1]
             return cached
-        if len(self.text) > MAX_FUZZY_CHARS:
+        word = self.__dict__.get("word")
+        if len(self.text) > MAX_FUZZY_CHARS or (word is not None and len(word) > MAX_FUZZY_CHARS):
             texts = [self.text] if (self.fieldname, self.text) in ixreader else []
+        elif word is not None:  # typed by a person: the words spelt nearly so (their stems)
+            texts = stems_within(ixreader, self.fieldname, word, self.maxdist, self.prefixlength)
+            if not internals.enabled():
+                return texts
         elif not internals.enabled():
             expanded: list[str] = list(super()._btexts(ixreader))
             return expanded
