@@ -207,17 +207,21 @@ def pg_url(postgres_server: Any) -> str:
 #: reordering by test count (``--no-loadscope-reorder``), so these start first and the
 #: many short files fill the other worker, instead of one long file running alone at the end.
 LONGEST_FIRST = (
+    "test_hostile_costs.py",
     "test_postgres.py",
-    "test_crash.py",
     "test_ingest_incremental.py",
+    "test_hostile_faults.py",
+    "test_crash.py",
+    "test_merge.py",
+    "test_packaging.py",
     "test_edit_crash.py",
     "test_concurrency.py",
     "test_blockeval.py",
-    "test_packaging.py",
-    "test_merge.py",
-    "test_internals_gate.py",
-    "test_web_browser.py",
-    "test_hostile_faults.py",
+    "test_misspelt.py",
+    "test_index_run.py",
+    "test_hostile.py",
+    "test_similar.py",
+    "test_terminal.py",
 )
 
 
