@@ -198,3 +198,33 @@ def postgres_server() -> Iterator[Any]:
 def pg_url(postgres_server: Any) -> str:
     """The URL of a new, empty PostgreSQL database on the session's server."""
     return str(postgres_server.new_database())
+
+
+# --- Scheduling: the longest files first ------------------------------------------------
+
+#: The test files that take longest (measured with ``--durations``), longest first. With
+#: ``--dist loadfile`` each file runs on one worker; pyproject.toml turns off xdist's
+#: reordering by test count (``--no-loadscope-reorder``), so these start first and the
+#: many short files fill the other worker, instead of one long file running alone at the end.
+LONGEST_FIRST = (
+    "test_hostile_costs.py",
+    "test_postgres.py",
+    "test_ingest_incremental.py",
+    "test_hostile_faults.py",
+    "test_crash.py",
+    "test_merge.py",
+    "test_packaging.py",
+    "test_edit_crash.py",
+    "test_concurrency.py",
+    "test_blockeval.py",
+    "test_misspelt.py",
+    "test_index_run.py",
+    "test_hostile.py",
+    "test_similar.py",
+    "test_terminal.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: else as collected

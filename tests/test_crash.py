@@ -28,8 +28,8 @@ from _safety import (
 from archive.reading import Reader
 from cli import cli
 
-ARTICLES = 240
-KILLS = 25
+ARTICLES = 120
+KILLS = 12
 SEED = 20261127
 
 pytestmark = pytest.mark.slow

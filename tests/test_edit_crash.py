@@ -21,7 +21,7 @@ from archive import Archive, Reader
 from archive.ingest import read_path
 from cli import cli
 
-ARTICLES = 600
+ARTICLES = 300
 KILLS = 6
 SEED = 20261202
 

@@ -7,6 +7,7 @@ neither stemmed nor respelt), independently of the index.
 
 from __future__ import annotations
 
+import functools
 import random
 from pathlib import Path
 
@@ -45,10 +46,11 @@ def ix(corpus: dict[int, tuple[str, str]]):  # type: ignore[no-untyped-def]
     return ix
 
 
-def _forms(text: str) -> list[str]:
+@functools.cache  # the expectations read the same 240 articles over and over
+def _forms(text: str) -> tuple[str, ...]:
     """The exact forms of *text* in order, as a query's words are (stop words left out,
     as the index leaves them out)."""
-    return [t.text for t in exact_analyzer()(text, mode="query") if t.text not in STOP_WORDS]
+    return tuple(t.text for t in exact_analyzer()(text, mode="query") if t.text not in STOP_WORDS)
 
 
 def _ids(ix, query: str) -> set[int]:  # type: ignore[no-untyped-def]
