@@ -172,8 +172,10 @@ class Stored:
         oldest of equals), with the similarity; None when there is none."""
         if not hashes:
             return None
-        self.prefetch([hashes])
-        ids = {i for k in keys(hashes) for i in self._holders[k]}
+        mine = keys(hashes)
+        if not self._holders.keys() >= set(mine):
+            self.prefetch([hashes])
+        ids = {i for k in mine for i in self._holders[k]}
         best: tuple[Article, float] | None = None
         for article_id in sorted(ids):
             article = self._articles.get(article_id)
