@@ -354,6 +354,8 @@ def decide(
             near = fresh.first(mine) or stored.best(mine)
         if near is not None:
             existing, score = near
+            if existing.id is None:
+                session.flush()  # (added earlier in the batch: its changes need its id)
             said = []
             what = (
                 update(session, existing, p, when, same_text=True, warnings=said)

@@ -91,7 +91,9 @@ def overlap(size: int) -> int:
 
 def prefix(hashes: set[int]) -> list[int]:
     """The smallest hashes of a set, as many as any near-duplicate's prefix is sure to
-    meet: all but ``overlap(len(hashes)) - 1`` of them."""
+    meet: all but ``overlap(len(hashes)) - 1`` of them (none of an empty set)."""
+    if not hashes:
+        return []
     return sorted(hashes)[: len(hashes) - overlap(len(hashes)) + 1]
 
 
@@ -110,9 +112,8 @@ class Earlier(Generic[T]):
         n = len(self._items)
         self._items.append(item)
         self._sets.append(hashes)
-        if hashes:
-            for h in prefix(hashes):
-                self._by_hash.setdefault(h, []).append(n)
+        for h in prefix(hashes):
+            self._by_hash.setdefault(h, []).append(n)
 
     def first(self, hashes: set[int]) -> tuple[T, float] | None:
         """The item of the earliest text added that *hashes* is a near-duplicate of,
