@@ -36,6 +36,11 @@ if TYPE_CHECKING:
     from archive.models import Article
 
 
+#: Whether ingest looks for near-duplicates (:mod:`archive.neardup`). Benchmarks that
+#: ingest made copies of articles turn it off (bench/corpus.py).
+NEAR_CHECK = True
+
+
 def now() -> datetime:
     """The current time as the database keeps it: naive UTC, whole seconds."""
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
@@ -160,6 +165,9 @@ def fill(article: Any, p: Prepared, when: datetime) -> None:
     article.origin = d.origin
     article.updated = when
     set_tags(article, d.tags)
+    # A new article has no notes: said here, reading them after the flush (to index
+    # the article) asks the database nothing, instead of one query per article.
+    article.note_rows = []
 
 
 def merged(article: Any, p: Prepared) -> list[tuple[str, Any, Any]]:
@@ -304,7 +312,18 @@ def decide(
     added: set[int] = set()
     decided: list[tuple[int, str, Article, str | None, tuple[str, ...]]] = []
     origin_of = {i: p.draft.origin for i, p in prepared}
-    fresh: list[tuple[Article, set[int]]] = []  # added in this batch, with their shingles
+    shingled = _Shingled()
+    fresh: neardup.Earlier[Article] = neardup.Earlier()  # added in this batch
+    stored = neardup.Stored(session)
+    if NEAR_CHECK:
+        # The stored candidates of every draft likely to be looked up, read at once.
+        stored.prefetch(
+            shingled(p.body)
+            for _, p in prepared
+            if p.hash not in by_hash
+            and not (p.url_key and p.url_key in by_key)
+            and not (p.draft.origin_key and p.draft.origin_key in by_origin)
+        )
     for i, p in prepared:
         d = p.draft
         existing = by_hash.get(p.hash)
@@ -328,9 +347,15 @@ def decide(
         article = by_key.get(p.url_key) if p.url_key else None
         if article is None and d.origin_key:
             article = by_origin.get(d.origin_key)
-        near = _near(session, p.body, fresh) if article is None else None
+        near: tuple[Article, float] | None = None
+        if article is None and NEAR_CHECK:
+            # First one added earlier in the batch (not stored yet), else a stored one.
+            mine = shingled(p.body)
+            near = fresh.first(mine) or stored.best(mine)
         if near is not None:
             existing, score = near
+            if existing.id is None:
+                session.flush()  # (added earlier in the batch: its changes need its id)
             said = []
             what = (
                 update(session, existing, p, when, same_text=True, warnings=said)
@@ -346,7 +371,8 @@ def decide(
             session.add(article)
             fill(article, p, when)
             status, what = "added", ()
-            fresh.append((article, neardup.shingles(p.body)))
+            if NEAR_CHECK:
+                fresh.add(article, shingled(p.body))
         else:
             if article.id is None:
                 session.flush()
@@ -363,9 +389,15 @@ def decide(
     session.flush()
     dry_new: set[int] = session.info.setdefault("dry_new", set()) if dry_run else set()
     changed: dict[int, Article] = {}
-    for _, status, article, _, what in decided:
-        if status == "added" or "text" in what:
-            neardup.remember(session, article.id, article.body)
+    neardup.remember(
+        session,
+        (
+            (article.id, shingled(article.body))
+            for _, status, article, _, what in decided
+            if status == "added" or "text" in what
+        ),
+    )
+    for _, status, article, _, _ in decided:
         if status != "unchanged":
             changed[id(article)] = article
             if status == "added":
@@ -400,23 +432,17 @@ def decide(
     return list(changed.values()), added
 
 
-def _near(
-    session: Session, body: str, fresh: list[tuple[Article, set[int]]]
-) -> tuple[Article, float] | None:
-    """The article *body* is a near-duplicate of: one stored, or one added earlier in
-    the batch (not yet stored); with the similarity."""
-    from archive.models import Article
+class _Shingled:
+    """:func:`archive.neardup.shingles` of each text, computed once per batch."""
 
-    mine = neardup.shingles(body)
-    for article, theirs in fresh:
-        score = neardup.jaccard(mine, theirs)
-        if score >= neardup.THRESHOLD:
-            return article, score
-    found = neardup.find(session, body)
-    if found is None:
-        return None
-    stored = session.get(Article, found[0])
-    return (stored, found[1]) if stored is not None else None
+    def __init__(self) -> None:
+        self._known: dict[str, set[int]] = {}
+
+    def __call__(self, text: str) -> set[int]:
+        found = self._known.get(text)
+        if found is None:
+            found = self._known[text] = neardup.shingles(text)
+        return found
 
 
 def remember_files(session: Session, files: Sequence[SourceFileSeen]) -> None:

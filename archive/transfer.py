@@ -379,8 +379,7 @@ def import_lines(
                 if rows:
                     conn.execute(insert(table), rows)
             stored = session.scalars(select(Article).where(Article.id.in_(ids))).all()
-            for article in stored:
-                neardup.remember(session, article.id, article.body)
+            neardup.remember(session, ((a.id, neardup.shingles(a.body)) for a in stored))
             changes.upsert(stored)
             session.expunge_all()
             archive.progress.advance(batch[-1][0] - done[0])

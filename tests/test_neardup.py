@@ -117,3 +117,31 @@ def test_duplicates_lists_and_merges_pairs_restored_from_an_export(
     with Archive.open(archive_home) as archive:
         assert archive.count() == 3 and archive.get(2).tags == ["t2", "t4"]
     assert "No near-duplicates." in runner.invoke(cli, ["duplicates"]).stdout
+
+
+def test_a_near_duplicate_of_an_article_added_earlier_in_the_run_takes_given_metadata(
+    bbc_corpus: Path, archive_home: Path
+) -> None:
+    # The first copy has no id yet when the second is found to be its near-duplicate;
+    # tags given on the command line still apply to it, and are kept in its history.
+    text = _bbc(bbc_corpus, 1)[0]
+    title = text.split("\n", 1)[0]
+    with Archive.open(archive_home) as archive:
+        run = archive.ingest(
+            [
+                ArticleDraft(title=title, body=text, origin="a.txt"),
+                ArticleDraft(
+                    title=title,
+                    body=text + FOOTER,
+                    origin="b.txt",
+                    tags=("arts",),
+                    explicit=frozenset({"tags"}),
+                ),
+            ]
+        )
+        first, second = run.outcomes
+        assert first.status == "added"
+        assert (second.status, second.article_id) == ("updated", first.article_id)
+        assert second.message.startswith(f"near-duplicate of article {first.article_id}: ")
+        assert archive.get(first.article_id).tags == ["arts"]
+        assert archive.count() == 1
