@@ -51,12 +51,14 @@ def correction_of(
 
     A word is corrected when the archive does not hold it, or holds it in far fewer
     articles (:data:`RARER` times) than a spelling one or two letters away
-    (``Tillersen`` in one article, ``Tillerson`` in fifty); with *rarer* off, only
-    when the archive does not hold it. Of the close spellings, those that some article
-    holds together with the query's other words come first, then the closest (two
-    letters swapped counting as one slip), then the most common; up to :data:`ALSO`
-    more as close as the first and found with the other words are searched beside
-    it. None: nothing to correct.
+    (``Tillersen`` in one article, ``Tillerson`` in fifty), or holds it in at most
+    :data:`STRAY` articles, none with the query's other words, and a spelling one letter
+    away is found with them; with *rarer* off, only when the archive does not hold it
+    (or in that last case). The words not corrected are searched as typed too. Of the
+    close spellings, those that some article holds together with the query's other
+    words come first, then the closest (two letters swapped counting as one slip),
+    then the most common; up to :data:`ALSO` more as close as the first and found with
+    the other words are searched beside it. None: nothing to correct.
     """
     from index.analysis import exact_analyzer
 
