@@ -217,6 +217,7 @@ def rerank(
     *,
     coverage: bool,
     fast: blockeval.Evaluation | None = None,
+    proximity: float | None = None,
 ) -> list[Found]:
     """Re-rank the first :data:`RERANK_DEPTH` hits by BM25F plus word proximity.
 
@@ -224,6 +225,8 @@ def rerank(
         (for the most-words rescue, where not every hit has them all).
     :param fast: the block evaluation that found *found*, whose postings hold the
         positions needed (else they are read from the index).
+    :param proximity: the proximity signal's weight, instead of the one for the query's
+        length (:data:`PROXIMITY_WEIGHT`, :data:`LONG_PROXIMITY_WEIGHT`).
     """
     head, tail = found[:RERANK_DEPTH], found[RERANK_DEPTH:]
     matched: set[tuple[str, str]] = set()
@@ -252,6 +255,8 @@ def rerank(
     whole = sum(weights) or 1.0
     short = len(groups) <= SHORT_QUERY
     weight = PROXIMITY_WEIGHT if short else LONG_PROXIMITY_WEIGHT
+    if proximity is not None:
+        weight = proximity
     rescored = []
     for d, score, terms in head:
         present, span = min_window(groups, body[d])

@@ -117,3 +117,54 @@ def test_a_far_rarer_spelling_is_corrected_and_its_own_match_kept_first(
     shown = [h.id for p in pages for h in p.hits]
     assert all(len(p.hits) == 5 for p in pages) and len(set(shown)) == len(shown) == 15
     assert shown[:5] == [h.id for h in found.hits[:5]]
+
+
+def test_a_rare_word_never_found_with_the_others_is_taken_for_a_slip(
+    bbc_home: tuple[Path, list], tmp_path: Path
+) -> None:
+    home, docs = bbc_home
+    df: Counter[str] = Counter()
+    for _, text in docs:
+        df.update({w.lower() for w in _WORD.findall(text)})
+    n = len(docs)
+    # A name in a few articles; one more article (a real paragraph of one of them) has it
+    # misspelt, and lacks a common word of another article that has the name.
+    for doc_id, text in docs:
+        words = _WORD.findall(text)
+        names = [w for w in words if w[0].isupper() and len(w) >= 7 and 3 <= df[w.lower()] <= 15]
+        if doc_id is None or not names:
+            continue
+        name = names[0]
+        typo = name[:2] + name[3] + name[2] + name[4:]
+        holders = [t for i, t in docs if i != doc_id and f" {name} " in t]
+        common = sorted({w.lower() for w in words if 0.05 * n <= df[w.lower()] <= 0.3 * n})
+        paragraphs = [p for t in holders for p in t.split("\n") if f" {name} " in p]
+        for word in common:
+            lacking = [p for p in paragraphs if word not in _WORD.findall(p.lower())]
+            if df[typo.lower()] == 0 and lacking:
+                break
+        else:
+            continue
+        break
+    else:
+        pytest.fail("no name to misspell")
+    work = tmp_path / "home"
+    shutil.copytree(home, work)
+    with Archive.open(work) as archive:
+        archive.ingest([ArticleDraft(title="", body=lacking[0].replace(name, typo), origin="typo")])
+    query = f"{typo} {word}"
+    found = Reader(work).search(query, passages=0)
+    # The misspelt name is in one article, which lacks the other word: the name is searched
+    # with it instead of dropping a word, and no hit is called a match.
+    assert found.total == 0, query
+    assert found.rescue is not None and found.rescue.kind == "spelling", (query, found.rescue)
+    assert name.lower() in (found.rescue.query or "").split(), (query, found.rescue)
+    assert doc_id in [h.id for h in found.hits] and {h.match for h in found.hits} == {"fuzzy"}
+    for hit in found.hits:
+        held = {w.lower() for w in _WORD.findall(reader_text(work, hit.id))}
+        assert name.lower() in held, (query, hit.id)
+
+
+def reader_text(home: Path, article_id: int) -> str:
+    article = Reader(home).get(article_id)
+    return f"{article.title} {article.body}"
