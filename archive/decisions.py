@@ -473,14 +473,22 @@ _RECORD_ORIGIN = re.compile(r"^(.*?)(?::\d+|\[\d+\])$")
 
 
 def forget_files(session: Session, articles: Sequence[Article]) -> None:
-    """Forget the files the *articles* (about to be deleted) came from, their earlier
-    texts' too, so the next ingest reads them again: a file remembered as ingested, or as
-    failed and unchanged since, is skipped unread, and that run would report articles no
-    longer there as unchanged."""
+    """Forget the files the *articles* (about to be deleted) may have come from, so the
+    next ingest reads them again: a file remembered as ingested, or as failed and
+    unchanged since, is skipped unread, and that run would count articles no longer
+    there as unchanged.
+
+    Forgotten: the files named as their origin (their earlier texts' too), and every
+    file remembered since the first of them was stored, as any of those may hold the
+    same text (it was then counted as unchanged, and the article's origin did not
+    change). Files remembered before that cannot hold it, and stay remembered.
+    """
     from sqlalchemy import delete, select
 
     from archive.models import FailedInput, Revision, SourceFile
 
+    if not articles:
+        return
     origins = {a.origin for a in articles}
     ids = [a.id for a in articles]
     for start in range(0, len(ids), 500):
@@ -489,6 +497,9 @@ def forget_files(session: Session, articles: Sequence[Article]) -> None:
             session.scalars(select(Revision.origin).where(Revision.article_id.in_(chunk)))
         )
     paths = sorted(origins | {m.group(1) for o in origins if (m := _RECORD_ORIGIN.match(o))})
+    since = min(a.ingested for a in articles)
+    session.execute(delete(SourceFile).where(SourceFile.ingested >= since))
+    session.execute(delete(FailedInput).where(FailedInput.failed >= since))
     for start in range(0, len(paths), 500):
         some = paths[start : start + 500]
         session.execute(delete(SourceFile).where(SourceFile.path.in_(some)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,35 @@ def test_the_question_before_deleting_does_not_say_dry_run(
     assert result.output.splitlines()[-1] == (
         "dry run, nothing deleted: 8 articles would be deleted (and 1 note)"
     )
+
+
+def test_a_file_holding_a_deleted_articles_text_is_read_again(
+    reuters_corpus: Path, archive_home: Path, tmp_path: Path, runner
+) -> None:
+    """A file whose record had the same text as a stored article was counted unchanged
+    (the article's origin stays the first file): after the article is deleted that file
+    is read again, not skipped as unchanged. A file remembered before the article was
+    stored stays skipped."""
+    array, _ = _reuters_files(reuters_corpus, tmp_path / "data")
+    records = json.loads(array.read_text(encoding="utf-8"))
+    early, first, second = (tmp_path / name for name in ("early.json", "a.json", "b.json"))
+    early.write_text(json.dumps(records[10:15]), encoding="utf-8")
+    first.write_text(json.dumps(records[:5]), encoding="utf-8")
+    second.write_text(json.dumps(records[:1]), encoding="utf-8")
+    assert run(runner, archive_home, "ingest", str(early)).exit_code == 0
+    time.sleep(1.1)  # (the database keeps whole seconds)
+    for path, summary in (
+        (first, "5 added, 0 updated, 0 unchanged"),
+        (second, "0 added, 0 updated, 1 unchanged"),
+    ):
+        result = run(runner, archive_home, "ingest", str(path))
+        assert result.output.splitlines()[-1].startswith(summary), result.output
+    title = str(records[0]["title"])
+    doomed = [a.id for a in Reader(archive_home).list(limit=None) if a.title == title]
+    assert len(doomed) == 1 and run(runner, archive_home, "delete", str(doomed[0])).exit_code == 0
+
+    result = run(runner, archive_home, "ingest", str(second))
+    assert result.output.splitlines()[-1].startswith("1 added, 0 updated, 0 unchanged")
+    result = run(runner, archive_home, "ingest", str(early))
+    assert "(file not changed since it was ingested; not read)" in result.output
+    assert result.output.splitlines()[-1].startswith("0 added, 0 updated, 5 unchanged")
