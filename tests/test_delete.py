@@ -109,6 +109,7 @@ def _reuters_files(reuters_corpus: Path, folder: Path) -> list[Path]:
     return [array, lines]
 
 
+@pytest.mark.slow
 def test_deleted_articles_come_back_from_a_file_that_once_failed(
     reuters_corpus: Path, archive_home: Path, tmp_path: Path, runner
 ) -> None:
@@ -167,6 +168,7 @@ def test_the_question_before_deleting_does_not_say_dry_run(
     )
 
 
+@pytest.mark.slow
 def test_a_file_holding_a_deleted_articles_text_is_read_again(
     reuters_corpus: Path, archive_home: Path, tmp_path: Path, runner
 ) -> None:

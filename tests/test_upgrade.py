@@ -211,6 +211,7 @@ def test_archive_from_a_newer_tool_is_refused_unchanged(sample_home: Path, runne
         Archive.open(sample_home)
 
 
+@pytest.mark.slow
 def test_article_ids_are_never_given_again_after_the_upgrade_to_0008(
     archive_home: Path, runner
 ) -> None:
