@@ -616,7 +616,8 @@ def check(state: State, repair: bool) -> None:
     Reports articles missing from the index, indexed articles the database
     lacks, and articles indexed with an older text, with counts. Index work an
     interrupted run left owed is finished first. --repair re-indexes only the
-    articles that differ (an unreadable index is rebuilt whole).
+    articles that differ (an unreadable index is rebuilt whole). A database file
+    that cannot be read is named, with what to do, and nothing is written.
 
     \b
     Example:
@@ -624,7 +625,10 @@ def check(state: State, repair: bool) -> None:
         archive check --repair
     """
     from archive import render
+    from archive.integrity import unreadable_database
 
+    if state.database is None and (damage := unreadable_database(state.home)):
+        raise damage  # said before the archive is opened: opening could write
     report = state.archive().check(repair=repair)
     for line in render.check_report(report):
         click.echo(line)

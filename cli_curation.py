@@ -162,7 +162,7 @@ def delete(
     yes: bool,
     fmt: str,
 ) -> None:
-    """Delete articles from the database and the index, naming each one.
+    """Delete articles and their notes from the database and the index, naming each.
 
     Choose them as for 'archive edit'. If any id is unknown, nothing is
     deleted. On a terminal, deleting more than five articles asks first
@@ -183,8 +183,10 @@ def delete(
     if ask:
         preview = archive.remove(ids, **chosen, dry_run=True)
         if len(preview.deleted) > CONFIRM_OVER:
-            click.echo(render.delete_report(preview))
-            click.confirm(f"delete these {len(preview.deleted)} articles?", abort=True)
+            click.echo(render.delete_report(preview, asking=True))
+            notes = preview.notes_deleted
+            also = f" (and their {notes} {render.plural(notes, 'note')})" if notes else ""
+            click.confirm(f"delete these {len(preview.deleted)} articles{also}?", abort=True)
             ids, chosen = tuple(preview.ids), {}
     report = archive.remove(ids, **chosen, dry_run=dry_run)
     if fmt == "json":

@@ -513,7 +513,7 @@ class IndexKeeper:
         """
         from sqlalchemy import select
 
-        from archive.integrity import database_problem, index_problem
+        from archive.integrity import DAMAGE_ADVICE, database_problem, index_problem
         from archive.models import Article
         from index import writer as iw
         from index.errors import IndexingError
@@ -522,7 +522,7 @@ class IndexKeeper:
             damage = database_problem(self.store.path)  # PRAGMA quick_check (SQLite)
             if damage is not None:
                 raise DatabaseDamaged(f"the archive database {self.store.path} is damaged "
-                    f"({damage}); restore it from a backup made with 'archive export'")  # fmt: skip
+                    f"({damage}); {DAMAGE_ADVICE}")  # fmt: skip
             if self._index_problem is not None or self._ix is None:
                 self._open_index()
             if self._index_problem is None and self._ix is not None:

@@ -498,13 +498,35 @@ def forget_failures(session: Session, paths: Sequence[str]) -> None:
 _RECORD_ORIGIN = re.compile(r"^(.*?)(?::\d+|\[\d+\])$")
 
 
-def forget_files(session: Session, origins: Sequence[str]) -> None:
-    """Forget the files deleted articles came from, so the next ingest reads them again
-    (skipping them would report articles that are no longer there as unchanged)."""
-    from sqlalchemy import delete
+def forget_files(session: Session, articles: Sequence[Article]) -> None:
+    """Forget the files the *articles* (about to be deleted) may have come from, so the
+    next ingest reads them again: a file remembered as ingested, or as failed and
+    unchanged since, is skipped unread, and that run would count articles no longer
+    there as unchanged.
 
-    from archive.models import SourceFile
+    Forgotten: the files named as their origin (their earlier texts' too), and every
+    file remembered since the first of them was stored, as any of those may hold the
+    same text (it was then counted as unchanged, and the article's origin did not
+    change). Files remembered before that cannot hold it, and stay remembered.
+    """
+    from sqlalchemy import delete, select
 
-    paths = set(origins) | {m.group(1) for o in origins if (m := _RECORD_ORIGIN.match(o))}
-    if paths:
-        session.execute(delete(SourceFile).where(SourceFile.path.in_(paths)))
+    from archive.models import FailedInput, Revision, SourceFile
+
+    if not articles:
+        return
+    origins = {a.origin for a in articles}
+    ids = [a.id for a in articles]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        origins.update(
+            session.scalars(select(Revision.origin).where(Revision.article_id.in_(chunk)))
+        )
+    paths = sorted(origins | {m.group(1) for o in origins if (m := _RECORD_ORIGIN.match(o))})
+    since = min(a.ingested for a in articles)
+    session.execute(delete(SourceFile).where(SourceFile.ingested >= since))
+    session.execute(delete(FailedInput).where(FailedInput.failed >= since))
+    for start in range(0, len(paths), 500):
+        some = paths[start : start + 500]
+        session.execute(delete(SourceFile).where(SourceFile.path.in_(some)))
+        session.execute(delete(FailedInput).where(FailedInput.path.in_(some)))

@@ -191,8 +191,7 @@ def damage_error(exc: BaseException, db: object) -> DatabaseDamaged | None:
         if any(w in detail for w in DAMAGE_WORDS):
             return DatabaseDamaged(
                 f"the archive database {db} cannot be read ({detail[:200]}); it is damaged: "
-                "run 'archive check' to see how, and restore it from a backup made with "
-                "'archive export'"
+                "'archive check' says how, and what to do"
             )
         current = current.__cause__ or current.__context__
     return None

@@ -281,15 +281,16 @@ class Archive(Feeds, Fetching, Intake, Reader):
 
         if dry_run:
             with self.store.session() as session:
-                return DeleteReport([(a.id, a.title) for a in find(session)], dry_run=True)
+                return DeleteReport.of(find(session), dry_run=True)
         self.progress.phase("deleting", len(wanted))
         with self.keeper.writing() as (session, changes):
             articles = find(session)
+            report = DeleteReport.of(articles)
+            forget_files(session, articles)
             for article in articles:
                 session.delete(article)
-            forget_files(session, [a.origin for a in articles])
             changes.delete(wanted)
-            return DeleteReport([(a.id, a.title) for a in articles])
+            return report
 
     def settle(self, *, wait: bool = True) -> int:
         """Apply index work a crash left owed; returns how many articles.

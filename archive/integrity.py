@@ -2,7 +2,8 @@
 
 ``check`` compares what the database and the index say about each article; random
 bytes inside the database file or an index segment can leave both readable enough
-for that and still break a search. :func:`database_problem` runs SQLite's
+for that and still break a search. :func:`unreadable_database` says, reading only,
+whether the file is a SQLite database at all; :func:`database_problem` runs SQLite's
 ``PRAGMA quick_check``; :func:`index_problem` reads every posting of every indexed
 field and every stored document once, with Whoosh's public API.
 """
@@ -13,8 +14,58 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from archive.errors import DatabaseDamaged
+
 if TYPE_CHECKING:
     from archive.store import Store
+
+
+#: The first 16 bytes of every SQLite 3 database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+#: What to do about a database that cannot be read, the same wherever it is found.
+DAMAGE_ADVICE = (
+    "nothing was changed. To go on, put back a copy of the file you trust, or move it "
+    "away (the archive then starts empty; 'archive check --repair' empties its index) "
+    "and bring the articles back with 'archive import' from a file 'archive export' made"
+)
+
+
+def unreadable_database(home: Path) -> DatabaseDamaged | None:
+    """Why the SQLite file of the archive at *home* cannot be opened, and what to do
+    (``None``: it opens, or there is none yet). Reads only: nothing is written.
+
+    Cheap (the header and SQLite's own opening); :func:`database_problem` reads it all.
+    """
+    from archive.home import DB_NAME
+
+    db_path = home / DB_NAME
+    try:
+        with open(db_path, "rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return DatabaseDamaged(f"the archive database {db_path} cannot be read ({exc.strerror})")
+    if not head:
+        return None  # SQLite makes an empty file a new database
+    if head != SQLITE_HEADER:
+        return DatabaseDamaged(
+            f"the archive database {db_path} is not a SQLite database (it does not begin "
+            f"with SQLite's header: another program wrote over it?); {DAMAGE_ADVICE}"
+        )
+    try:
+        # immutable: the main file as it is, no -wal/-shm made (a snapshot: enough here)
+        conn = sqlite3.connect(f"{db_path.absolute().as_uri()}?mode=ro&immutable=1", uri=True)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return DatabaseDamaged(
+            f"the archive database {db_path} is damaged ({exc}); {DAMAGE_ADVICE}"
+        )
+    return None
 
 
 def database_problem(db_path: Path | str) -> str | None:

@@ -41,6 +41,8 @@ class Article(Base):
     """One article: its text exactly as ingested (NFC, LF line ends) and its metadata."""
 
     __tablename__ = "articles"
+    #: A deleted article's id is never given to another (notes, links and users name ids).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(Text)

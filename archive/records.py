@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -266,20 +267,39 @@ class EditReport:
 
 @dataclass(frozen=True, slots=True)
 class DeleteReport:
-    """The articles a delete removed (or, in a dry run, would remove): (id, title)."""
+    """The articles a delete removed (or, in a dry run, would remove): (id, title), and
+    how many notes each had (deleted with it)."""
 
     deleted: list[tuple[int, str]]
     dry_run: bool = False
+    #: Article id -> how many notes it had (its notes go with it); absent: none.
+    notes: dict[int, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, articles: Sequence[Any], *, dry_run: bool = False) -> DeleteReport:
+        """The report on deleting *articles* (rows with their notes loaded)."""
+        return cls(
+            [(a.id, a.title) for a in articles],
+            dry_run,
+            {a.id: len(a.note_rows) for a in articles if a.note_rows},
+        )
 
     @property
     def ids(self) -> list[int]:
         return [i for i, _ in self.deleted]
 
+    @property
+    def notes_deleted(self) -> int:
+        return sum(self.notes.values())
+
     def to_json(self) -> dict[str, Any]:
         return {
             "dry_run": self.dry_run,
             "deleted": len(self.deleted),
-            "articles": [{"id": i, "title": t} for i, t in self.deleted],
+            "notes_deleted": self.notes_deleted,
+            "articles": [
+                {"id": i, "title": t, "notes": self.notes.get(i, 0)} for i, t in self.deleted
+            ],
         }
 
 

@@ -424,15 +424,28 @@ def edit_report(report: EditReport) -> str:
     return "\n".join(lines)
 
 
-def delete_report(report: DeleteReport) -> str:
-    """The articles a delete removed (or would remove), a line each, then a count."""
+def delete_report(report: DeleteReport, *, asking: bool = False) -> str:
+    """The articles a delete removed (or would remove), a line each with the notes that
+    go with it, then a count (*asking*: a list before a question, no count: nothing
+    has been deleted yet, and the question gives the number)."""
     verb = "would delete" if report.dry_run else "deleted"
-    lines = [f"{verb} {i}: {for_terminal(t, line=True)}" for i, t in report.deleted]
+    lines = [
+        f"{verb} {i}: {for_terminal(t, line=True)}{_with_notes(report.notes.get(i, 0))}"
+        for i, t in report.deleted
+    ]
+    if asking:
+        return "\n".join(lines)
     n = len(report.deleted)
     head = "dry run, nothing deleted: " if report.dry_run else ""
     done = "would be deleted" if report.dry_run else "deleted"
-    lines.append(f"{head}{n} {plural(n, 'article')} {done}")
+    notes = report.notes_deleted
+    also = f" (and {notes} {plural(notes, 'note')})" if notes else ""
+    lines.append(f"{head}{n} {plural(n, 'article')} {done}{also}")
     return "\n".join(lines)
+
+
+def _with_notes(count: int) -> str:
+    return f" (and its {count} {plural(count, 'note')})" if count else ""
 
 
 def note_lines(notes: list[NoteRecord], *, titles: bool = False) -> list[str]:

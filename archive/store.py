@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from archive.shared import LightConnection
 
 #: The Alembic revision the code expects. A test checks it is the migrations' head.
-SCHEMA_HEAD = "0007"
+SCHEMA_HEAD = "0008"
 #: Where an archive's database is: a SQLite file, or a PostgreSQL URL.
 Db = Path | str
 #: The key of the PostgreSQL advisory lock a schema upgrade holds (two processes

@@ -239,3 +239,36 @@ def test_check_repair_rebuilds_an_unreadable_index(home: Path, runner) -> None:
         "11 articles in the database\nthe index could not be read: rebuilt it from the database\n"
     )
     assert index_versions(home) == db_versions(home)
+
+
+def _tree(home: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(p.relative_to(home)): (p.stat().st_size, p.stat().st_mtime_ns) for p in home.rglob("*")
+    }
+
+
+@pytest.mark.parametrize("damage", ["not sqlite", "damaged sqlite"])
+def test_check_on_a_damaged_database_says_what_it_is_and_what_to_do(
+    home: Path, runner, damage: str
+) -> None:
+    db = home / "archive.sqlite3"
+    with Archive.open(home):
+        pass  # (checkpointed and closed)
+    if damage == "not sqlite":
+        db.write_text("these are notes, saved over the archive\n", encoding="utf-8")
+        found = f"the archive database {db} is not a SQLite database"
+    else:
+        with db.open("r+b") as f:
+            f.seek(100)  # past the header: the first page, which names every table
+            f.write(b"\x07" * 3000)
+        found = f"the archive database {db} is damaged (database disk image is malformed)"
+    listed = runner.invoke(cli, ["--home", str(home), "list"])
+    assert listed.exit_code == 1
+    assert listed.output.endswith("'archive check' says how, and what to do\n")
+    before = _tree(home)
+    result = runner.invoke(cli, ["--home", str(home), "check"])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {found}")
+    assert "'archive check'" not in result.output and len(result.output.splitlines()) == 1
+    assert "move it away" in result.output and "'archive import'" in result.output
+    assert _tree(home) == before  # nothing written

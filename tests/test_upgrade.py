@@ -15,7 +15,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 
 import migrations
-from archive import Archive
+from archive import Archive, ArticleDraft
 from archive.errors import SchemaTooNew
 from archive.store import SCHEMA_HEAD, _alembic_config, make_engine, schema_revision, upgrade
 from cli import cli
@@ -209,3 +209,63 @@ def test_archive_from_a_newer_tool_is_refused_unchanged(sample_home: Path, runne
     conn.close()
     with pytest.raises(SchemaTooNew):
         Archive.open(sample_home)
+
+
+@pytest.mark.slow
+def test_article_ids_are_never_given_again_after_the_upgrade_to_0008(
+    archive_home: Path, runner
+) -> None:
+    """An archive made at revision 0007 (ids reused after a delete) is rebuilt with
+    AUTOINCREMENT: every row kept, its references and indexes too, and the id of a
+    deleted article is not given to the next one."""
+    archive_home.mkdir(parents=True)
+    db = archive_home / "archive.sqlite3"
+    engine = make_engine(db)
+    with engine.connect() as conn:
+        command.upgrade(_alembic_config(conn), "0007")
+        conn.commit()
+    engine.dispose()
+    conn = sqlite3.connect(db)
+    indexes = sorted(
+        conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'articles' AND type = 'index'"
+        )
+    )
+    with conn:
+        for aid, title, body, source, url, published, published_at, tags in ARTICLES:
+            conn.execute(
+                "INSERT INTO articles (id, title, body, source, url, published, published_at,"
+                " origin, content_hash, ingested, updated)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (aid, title, body, source, url, published, published_at, f"/old/{aid}.txt",
+                 f"{aid:064x}", "2025-01-02 03:04:05", "2025-01-02 03:04:05"),
+            )  # fmt: skip
+            for pos, tag in enumerate(tags):
+                conn.execute("INSERT INTO tags VALUES (?, ?, ?)", (aid, tag, pos))
+        conn.execute(
+            "INSERT INTO notes (article_id, text, created) VALUES (5, 'a note', '2025-01-03')"
+        )
+    assert (
+        "AUTOINCREMENT"
+        not in conn.execute("SELECT sql FROM sqlite_master WHERE name = 'articles'").fetchone()[0]
+    )
+    conn.close()
+
+    with Archive.open(archive_home) as archive:
+        assert schema_revision(archive.db_path) == SCHEMA_HEAD
+        assert [archive.get(i).title for i in (1, 2, 5)] == [a[1] for a in ARTICLES]
+        assert archive.get(1).tags == ["nato", "ukraine"]
+    conn = sqlite3.connect(db)
+    table = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'articles'").fetchone()[0]
+    assert "AUTOINCREMENT" in table
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert conn.execute("SELECT article_id, text FROM notes").fetchall() == [(5, "a note")]
+    kept = "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'articles' AND type = 'index'"
+    assert sorted(conn.execute(kept)) == indexes
+    conn.close()
+
+    result = runner.invoke(cli, ["--home", str(archive_home), "delete", "5"])
+    assert result.output.splitlines()[0] == "deleted 5: Harvest report (and its 1 note)"
+    with Archive.open(archive_home) as archive:
+        added = archive.add(ArticleDraft(title="Brand new", body="An unrelated text.", origin="t"))
+        assert added.status == "added" and added.article_id == 6
