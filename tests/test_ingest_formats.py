@@ -99,6 +99,57 @@ def test_other_character_sets(data: bytes, expected: str) -> None:
     assert draft.body.startswith(expected)
 
 
+def _udhr_paragraphs(page: Path) -> list[str]:
+    import re
+
+    html = page.read_text(encoding="utf-8")
+    found = re.findall(r"<p>(.*?)</p>", html, re.S)
+    return [" ".join(re.sub(r"<[^>]+>", "", p).split()) for p in found]
+
+
+@pytest.mark.parametrize("language", ["fra", "deu_1996", "spa"])
+@pytest.mark.parametrize("size", [40, 120, 250])
+def test_short_western_text_is_read_as_windows_1252(
+    udhr_pages: Path, language: str, size: int
+) -> None:
+    # Short Latin-1 text gives charset-normalizer little to go on: its plain best guess
+    # was often windows-1250 or -1257 (French 'Considérant' read as 'Considķrant').
+    paragraphs = _udhr_paragraphs(udhr_pages / f"{language}.html")
+    wanted = [p[:size].strip() for p in paragraphs if len(p) >= size and not p[:size].isascii()]
+    wanted = [p for p in wanted if p.encode("cp1252", "replace") == p.encode("cp1252", "ignore")]
+    assert len(wanted) >= 2
+    for text in wanted[:3]:
+        data = text.encode("cp1252")
+        (draft,) = read_bytes(data, "x.txt", name="x.txt")
+        assert not isinstance(draft, Exception), draft
+        assert draft.body == text
+        assert draft.warnings[0].endswith("read as windows-1252 (guessed)"), draft.warnings
+
+
+def test_short_latin1_file_is_stored_as_written_with_a_warning(
+    tmp_path: Path, archive_home: Path, runner: CliRunner
+) -> None:
+    f = tmp_path / "menu.txt"
+    f.write_bytes("Menu\n\nCafé crème brûlée about a £\n".encode("latin-1"))
+    result = runner.invoke(cli, ["ingest", str(f)])
+    assert result.exit_code == 0, result.output
+    assert (
+        f"warning: {f}: not UTF-8 (byte 0xe9 at offset 9); read as windows-1252 (guessed)"
+        in result.output
+    )
+    assert only(archive_home).body == "Menu\n\nCafé crème brûlée about a £"
+
+
+def test_other_scripts_still_win_over_windows_1252(udhr_pages: Path) -> None:
+    # Russian in windows-1251 and Korean in EUC-KR read as a mess in windows-1252.
+    for language, charset in [("rus", "cp1251"), ("kor", "euc-kr")]:
+        text = _udhr_paragraphs(udhr_pages / f"{language}.html")[0][:120].strip()
+        (draft,) = read_bytes(text.encode(charset), "x.txt", name="x.txt")
+        assert not isinstance(draft, Exception), draft
+        assert draft.body == text
+        assert "windows-1252" not in draft.warnings[0]
+
+
 # --- Markdown ---------------------------------------------------------------------------
 
 NOTE = """---

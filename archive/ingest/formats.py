@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from archive.errors import InputError
-from archive.ingest.decoding import SNIFF_BYTES, Digest, decode, is_json_array
+from archive.ingest.decoding import SNIFF_BYTES, Digest, decode_noting, is_json_array
 from archive.ingest.draft import ArticleDraft
 
 #: Parses one whole input (its bytes, its origin, the file it alone came from);
@@ -101,20 +101,38 @@ def _looks_json(start: bytes) -> bool:
     return start.startswith((b"[", b"{"))
 
 
+def _noted(
+    drafts: Iterable[ArticleDraft | InputError], note: str | None
+) -> Iterator[ArticleDraft | InputError]:
+    """*drafts*, each warned that its input's character set was guessed (*note*)."""
+    from dataclasses import replace
+
+    for draft in drafts:
+        if note and isinstance(draft, ArticleDraft):
+            draft = replace(draft, warnings=(note, *draft.warnings))
+        yield draft
+
+
 # Parsers: each format's module is imported when it is first needed (and looked up
 # at each call, so that a test may replace a module's ``parse``).
 
 
-def _parse_text(data: bytes, origin: str, origin_key: str | None) -> Iterator[ArticleDraft]:
+def _parse_text(
+    data: bytes, origin: str, origin_key: str | None
+) -> Iterator[ArticleDraft | InputError]:
     from archive.ingest import text
 
-    return text.parse(decode(data, origin), origin, origin_key)
+    text_, note = decode_noting(data, origin)
+    return _noted(text.parse(text_, origin, origin_key), note)
 
 
-def _parse_markdown(data: bytes, origin: str, origin_key: str | None) -> Iterator[ArticleDraft]:
+def _parse_markdown(
+    data: bytes, origin: str, origin_key: str | None
+) -> Iterator[ArticleDraft | InputError]:
     from archive.ingest import markdown
 
-    return markdown.parse(decode(data, origin), origin, origin_key)
+    text_, note = decode_noting(data, origin)
+    return _noted(markdown.parse(text_, origin, origin_key), note)
 
 
 def _parse_html(data: bytes, origin: str, origin_key: str | None) -> Iterator[ArticleDraft]:
@@ -138,7 +156,8 @@ def _parse_json(
 ) -> Iterator[ArticleDraft | InputError]:
     from archive.ingest import jsonl
 
-    return jsonl.parse_json(decode(data, origin), origin)
+    text_, note = decode_noting(data, origin)
+    return _noted(jsonl.parse_json(text_, origin), note)
 
 
 def _stream_json_array(
@@ -162,7 +181,8 @@ def _parse_csv(
 ) -> Iterator[ArticleDraft | InputError]:
     from archive.ingest import readlater
 
-    return readlater.parse_csv(decode(data, origin), origin)
+    text_, note = decode_noting(data, origin)
+    return _noted(readlater.parse_csv(text_, origin), note)
 
 
 def _parse_bookmarks(
@@ -170,7 +190,8 @@ def _parse_bookmarks(
 ) -> Iterator[ArticleDraft | InputError]:
     from archive.ingest import readlater
 
-    return readlater.parse_bookmarks(decode(data, origin), origin)
+    text_, note = decode_noting(data, origin)
+    return _noted(readlater.parse_bookmarks(text_, origin), note)
 
 
 def _looks_csv(start: bytes) -> bool:
