@@ -307,6 +307,28 @@ def sniff(head: bytes) -> str:
     return next(f for f in SNIFF_ORDER if f.sniff(start)).name
 
 
+#: Root elements that may make an input a feed or a list of feeds (feedparser decides).
+_FEED_MARKS = (b"<rss", b"<feed", b"<rdf:rdf", b"<opml")
+
+
+def feed_refusal(head: bytes) -> str | None:
+    """Why an input starting with *head* is not ingested as an article, when it is a feed
+    (RSS, Atom, read by feedparser) or an OPML list of feeds: what to do instead."""
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    low = start[:2048].lower()
+    if not start.startswith(b"<") or not any(m in low for m in _FEED_MARKS):
+        return None
+    if b"<opml" in low and b"<body" in low:
+        return "an OPML list of feeds, not an article: follow them with 'archive feed import FILE'"
+    import feedparser
+
+    version = str(feedparser.parse(head).get("version") or "")
+    if not version:
+        return None
+    kind = "an Atom" if version.startswith("atom") else "an RSS"
+    return f"{kind} feed, not an article: follow it with 'archive feed add URL' (its address)"
+
+
 def detect_format(name: str | None, head: bytes) -> str:
     """The format of an input called *name* (``None`` for stdin) starting with *head*."""
     if name:
@@ -328,6 +350,7 @@ __all__ = [
     "StreamParser",
     "by_extension",
     "detect_format",
+    "feed_refusal",
     "get",
     "sniff",
 ]
