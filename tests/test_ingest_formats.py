@@ -511,3 +511,25 @@ def test_directory_mix_hidden_skipped_and_glob(
     assert [p.name for p in walk([root], ["*.md", "pages/*"])] == ["n.md", "manchin.html"]
     report = ingest(archive_home, root)
     assert (report.count("added"), report.failed) == (4, 0)
+
+
+def test_a_tag_with_a_comma_is_split_as_edit_requires(
+    tmp_path: Path, archive_home: Path, runner: CliRunner
+) -> None:
+    # "tags":["a,b","x"] stored the tag 'a,b', which 'edit --remove-tag' refuses (a tag
+    # cannot contain a comma) and no search for tag:a or tag:"a,b" found.
+    f = tmp_path / "commas.jsonl"
+    record = {"title": "Commas", "body": "A body about commas.", "tags": ["a,b", "x"]}
+    f.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    result = runner.invoke(cli, ["ingest", str(f), "--tag", "y, z"])
+    assert result.exit_code == 0, result.output
+    assert (
+        f"warning: {f}:1: tag 'a,b', 'y, z' split at its commas (a tag cannot contain one)"
+        in result.output
+    )
+    assert only(archive_home).tags == ["a", "b", "x", "y", "z"]
+    with Archive.open(archive_home) as archive:
+        assert archive.search("tag:a").total == 1
+    edited = runner.invoke(cli, ["edit", "1", "--remove-tag", "a"])
+    assert edited.exit_code == 0, edited.output
+    assert only(archive_home).tags == ["b", "x", "y", "z"]
