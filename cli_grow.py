@@ -213,14 +213,20 @@ def feed_update(state: Any, names: tuple[str, ...], every: bool, verbose: bool) 
 @feed.command(name="import")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="Tag every feed (repeatable).")
+@TEXT_OR_JSON
 @click.pass_obj
-def feed_import(state: Any, file: Path, tags: tuple[str, ...]) -> None:
+def feed_import(state: Any, file: Path, tags: tuple[str, ...], fmt: str) -> None:
     """Follow every feed an OPML file lists (from another feed reader)."""
+    from archive import render
     from archive.feeds import read_opml_file
+    from archive.render_feeds import import_json, import_lines
 
     data, origin = read_opml_file(file)
-    added = state.archive().import_opml(data, origin, tags=tags)
-    click.echo(f"following {len(added)} new {'feed' if len(added) == 1 else 'feeds'} from {origin}")
+    done = state.archive().import_opml(data, origin, tags=tags)
+    if fmt == "json":
+        click.echo(render.json_text(import_json(done, origin)))
+    else:
+        click.echo("\n".join(import_lines(done, origin)))
 
 
 @feed.command(name="export")

@@ -178,6 +178,25 @@ def from_instant(value: datetime | date) -> Published:
     return Published(value.isoformat(), datetime(value.year, value.month, value.day))
 
 
+def utc_day(published: str) -> str:
+    """The day (``YYYY-MM-DD``) of a stored publication date, in UTC, as dates are
+    filtered (``--since``, ``published:``): ``2025-10-04T00:30:00+02:00`` is
+    ``2025-10-03``. A date without a time zone is its own day."""
+    day = published[:10]
+    if len(published) <= 10:
+        return day
+    try:
+        value = datetime.fromisoformat(published)
+    except ValueError:
+        return day
+    if value.tzinfo is None or value.utcoffset() is None:
+        return day
+    try:
+        return value.astimezone(UTC).date().isoformat()
+    except OverflowError:  # the first or last hours of years 1 and 9999
+        return day
+
+
 _YEAR = re.compile(r"\d{4}")
 #: Texts dateutil reads as a search bound: year first, or a month's name and a year or day.
 _ABSOLUTE = re.compile(r"\d{4}[-/.]\d")

@@ -107,6 +107,14 @@ def prepare(draft: ArticleDraft) -> Prepared:
             warnings.append(f"published date ignored ({exc}); {kept}")
             extra = {**(extra or {}), "date_given": given}
     url = (normalize_line(draft.url) or None) if draft.url else None
+    # A tag cannot contain a comma (as 'edit' says): tags are comma-separated where they
+    # are written as one string, so a list item 'a,b' is the two tags 'a' and 'b'.
+    split = [t for t in draft.tags if "," in t]
+    if split:
+        shown = ", ".join(repr(normalize_line(t)) for t in split)
+        warnings.append(f"tag {shown} split at its commas (a tag cannot contain one)")
+    parts = (normalize_line(part) for t in draft.tags for part in t.split(","))
+    tags = tuple(dict.fromkeys(t for t in parts if t))
     clean = ArticleDraft(
         title=title,
         body=body,
@@ -115,7 +123,7 @@ def prepare(draft: ArticleDraft) -> Prepared:
         source=normalize_line(draft.source) or None if draft.source else None,
         url=url,
         published=published,
-        tags=tuple(dict.fromkeys(t for t in (normalize_line(t) for t in draft.tags) if t)),
+        tags=tags,
         extra=extra or None,
         origin_key=draft.origin_key,
         explicit=draft.explicit,

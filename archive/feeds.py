@@ -224,11 +224,9 @@ class Feeds:
             session.flush()
             return FeedRecord.from_model(feed)
 
-    def import_opml(
-        self, data: bytes, origin: str, *, tags: Sequence[str] = ()
-    ) -> list[FeedRecord]:
-        """Follow every feed an OPML file lists (not fetched now: ``update`` checks them);
-        returns the feeds added (those followed already are left as they are).
+    def import_opml(self, data: bytes, origin: str, *, tags: Sequence[str] = ()) -> OpmlImport:
+        """Follow every feed an OPML file lists (not fetched now: ``update`` checks them):
+        the feeds added, how many were followed already, the outlines skipped and why.
 
         :raises FeedError: the file is not OPML, or lists no feed.
         """
@@ -237,12 +235,14 @@ class Feeds:
         from archive.decisions import now
         from archive.models import Feed
 
-        listed = read_opml(data, origin)
+        listed, skipped = read_opml(data, origin)
         added = []
+        already = 0
         with self._me().keeper.store.session(write=True) as session:
             have = set(session.scalars(select(Feed.url)))
             for url, title, folder_tags in listed:
                 if url in have:
+                    already += 1
                     continue
                 have.add(url)
                 feed = Feed(
@@ -255,7 +255,7 @@ class Feeds:
                 session.add(feed)
                 session.flush()
                 added.append(FeedRecord.from_model(feed))
-        return added
+        return OpmlImport(added, already, skipped)
 
     def export_opml(self) -> str:
         """The feeds followed, as an OPML 2.0 document."""
@@ -577,8 +577,22 @@ def _find(session: Session, names: Sequence[str]) -> list[Any]:
     return list({f.id: f for f in found}.values())
 
 
-def read_opml(data: bytes, origin: str) -> list[tuple[str, str | None, list[str]]]:
-    """The feeds an OPML file lists: (address, title, the folders it is in, as tags).
+@dataclass(frozen=True, slots=True)
+class OpmlImport:
+    """What ``feed import`` did."""
+
+    added: list[FeedRecord]
+    #: Feeds the file lists that were followed already (left as they are).
+    already: int
+    #: Outlines not followed: (the outline's address, or its title), why).
+    skipped: list[tuple[str, str]]
+
+
+def read_opml(
+    data: bytes, origin: str
+) -> tuple[list[tuple[str, str | None, list[str]]], list[tuple[str, str]]]:
+    """The feeds an OPML file lists (address, title, the folders it is in, as tags), and
+    the outlines that are neither a feed nor a folder, each with why it is skipped.
 
     No entity is expanded and nothing is fetched (lxml, ``resolve_entities`` off).
 
@@ -596,19 +610,34 @@ def read_opml(data: bytes, origin: str) -> list[tuple[str, str | None, list[str]
     if root.tag.lower() != "opml":
         raise FeedError(f"{origin}: not an OPML file (its root is <{root.tag}>)")
     found: list[tuple[str, str | None, list[str]]] = []
+    skipped: list[tuple[str, str]] = []
+    seen: set[str] = set()
     for outline in root.iter("outline"):
         url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
-        if not url or not is_url(url):
-            continue
         title = (outline.get("title") or outline.get("text") or "").strip() or None
+        if not url:
+            if len(outline) == 0:  # a folder holds outlines; this holds nothing
+                skipped.append((title or "(an outline with no title)", "no feed address (xmlUrl)"))
+            continue
+        if not is_url(url):
+            skipped.append((url, "not an http or https address"))
+            continue
+        if url in seen:
+            skipped.append((url, "listed twice"))
+            continue
+        seen.add(url)
         folders = [
             (a.get("title") or a.get("text") or "").strip()
             for a in outline.iterancestors("outline")
         ]
         found.append((url, title, [f for f in reversed(folders) if f]))
     if not found:
-        raise FeedError(f"{origin}: the OPML file lists no feeds (no outline with an xmlUrl)")
-    return found
+        why = "; ".join(f"{what!r}: {reason}" for what, reason in skipped[:3])
+        raise FeedError(
+            f"{origin}: the OPML file lists no feeds it can follow"
+            + (f" ({len(skipped)} skipped: {why})" if skipped else " (no outline with an xmlUrl)")
+        )
+    return found, skipped
 
 
 def write_opml(feeds: Sequence[FeedRecord]) -> str:

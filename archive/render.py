@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from archive.dates import utc_day
 from archive.records import (
     ArticleRecord,
     CheckReport,
@@ -159,7 +160,8 @@ def hit_lines(hit: SearchHit, color: bool) -> list[str]:
     title = for_terminal(hit.title, line=True)
     title = f"{_BOLD}{title}{_RESET}" if color else title
     meta = for_terminal(
-        " · ".join(x for x in (hit.source, hit.published and hit.published[:10]) if x), line=True
+        " · ".join(x for x in (hit.source, hit.published and utc_day(hit.published)) if x),
+        line=True,
     )
     label = MATCH_LABELS.get(hit.match or "all")
     lines = [
@@ -265,7 +267,7 @@ def markdown(found: SearchResults) -> str:
         label = MATCH_LABELS.get(h.match or "all")
         lines.extend(["", f"### {h.rank}. {title}" + (f" ({label})" if label else ""), ""])
         cite = ", ".join(
-            md_escape(x) for x in (h.author, h.source, h.published and h.published[:10]) if x
+            md_escape(x) for x in (h.author, h.source, h.published and utc_day(h.published)) if x
         )
         for passage in passage_texts(h, md_mark):
             lines.append(f"> {passage}")
@@ -509,7 +511,7 @@ def article_list(articles: list[ArticleRecord], total: int, *, missing: str | No
     lines = []
     for a in articles:
         label = "published" if a.published else "ingested"
-        date = (a.published or a.ingested.date().isoformat())[:10]
+        date = utc_day(a.published) if a.published else a.ingested.date().isoformat()
         source = for_terminal((a.source or "-")[:18], line=True)
         title = for_terminal(a.title[:80], line=True)
         lines.append(f"{a.id:>6}  {label:<9} {date:<10}  {source:<18}  {title}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from archive.feeds import FeedRecord, FeedUpdate
+from archive.feeds import FeedRecord, FeedUpdate, OpmlImport
 from archive.terminal import for_terminal
 
 
@@ -75,3 +75,25 @@ def update_summary(u: FeedUpdate) -> str:
     if u.unusable:
         line += f" ({u.unusable} {_plural(u.unusable, 'entry')} with no id, text or link skipped)"
     return for_terminal(line.replace("entrys", "entries"), line=True)
+
+
+def import_lines(done: OpmlImport, origin: str) -> list[str]:
+    """What ``feed import`` did: the feeds added, then a line per outline skipped."""
+    added = len(done.added)
+    head = f"following {added} new {_plural(added, 'feed')} from {origin}"
+    if done.already:
+        head += f"; {done.already} followed already"
+    if done.skipped:
+        head += f"; {len(done.skipped)} {_plural(len(done.skipped), 'outline')} skipped:"
+    lines = [for_terminal(head, line=True)]
+    lines += [for_terminal(f"skipped {what!r}: {why}", line=True) for what, why in done.skipped]
+    return lines
+
+
+def import_json(done: OpmlImport, origin: str) -> dict[str, Any]:
+    return {
+        "from": origin,
+        "added": feeds_json(done.added),
+        "followed_already": done.already,
+        "skipped": [{"outline": what, "reason": why} for what, why in done.skipped],
+    }

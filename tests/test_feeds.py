@@ -163,7 +163,7 @@ def test_opml_export_and_import(
     assert result.exit_code == 0, result.output
     assert result.output == f"following 1 new feed from {opml}\n"
     again = runner.invoke(cli, ["--home", str(other), "feed", "import", str(opml)])
-    assert again.output == f"following 0 new feeds from {opml}\n"
+    assert again.output == f"following 0 new feeds from {opml}; 1 followed already\n"
     bad = tmp_path / "feeds.xml"
     bad.write_text("<rss version='2.0'><channel/></rss>")
     result = runner.invoke(cli, ["feed", "import", str(bad)])
@@ -171,6 +171,54 @@ def test_opml_export_and_import(
     assert result.output == f"Error: {bad}: not an OPML file (its root is <rss>)\n"
     removed = runner.invoke(cli, ["feed", "remove", "RSS Title"])
     assert removed.output.startswith("no longer following 1: RSS Title")
+
+
+def test_opml_outlines_not_followed_are_said_with_why(
+    archive_home: Path, runner: CliRunner, tmp_path: Path
+) -> None:
+    # Three outlines (file://, 'not a url', https) printed only "following 1 new feed".
+    opml = tmp_path / "subscriptions.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head><title>mine</title></head><body>'
+        '<outline text="News">'
+        '<outline type="rss" text="local" xmlUrl="file:///tmp/feed.xml"/>'
+        '<outline type="rss" text="bad" xmlUrl="not a url"/>'
+        '<outline type="rss" text="good" xmlUrl="https://example.org/rss.xml"/>'
+        '<outline type="rss" text="again" xmlUrl="https://example.org/rss.xml"/>'
+        '<outline type="link" text="A plain link"/>'
+        "</outline></body></opml>",
+        encoding="utf-8",
+    )
+    result = runner.invoke(cli, ["feed", "import", str(opml)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"following 1 new feed from {opml}; 4 outlines skipped:",
+        "skipped 'file:///tmp/feed.xml': not an http or https address",
+        "skipped 'not a url': not an http or https address",
+        "skipped 'https://example.org/rss.xml': listed twice",
+        "skipped 'A plain link': no feed address (xmlUrl)",
+    ]
+    again = runner.invoke(cli, ["feed", "import", str(opml), "--format", "json"])
+    assert again.exit_code == 0, again.output
+    done = json.loads(again.output)
+    assert done["added"] == [] and done["followed_already"] == 1
+    assert [s["reason"] for s in done["skipped"]] == [
+        "not an http or https address",
+        "not an http or https address",
+        "listed twice",
+        "no feed address (xmlUrl)",
+    ]
+    assert done["skipped"][1]["outline"] == "not a url"
+    none = tmp_path / "none.opml"
+    none.write_text(
+        '<opml version="2.0"><body><outline text="x" xmlUrl="ftp://example.org/f"/></body></opml>'
+    )
+    refused = runner.invoke(cli, ["feed", "import", str(none)])
+    assert refused.exit_code == 1
+    assert refused.output == (
+        f"Error: {none}: the OPML file lists no feeds it can follow "
+        "(1 skipped: 'ftp://example.org/f': not an http or https address)\n"
+    )
 
 
 # --- Real publishers' feeds (The Guardian, heise, UOL), their article pages out of reach ---

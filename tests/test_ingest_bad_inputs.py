@@ -193,3 +193,46 @@ def test_utf8_cut_inside_its_last_character_keeps_the_text() -> None:
     text = "Zürich talks on the reassurance force: défense"
     truncated = (text + "é").encode("utf-8")[:-1]  # cut inside the two bytes of "é"
     assert decode(truncated, "cut.txt") == text
+
+
+@pytest.mark.slow
+def test_feed_files_are_refused_with_what_to_do_instead(
+    feed_files: Path, publisher_feeds: Path, archive_home: Path, runner: CliRunner, tmp_path: Path
+) -> None:
+    # An Atom file became one article titled with an entry's summary; an RSS file failed
+    # with "no article text found in the HTML page".
+    feeds = [
+        publisher_feeds / "heise.atom",
+        publisher_feeds / "guardian.rss",  # 151 kB: detected from its first 8 kB
+        feed_files / "trafilatura" / "feed1.atom",
+        feed_files / "trafilatura" / "feed2.rss",
+        feed_files / "feedparser" / "wellformed" / "rdf" / "rss090_item_title.xml",
+    ]
+    opml = _write(
+        tmp_path / "subscriptions.opml",
+        b'<?xml version="1.0"?><opml version="2.0"><head><title>mine</title></head>'
+        b'<body><outline type="rss" text="x" xmlUrl="https://example.org/rss.xml"/></body></opml>',
+    )
+    article = SAMPLE
+    result = runner.invoke(cli, ["ingest", *map(str, [*feeds, opml, article])])
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert errors == [
+        f"error: {feeds[0]}: an Atom feed, not an article: "
+        "follow it with 'archive feed add URL' (its address)",
+        f"error: {feeds[1]}: an RSS feed, not an article: "
+        "follow it with 'archive feed add URL' (its address)",
+        f"error: {feeds[2]}: an Atom feed, not an article: "
+        "follow it with 'archive feed add URL' (its address)",
+        f"error: {feeds[3]}: an RSS feed, not an article: "
+        "follow it with 'archive feed add URL' (its address)",
+        f"error: {feeds[4]}: an RSS feed, not an article: "
+        "follow it with 'archive feed add URL' (its address)",
+        f"error: {opml}: an OPML list of feeds, not an article: "
+        "follow them with 'archive feed import FILE'",
+    ]
+    assert "1 added, 0 updated, 0 unchanged, 6 failed" in result.output
+    assert _articles(archive_home) == 1
+    # Read as the format named with --format, a feed is what it is told it is.
+    forced = runner.invoke(cli, ["ingest", "--format", "text", str(feeds[3])])
+    assert forced.exit_code == 0, forced.output

@@ -125,3 +125,51 @@ def test_dates_sort_by_instant_across_zones(tmp_path: Path, archive_home: Path) 
         archive.ingest_paths([f])
         titles = [a.title for a in archive.list()]
     assert titles == ["late-utc", "early-local", "day-only"]
+
+
+def test_the_day_shown_is_the_day_filtered_on(
+    tmp_path: Path, archive_home: Path, runner: CliRunner
+) -> None:
+    # 'Published: 2025-10-04T00:30:00+02:00' was shown as 2025-10-04, but dates are
+    # filtered in UTC (22:30 on 3 October): --since 2025-10-04 found nothing.
+    f = tmp_path / "late.txt"
+    f.write_text(
+        "Title: Late night vote\nPublished: 2025-10-04T00:30:00+02:00\n\n"
+        "The council voted after midnight on the harbour plan.\n",
+        encoding="utf-8",
+    )
+    assert runner.invoke(cli, ["ingest", str(f)]).exit_code == 0
+    listed = runner.invoke(cli, ["list"])
+    assert "published 2025-10-03" in listed.output
+    day = ["--since", "2025-10-03", "--until", "2025-10-03"]
+    found = runner.invoke(cli, ["search", "harbour", *day])
+    assert found.exit_code == 0, found.output
+    assert "   2025-10-03 · id 1" in found.output.splitlines()
+    assert (
+        "No articles match"
+        in runner.invoke(cli, ["search", "harbour", "--since", "2025-10-04"]).output
+    )
+    assert "1 article matches" in runner.invoke(cli, ["search", "published:2025-10-03"]).output
+    # The date as written is kept, and shown whole by 'show' and in JSON.
+    shown = runner.invoke(cli, ["show", "1"])
+    assert "2025-10-04T00:30:00+02:00" in shown.output
+    hit = json.loads(runner.invoke(cli, ["search", "harbour", "--format", "json"]).output)
+    assert hit["hits"][0]["published"] == "2025-10-04T00:30:00+02:00"
+
+
+@pytest.mark.parametrize(
+    ("stored", "day"),
+    [
+        ("2025-10-04T00:30:00+02:00", "2025-10-03"),
+        ("2025-10-03T23:30:00-05:00", "2025-10-04"),
+        ("2025-10-04T12:00:00+00:00", "2025-10-04"),
+        ("2025-10-04T00:30:00", "2025-10-04"),  # no time zone: taken as UTC when filtered
+        ("2025-10-04", "2025-10-04"),
+    ],
+)
+def test_utc_day(stored: str, day: str) -> None:
+    from archive.dates import utc_day
+
+    assert utc_day(stored) == day
+    # The same day as the filters read from the stored date's instant.
+    assert parse_date(stored).instant.date().isoformat() == day

@@ -99,6 +99,57 @@ def test_other_character_sets(data: bytes, expected: str) -> None:
     assert draft.body.startswith(expected)
 
 
+def _udhr_paragraphs(page: Path) -> list[str]:
+    import re
+
+    html = page.read_text(encoding="utf-8")
+    found = re.findall(r"<p>(.*?)</p>", html, re.S)
+    return [" ".join(re.sub(r"<[^>]+>", "", p).split()) for p in found]
+
+
+@pytest.mark.parametrize("language", ["fra", "deu_1996", "spa"])
+@pytest.mark.parametrize("size", [40, 120, 250])
+def test_short_western_text_is_read_as_windows_1252(
+    udhr_pages: Path, language: str, size: int
+) -> None:
+    # Short Latin-1 text gives charset-normalizer little to go on: its plain best guess
+    # was often windows-1250 or -1257 (French 'Considérant' read as 'Considķrant').
+    paragraphs = _udhr_paragraphs(udhr_pages / f"{language}.html")
+    wanted = [p[:size].strip() for p in paragraphs if len(p) >= size and not p[:size].isascii()]
+    wanted = [p for p in wanted if p.encode("cp1252", "replace") == p.encode("cp1252", "ignore")]
+    assert len(wanted) >= 2
+    for text in wanted[:3]:
+        data = text.encode("cp1252")
+        (draft,) = read_bytes(data, "x.txt", name="x.txt")
+        assert not isinstance(draft, Exception), draft
+        assert draft.body == text
+        assert draft.warnings[0].endswith("read as windows-1252 (guessed)"), draft.warnings
+
+
+def test_short_latin1_file_is_stored_as_written_with_a_warning(
+    tmp_path: Path, archive_home: Path, runner: CliRunner
+) -> None:
+    f = tmp_path / "menu.txt"
+    f.write_bytes("Menu\n\nCafé crème brûlée about a £\n".encode("latin-1"))
+    result = runner.invoke(cli, ["ingest", str(f)])
+    assert result.exit_code == 0, result.output
+    assert (
+        f"warning: {f}: not UTF-8 (byte 0xe9 at offset 9); read as windows-1252 (guessed)"
+        in result.output
+    )
+    assert only(archive_home).body == "Menu\n\nCafé crème brûlée about a £"
+
+
+def test_other_scripts_still_win_over_windows_1252(udhr_pages: Path) -> None:
+    # Russian in windows-1251 and Korean in EUC-KR read as a mess in windows-1252.
+    for language, charset in [("rus", "cp1251"), ("kor", "euc-kr")]:
+        text = _udhr_paragraphs(udhr_pages / f"{language}.html")[0][:120].strip()
+        (draft,) = read_bytes(text.encode(charset), "x.txt", name="x.txt")
+        assert not isinstance(draft, Exception), draft
+        assert draft.body == text
+        assert "windows-1252" not in draft.warnings[0]
+
+
 # --- Markdown ---------------------------------------------------------------------------
 
 NOTE = """---
@@ -249,6 +300,62 @@ def test_a_page_that_is_only_a_menu_or_a_cookie_notice_fails(
 
 
 # --- JSON and JSONL ---------------------------------------------------------------------
+
+
+def test_reuters_angle_bracket_marks_are_text_not_html(
+    reuters_corpus: Path, archive_home: Path, tmp_path: Path
+) -> None:
+    # Reuters marks tickers and company names in angle brackets: 'Bancorp <I>',
+    # '<RENA.PA>', '<P>', '<Strong Point Inc>'. They were read as HTML tags and dropped.
+    import re
+
+    marked = re.compile(r"<(?:p|a|b|i|u|em|strong|ul|li)\b[^<>]*>", re.I)
+    records = [
+        r
+        for part in sorted(reuters_corpus.glob("reuters-0*.json"))[:6]
+        for r in json.loads(part.read_text(encoding="utf-8"))
+        if marked.search(r.get("body", ""))
+    ]
+    assert len(records) >= 8
+    f = tmp_path / "marked.json"
+    f.write_text(json.dumps(records), encoding="utf-8")
+    report = ingest(archive_home, f)
+    assert report.failed == 0, report.failures
+    with Archive.open(archive_home) as archive:
+        stored = archive.list(limit=None)
+        assert stored
+        for article in stored:
+            assert not (article.extra or {}).get("body_was_html"), article.title
+            assert marked.search(article.body), article.title
+        talking = [a for a in stored if "First Interstate Bancorp <I>" in a.body]
+        assert talking and talking[0].title.startswith("TALKING POINT/BANKAMERICA")
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    ["whole", "paragraphs without closing tags", "a link with attributes", "line breaks"],
+)
+def test_html_bodies_are_still_cleaned(
+    udhr_pages: Path, archive_home: Path, tmp_path: Path, fragment: str
+) -> None:
+    import re
+
+    page = (udhr_pages / "fra.html").read_text(encoding="utf-8")
+    paragraphs = re.findall(r"<p>(.*?)</p>", page, re.S)[:3]
+    body = {
+        "whole": page[page.index("<body>") : page.index("</body>")],
+        "paragraphs without closing tags": "".join(f"<p>{p}" for p in paragraphs),
+        "a link with attributes": f'{paragraphs[0]} <a href="https://example.org/">lien</a>',
+        "line breaks": "<br>".join(paragraphs),
+    }[fragment]
+    f = tmp_path / "page.json"
+    f.write_text(json.dumps({"title": "DUDH", "body": body}), encoding="utf-8")
+    report = ingest(archive_home, f)
+    assert report.failed == 0, report.failures
+    article = only(archive_home)
+    assert article.extra and article.extra["body_was_html"] is True
+    assert "<" not in article.body and ">" not in article.body
+    assert " ".join(paragraphs[0].split())[:60] in " ".join(article.body.split())
 
 
 @pytest.mark.slow
@@ -404,3 +511,25 @@ def test_directory_mix_hidden_skipped_and_glob(
     assert [p.name for p in walk([root], ["*.md", "pages/*"])] == ["n.md", "manchin.html"]
     report = ingest(archive_home, root)
     assert (report.count("added"), report.failed) == (4, 0)
+
+
+def test_a_tag_with_a_comma_is_split_as_edit_requires(
+    tmp_path: Path, archive_home: Path, runner: CliRunner
+) -> None:
+    # "tags":["a,b","x"] stored the tag 'a,b', which 'edit --remove-tag' refuses (a tag
+    # cannot contain a comma) and no search for tag:a or tag:"a,b" found.
+    f = tmp_path / "commas.jsonl"
+    record = {"title": "Commas", "body": "A body about commas.", "tags": ["a,b", "x"]}
+    f.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    result = runner.invoke(cli, ["ingest", str(f), "--tag", "y, z"])
+    assert result.exit_code == 0, result.output
+    assert (
+        f"warning: {f}:1: tag 'a,b', 'y, z' split at its commas (a tag cannot contain one)"
+        in result.output
+    )
+    assert only(archive_home).tags == ["a", "b", "x", "y", "z"]
+    with Archive.open(archive_home) as archive:
+        assert archive.search("tag:a").total == 1
+    edited = runner.invoke(cli, ["edit", "1", "--remove-tag", "a"])
+    assert edited.exit_code == 0, edited.output
+    assert only(archive_home).tags == ["b", "x", "y", "z"]

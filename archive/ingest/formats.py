@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from archive.errors import InputError
-from archive.ingest.decoding import SNIFF_BYTES, Digest, decode, is_json_array
+from archive.ingest.decoding import SNIFF_BYTES, Digest, decode_noting, is_json_array
 from archive.ingest.draft import ArticleDraft
 
 #: Parses one whole input (its bytes, its origin, the file it alone came from);
@@ -101,20 +101,38 @@ def _looks_json(start: bytes) -> bool:
     return start.startswith((b"[", b"{"))
 
 
+def _noted(
+    drafts: Iterable[ArticleDraft | InputError], note: str | None
+) -> Iterator[ArticleDraft | InputError]:
+    """*drafts*, each warned that its input's character set was guessed (*note*)."""
+    from dataclasses import replace
+
+    for draft in drafts:
+        if note and isinstance(draft, ArticleDraft):
+            draft = replace(draft, warnings=(note, *draft.warnings))
+        yield draft
+
+
 # Parsers: each format's module is imported when it is first needed (and looked up
 # at each call, so that a test may replace a module's ``parse``).
 
 
-def _parse_text(data: bytes, origin: str, origin_key: str | None) -> Iterator[ArticleDraft]:
+def _parse_text(
+    data: bytes, origin: str, origin_key: str | None
+) -> Iterator[ArticleDraft | InputError]:
     from archive.ingest import text
 
-    return text.parse(decode(data, origin), origin, origin_key)
+    text_, note = decode_noting(data, origin)
+    return _noted(text.parse(text_, origin, origin_key), note)
 
 
-def _parse_markdown(data: bytes, origin: str, origin_key: str | None) -> Iterator[ArticleDraft]:
+def _parse_markdown(
+    data: bytes, origin: str, origin_key: str | None
+) -> Iterator[ArticleDraft | InputError]:
     from archive.ingest import markdown
 
-    return markdown.parse(decode(data, origin), origin, origin_key)
+    text_, note = decode_noting(data, origin)
+    return _noted(markdown.parse(text_, origin, origin_key), note)
 
 
 def _parse_html(data: bytes, origin: str, origin_key: str | None) -> Iterator[ArticleDraft]:
@@ -138,7 +156,8 @@ def _parse_json(
 ) -> Iterator[ArticleDraft | InputError]:
     from archive.ingest import jsonl
 
-    return jsonl.parse_json(decode(data, origin), origin)
+    text_, note = decode_noting(data, origin)
+    return _noted(jsonl.parse_json(text_, origin), note)
 
 
 def _stream_json_array(
@@ -162,7 +181,8 @@ def _parse_csv(
 ) -> Iterator[ArticleDraft | InputError]:
     from archive.ingest import readlater
 
-    return readlater.parse_csv(decode(data, origin), origin)
+    text_, note = decode_noting(data, origin)
+    return _noted(readlater.parse_csv(text_, origin), note)
 
 
 def _parse_bookmarks(
@@ -170,7 +190,8 @@ def _parse_bookmarks(
 ) -> Iterator[ArticleDraft | InputError]:
     from archive.ingest import readlater
 
-    return readlater.parse_bookmarks(decode(data, origin), origin)
+    text_, note = decode_noting(data, origin)
+    return _noted(readlater.parse_bookmarks(text_, origin), note)
 
 
 def _looks_csv(start: bytes) -> bool:
@@ -286,6 +307,28 @@ def sniff(head: bytes) -> str:
     return next(f for f in SNIFF_ORDER if f.sniff(start)).name
 
 
+#: Root elements that may make an input a feed or a list of feeds (feedparser decides).
+_FEED_MARKS = (b"<rss", b"<feed", b"<rdf:rdf", b"<opml")
+
+
+def feed_refusal(head: bytes) -> str | None:
+    """Why an input starting with *head* is not ingested as an article, when it is a feed
+    (RSS, Atom, read by feedparser) or an OPML list of feeds: what to do instead."""
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    low = start[:2048].lower()
+    if not start.startswith(b"<") or not any(m in low for m in _FEED_MARKS):
+        return None
+    if b"<opml" in low and b"<body" in low:
+        return "an OPML list of feeds, not an article: follow them with 'archive feed import FILE'"
+    import feedparser
+
+    version = str(feedparser.parse(head).get("version") or "")
+    if not version:
+        return None
+    kind = "an Atom" if version.startswith("atom") else "an RSS"
+    return f"{kind} feed, not an article: follow it with 'archive feed add URL' (its address)"
+
+
 def detect_format(name: str | None, head: bytes) -> str:
     """The format of an input called *name* (``None`` for stdin) starting with *head*."""
     if name:
@@ -307,6 +350,7 @@ __all__ = [
     "StreamParser",
     "by_extension",
     "detect_format",
+    "feed_refusal",
     "get",
     "sniff",
 ]

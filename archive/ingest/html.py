@@ -233,19 +233,35 @@ def extract(html: bytes | str) -> dict[str, Any] | None:
     return doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
 
 
-#: Tags that make a record's body HTML rather than text.
-_HTML_TAG = re.compile(
-    r"<(?:p|div|br|span|a|strong|em|b|i|u|h[1-6]|ul|ol|li|blockquote|img|figure|section|"
-    r"article|table|pre|code|html|body)\b[^<>]*>",
+#: Elements whose tags, written as HTML, make a record's body HTML rather than text.
+_ELEMENTS = (
+    r"(?:p|div|br|hr|span|a|strong|em|b|i|u|h[1-6]|ul|ol|li|blockquote|img|figure|section|"
+    r"article|table|tr|td|pre|code|html|body)"
+)
+#: HTML structure, not a word in angle brackets: a closing tag (``</p>``), a line break or
+#: rule (``<br>``, ``<hr/>``), an opening tag with attributes (``<a href="...">``), or
+#: ``<p>`` twice. Text alone in angle brackets is not enough: Reuters marks tickers and
+#: company names so (``Bancorp <I>``, ``<RENA.PA>``, ``<P>``, ``<Strong Point Inc>``).
+_HTML_STRUCTURE = re.compile(
+    rf"</{_ELEMENTS}\s*>"
+    r"|<(?:br|hr)\s*/?>"
+    rf"|<{_ELEMENTS}(?:\s+[a-z][\w:-]*\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*'|[^\s\"'<>=]+))+\s*/?>"
+    r"|<p>(?s:.*)<p>",
     re.I,
 )
+
+
 #: Elements after which a line break belongs when a fragment is flattened by hand.
 _BLOCKS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr")
 
 
 def maybe_html_to_text(body: str) -> tuple[str, bool]:
-    """*body* as text, and whether it was HTML (then turned into text by :func:`html_to_text`)."""
-    if not body or not _HTML_TAG.search(body):
+    """*body* as text, and whether it was HTML (then turned into text by :func:`html_to_text`).
+
+    It is HTML when it has HTML structure (see :data:`_HTML_STRUCTURE`), not merely a
+    word in angle brackets.
+    """
+    if not body or not _HTML_STRUCTURE.search(body):
         return body, False
     return html_to_text(body), True
 

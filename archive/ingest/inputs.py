@@ -18,7 +18,7 @@ from archive.errors import InputError
 from archive.ingest import formats
 from archive.ingest.decoding import Digest, peek
 from archive.ingest.draft import ArticleDraft, Overrides
-from archive.ingest.formats import Format, detect_format
+from archive.ingest.formats import Format, detect_format, feed_refusal
 from archive.terminal import path_text
 
 #: Inputs larger than this are refused unless the caller raises the limit
@@ -115,6 +115,10 @@ def read_stream(
             buffered.detach()
         return
     head = peek(stream)
+    refusal = None if fmt else feed_refusal(head)
+    if refusal:
+        yield InputError(origin, refusal)
+        return
     kind = formats.get(fmt or detect_format(name, head))
     if kind.holds_many and overrides is not None and (overrides.url or overrides.title):
         yield InputError(origin, "--url and --title name one article; a JSON input holds many")
