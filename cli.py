@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, BadOptionValue
 from archive.ingest.formats import FORMAT_NAMES
 from cli_grow import fetch_options
 from cli_params import ARTICLE_ID, DB_HELP, SizeParam
-from cli_terminal import color_option, emit, estimate_total, use_color
+from cli_terminal import color_option, emit, estimate_total, terminal_safe, usage_error, use_color
 
 if TYPE_CHECKING:
     from archive.facade import Archive
@@ -35,9 +35,8 @@ class ArchiveGroup(click.Group):
 
     Every command it holds also takes the global options (``--home``,
     ``--no-pager``, ``--quiet``) after its name, as ``archive search foo --home DIR``.
-
-    Every message is cleaned for the terminal (a file name or a query may hold escape
-    sequences, :func:`archive.terminal.for_terminal`).
+    Every message is cleaned for the terminal (:func:`archive.terminal.for_terminal`), and
+    whatever else reaches a terminal too (:func:`cli_terminal.terminal_safe`).
     """
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -45,6 +44,8 @@ class ArchiveGroup(click.Group):
 
         try:
             return super().invoke(ctx)
+        except BadOptionValue as exc:  # a usage error, as Click's own: exit 2
+            raise usage_error(ctx, exc) from None
         except ArchiveError as exc:
             raise click.ClickException(for_terminal(str(exc), line=True)) from None
         except click.ClickException as exc:
@@ -63,6 +64,10 @@ class ArchiveGroup(click.Group):
             # what it stored, see ``ingest``): nothing is left half-written.
             click.echo("\ninterrupted (Ctrl-C): nothing half-written was kept", err=True)
             sys.exit(130)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        with terminal_safe():  # whatever else reaches a terminal, Click's errors too
+            return super().main(*args, **kwargs)
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         from cli_terminal import global_options
@@ -269,7 +274,7 @@ def ingest(
         try:
             parse_date(published)
         except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--published") from None
+            raise click.BadParameter(str(exc), param_hint="'--published'") from None
     if (url or title) and (len(paths) + len(urls) > 1 or url_files or any(map(Path.is_dir, paths))):
         raise click.UsageError("--url and --title name one article: give a single file")
     started = time.monotonic()
@@ -463,7 +468,7 @@ def search(
     if fmt == "text":
         emit(state, text, colored)
     else:
-        click.echo(text, color=colored)
+        click.echo(text, color=colored, nl=fmt != "csv")  # CSV ends in its own CRLF
 
 
 @cli.command()
@@ -498,7 +503,7 @@ def similar(state: State, article_id: int, limit: int, passages: int, fmt: str, 
     if fmt == "text":
         emit(state, text, colored)
     else:
-        click.echo(text, color=colored)
+        click.echo(text, color=colored, nl=fmt != "csv")  # CSV ends in its own CRLF
 
 
 @cli.command()

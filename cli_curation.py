@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from cli_params import ARTICLE_ID, TEXT_OR_JSON
+from cli_params import ARTICLE_ID, NOTE_ID, TEXT_OR_JSON
 
 #: A delete of more articles than this asks first, on a terminal.
 CONFIRM_OVER = 5
@@ -201,7 +201,7 @@ def delete(
 @click.argument("article_id", type=ARTICLE_ID, required=False)
 @click.argument("text", required=False)
 @click.option("--quote", metavar="PASSAGE", help="Anchor the note to this exact passage.")
-@click.option("--delete", "delete_id", type=ARTICLE_ID, metavar="NOTE_ID", help="Delete this note.")
+@click.option("--delete", "delete_id", type=NOTE_ID, metavar="NOTE_ID", help="Delete this note.")
 @TEXT_OR_JSON
 @click.pass_obj
 def note(

@@ -12,8 +12,29 @@ import click
 
 #: The largest id SQLite can hold (a signed 64-bit integer).
 MAX_ID = 2**63 - 1
-#: An article or note id on the command line.
-ARTICLE_ID = click.IntRange(1, MAX_ID)
+
+
+class IdParam(click.IntRange):
+    """A positive id SQLite can hold; a value that is no number at all is said to be no
+    id of that *kind* (``'abc' is not an article id``), not Click's "integer range"."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(1, MAX_ID)
+        self.kind = kind
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                int(value)
+            except ValueError:
+                self.fail(f"{value!r} is not {self.kind} (a whole number, 1 or more)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+#: An article id on the command line.
+ARTICLE_ID = IdParam("an article id")
+#: A note id on the command line.
+NOTE_ID = IdParam("a note id")
 
 
 class SizeParam(click.ParamType):  # type: ignore[type-arg]

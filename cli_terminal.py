@@ -6,6 +6,7 @@
 - :func:`emit` prints a command's text: on a terminal wrapped to its width and,
   when longer than the screen, through the pager; piped, exactly as rendered;
 - :func:`progress_for` is the progress reporter for the library's long jobs;
+- :func:`terminal_safe` makes everything printed to a terminal unable to drive it;
 - ``archive config`` shows each setting in force and where it comes from.
 
 Like :mod:`cli`, no behaviour lives here: settings are :mod:`archive.config`,
@@ -18,7 +19,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ from archive.errors import ArchiveError
 from cli_params import TEXT_OR_JSON
 
 if TYPE_CHECKING:
+    from archive.errors import BadOptionValue
     from archive.progress import Progress
 
 
@@ -149,6 +151,62 @@ color_option = click.option(
 )
 
 
+class _SafeStream:
+    """A text stream that writes through :func:`archive.terminal.for_output`; the rest
+    (``isatty``, ``buffer``, ``encoding``, ``flush``) is the stream's own."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from archive.terminal import for_output
+
+        if not isinstance(text, str):  # Click probes with b"" for a binary stream
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        return self._stream.write(for_output(text))  # type: ignore[no-any-return]
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def terminal_safe() -> Iterator[None]:
+    """While a command runs: standard error, and standard output when it is a terminal,
+    written through :func:`archive.terminal.for_output`, so that no file name, URL, query
+    or message echoed back can drive the terminal, whichever line prints it.
+
+    Output piped or redirected stays exact (``export -``, JSON, a kept page): it is data.
+    """
+    saved = sys.stdout, sys.stderr
+    if not isinstance(sys.stderr, _SafeStream) and sys.stderr is not None:
+        sys.stderr = _SafeStream(sys.stderr)
+    if not isinstance(sys.stdout, _SafeStream) and sys.stdout is not None:
+        with suppress(ValueError):  # a closed stdout: nothing will reach a terminal
+            if sys.stdout.isatty():
+                sys.stdout = _SafeStream(sys.stdout)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def usage_error(ctx: click.Context, exc: BadOptionValue) -> click.BadParameter:
+    """The library's :class:`~archive.errors.BadOptionValue` as the usage error it is
+    (exit status 2), naming the option, with the usage of the command that was run."""
+    from archive.terminal import for_terminal
+
+    group = ctx.command
+    name = ctx.invoked_subcommand
+    cmd = group.get_command(ctx, name) if name and isinstance(group, click.Group) else None
+    sub = click.Context(cmd, info_name=name, parent=ctx) if cmd else ctx
+    message = for_terminal(str(exc), line=True)
+    return click.BadParameter(message, sub, param_hint=f"'{exc.option}'")
+
+
 def use_color(choice: str) -> bool:
     if choice == "always":
         return True
@@ -247,10 +305,11 @@ def emit(state: Any, text: str, color: bool = False) -> None:
     if not sys.stdout.isatty():
         click.echo(text, color=color)
         return
+    from archive.terminal import for_output
     from archive.wrapping import wrap
 
     size = shutil.get_terminal_size()
-    text = wrap(text, size.columns - 1)
+    text = for_output(wrap(text, size.columns - 1))  # the pager writes to the terminal too
     pager = state.settings["pager"].value
     if pager and sys.stdin.isatty() and text.count("\n") + 1 >= size.lines:
         with _pager_env(pager):

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, BadOptionValue
 from archive.text import normalize_line
 
 if TYPE_CHECKING:
@@ -126,7 +126,8 @@ def validate(changes: Changes) -> Valid:
             try:
                 parsed = parse_date(value)
             except ValueError as exc:
-                raise EditError(f"cannot read {raw!r} as a publication date ({exc})") from None
+                message = f"cannot read {raw!r} as a publication date ({exc})"
+                raise BadOptionValue("--published", message) from None
             value, published_at = parsed.iso, parsed.instant
         values[name] = value
     tag_changes = changes.add_tags or changes.remove_tags or changes.set_tags is not None
@@ -248,15 +249,16 @@ def check_urls(session: Session, articles: Sequence[Any], valid: Valid) -> None:
 
 def parse_where(items: Iterable[str]) -> dict[str, list[str]]:
     """``FIELD=VALUE`` strings as a mapping of each field to its values (any of which
-    may match); raise :class:`EditError` for a bad one."""
+    may match); raise :class:`~archive.errors.BadOptionValue` for a bad one."""
     out: dict[str, list[str]] = {}
     for item in items:
         name, sep, value = item.partition("=")
         name = name.strip().lower()
         if not sep or name not in WHERE_FIELDS:
-            raise EditError(
+            raise BadOptionValue(
+                "--where",
                 f"cannot read {item!r}: write FIELD=VALUE with FIELD one of "
-                f"{', '.join(WHERE_FIELDS)} (e.g. source=BBC)"
+                f"{', '.join(WHERE_FIELDS)} (e.g. source=BBC)",
             )
         out.setdefault(name, []).append(value.strip())
     return out

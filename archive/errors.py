@@ -35,6 +35,16 @@ class QueryError(ArchiveError):
     """A search query could not be understood."""
 
 
+class BadOptionValue(QueryError):
+    """A value given for a command-line option (a date, a FIELD=VALUE) cannot be read:
+    the CLI reports it as the usage error it is (exit status 2), naming the option."""
+
+    def __init__(self, option: str, message: str) -> None:
+        super().__init__(message)
+        #: The option as the command line spells it (``--since``).
+        self.option = option
+
+
 class IndexUnavailable(ArchiveError):
     """The full-text index is missing, locked or damaged."""
 

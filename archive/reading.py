@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from archive import store
 from archive.dates import date_bound
-from archive.errors import ArticleNotFound, QueryError, index_unavailable
+from archive.errors import ArticleNotFound, BadOptionValue, QueryError, index_unavailable
 from archive.home import Home
 from archive.records import (
     ArticleRecord,
@@ -113,8 +113,8 @@ class Reader:
         bad = [f for f in facets if f not in FACETS]
         if bad:
             raise QueryError(f"unknown facet {bad[0]!r}; choose from {', '.join(FACETS)}")
-        start = date_bound(since) if isinstance(since, str) else since
-        end = date_bound(until, end=True) if isinstance(until, str) else until
+        start = _bound("--since", since) if isinstance(since, str) else since
+        end = _bound("--until", until, end=True) if isinstance(until, str) else until
         if start and end and start > end:
             raise QueryError("--since is later than --until: nothing can match")
         ix, opened = self._open_index()
@@ -191,8 +191,8 @@ class Reader:
         from index import search as isearch
 
         _check_query(query)
-        start = date_bound(since) if since else None
-        end = date_bound(until, end=True) if until else None
+        start = _bound("--since", since) if since else None
+        end = _bound("--until", until, end=True) if until else None
         if start and end and start > end:
             raise QueryError("--since is later than --until: nothing can match")
         ix, _ = self._open_index()
@@ -452,6 +452,15 @@ class Reader:
                 f"the index could not be brought up to date ({problem}); "
                 f"searches may miss the last {owed} changed articles until it is",
             )
+
+
+def _bound(option: str, text: str, *, end: bool = False) -> datetime:
+    """*text* given for *option* (``--since``, ``--until``) as an instant; a date that
+    cannot be read is a bad option value (:class:`~archive.errors.BadOptionValue`)."""
+    try:
+        return date_bound(text, end=end)
+    except QueryError as exc:
+        raise BadOptionValue(option, str(exc)) from None
 
 
 def _check_query(query: str) -> None:

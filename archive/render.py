@@ -241,7 +241,7 @@ def csv_hits(hits: list[SearchHit], *, match: bool = False) -> str:
                 csv_cell(" ".join(plain)),
             ]
         )
-    return buf.getvalue().removesuffix("\r\n")
+    return buf.getvalue()  # the last record ends CRLF too: print it without another line end
 
 
 def csv_cell(value: str) -> str:

@@ -76,3 +76,27 @@ def path_text(path: str | os.PathLike[str]) -> str:
     """
     raw = os.fsencode(path)
     return raw.decode("utf-8", "backslashreplace")
+
+
+#: What the program itself writes to a terminal and :func:`for_output` lets through:
+#: :mod:`archive.render`'s bold, yellow and reset (``--color``), tqdm's cursor-up
+#: (``ESC [A``), line feed, tab, carriage return (tqdm redraws its bar with it; CSV
+#: ends its lines with it). Any other colour (``ESC [8m`` hides text) is made visible.
+_OWN = r"\x1b\[(?:0|1|33)m|\x1b\[A|[\t\n\r]"
+_OUTPUT = re.compile(f"{_OWN}|{UNSAFE.pattern}")
+
+
+def _visible_unless_own(m: re.Match[str]) -> str:
+    return m[0] if len(m[0]) > 1 or m[0] in "\t\n\r" else _visible(m)
+
+
+def for_output(text: str) -> str:
+    """*text*, about to be written to a terminal, with every control the program does not
+    write itself made visible as :func:`for_terminal` does (ESC, BEL, C1, bidi overrides).
+
+    The last line of defence, applied to everything the command line prints to a
+    terminal (:func:`cli_terminal.terminal_safe`): a message that forgot
+    :func:`for_terminal` still cannot drive the terminal. Text already cleaned is
+    left as it is.
+    """
+    return _OUTPUT.sub(_visible_unless_own, text) if UNSAFE.search(text) else text

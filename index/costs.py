@@ -59,13 +59,25 @@ def _shown(q: wq.Query) -> str:
     return text
 
 
-def _capped(q: wq.Query, notices: list[str]) -> wq.Query:
-    """*q* with every fuzzy word's distance capped (a notice for each one capped)."""
+def _typed(q: wq.Query, source: str) -> str:
+    """The word of *q* as typed in *source* (the parser notes where it was), else as searched
+    (its stem: ``ukran`` for ``ukrane``)."""
+    start, end = getattr(q, "startchar", None), getattr(q, "endchar", None)
+    if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(source):
+        return source[start:end]
+    raw = getattr(q, "text", "")
+    return raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+
+
+def _capped(q: wq.Query, notices: list[str], source: str = "") -> wq.Query:
+    """*q* with every fuzzy word's distance capped (a notice for each one capped, naming
+    the word as typed in *source*)."""
     if isinstance(q, wq.FuzzyTerm):
         if q.maxdist > MAX_FUZZY_DISTANCE:
+            word = _typed(q, source)
             note = (
-                f"{_shown(q)}: fuzzy words are searched at most {MAX_FUZZY_DISTANCE} "
-                f"letters different, as {q.text}~{MAX_FUZZY_DISTANCE}"
+                f"{word}~{q.maxdist}: fuzzy words are searched at most {MAX_FUZZY_DISTANCE} "
+                f"letters different, as {word}~{MAX_FUZZY_DISTANCE}"
             )
             if note not in notices:
                 notices.append(note)
@@ -75,7 +87,7 @@ def _capped(q: wq.Query, notices: list[str]) -> wq.Query:
         return q
     if q.is_leaf():
         return q
-    return q.apply(lambda child: _capped(child, notices))
+    return q.apply(lambda child: _capped(child, notices, source))
 
 
 def expanding(q: wq.Query) -> list[wq.Query]:
@@ -91,8 +103,10 @@ def _words(leaves: list[wq.Query]) -> dict[str, list[wq.Query]]:
     return grouped
 
 
-def bound(q: wq.Query, reader: object) -> Cost:
+def bound(q: wq.Query, reader: object, source: str = "") -> Cost:
     """*q* checked against the bounds (see the module docstring) on the index *reader*.
+
+    :param source: the query as typed, which *q* was parsed from (notices quote it).
 
     :raises QuerySyntaxError: a part of *q* is past a bound (the message says which).
     """
@@ -102,7 +116,7 @@ def bound(q: wq.Query, reader: object) -> Cost:
             "('archive list' lists every article)"
         )
     notices: list[str] = []
-    q = _capped(q, notices)
+    q = _capped(q, notices, source)
     words = _words(expanding(q))
     for shown, leaves in words.items():
         leaf = leaves[0]

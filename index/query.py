@@ -44,6 +44,8 @@ TITLE_QUERY_BOOST = 1.0
 
 _FIELD_PREFIX = re.compile(r"(?<![\w:])([A-Za-z_]+):(?=[^\s/])")
 _OPERATOR = re.compile(r"^(AND|OR|NOT|ANDNOT|ANDMAYBE)$")
+#: ``title:`` with nothing after it (a space or the end).
+_EMPTY_FIELD = re.compile(r"(?<![\w:])([A-Za-z_]+):(?=\s|$)")
 # "-word" at the start of a word excludes it (Whoosh itself has no such syntax by default).
 _MINUS = re.compile(r"(?:(?<=^)|(?<=[\s(]))-(?=[\w\"(=])")
 # published:2025-01..2025-06 (either end may be left open: 2025-01.. or ..2025-06).
@@ -158,11 +160,27 @@ def syntax_problems(text: str, extra_keys: frozenset[str] = frozenset()) -> list
     )
     if dangling:
         problems.append("an operator with nothing on one side")
+    empty = _empty_fields(text, extra_keys)
+    if empty:
+        names = ", ".join(f"'{n}:'" for n in dict.fromkeys(empty))
+        problems.append(f"a field name with nothing after it ({names})")
     named = {m.group(1) for m in _FIELD_PREFIX.finditer(text)}
     unknown = sorted({n for n in named if n.lower() not in extra_keys} - set(FIELD_ALIASES))
     if unknown:
         problems.append("unknown field " + ", ".join(f"'{u}'" for u in unknown))
     return [p for p in problems if p]
+
+
+def _empty_fields(text: str, extra_keys: frozenset[str]) -> list[str]:
+    """The field names in *text* followed by nothing (``title:`` then a space or the end)."""
+    found = (m.group(1) for m in _EMPTY_FIELD.finditer(text))
+    return [n for n in found if n in FIELD_ALIASES or n.lower() in extra_keys]
+
+
+def _without_empty_fields(text: str, extra_keys: frozenset[str]) -> str:
+    """*text* less its field names followed by nothing: they are no words to search for."""
+    empty = set(_empty_fields(text, extra_keys))
+    return _EMPTY_FIELD.sub(lambda m: " " if m.group(1) in empty else m.group(0), text)
 
 
 def plain_words(text: str) -> str:
@@ -286,7 +304,7 @@ def _parse(schema: Schema, text: str, extra_keys: frozenset[str] = frozenset()) 
             problems.append("a value that cannot be read (e.g. a date)")
             q = None
     if problems or q is None:
-        source = plain_words(text)
+        source = plain_words(_without_empty_fields(text, extra_keys))
         if not problems:
             problems.append("syntax that cannot be read")
         notices.append(f"query has {' and '.join(problems)}; searched for the words: {source}")
@@ -299,7 +317,9 @@ def _parse(schema: Schema, text: str, extra_keys: frozenset[str] = frozenset()) 
             q = parser.parse(source).normalize()
     if q is wq.NullQuery or not list(q.leaves()):
         shown = text.strip() or text
-        raise QuerySyntaxError(f"query {shown!r} has no words to search for")
+        empty = _empty_fields(text, extra_keys)
+        hint = f": give a value after {empty[0]}:, as {empty[0]}:nato" if empty else ""
+        raise QuerySyntaxError(f"query {shown!r} has no words to search for{hint}")
     explicit = not notices and (
         _TYPED_OPERATOR.search(text) is not None or uses_syntax(q, quoted='"' in text)
     )

@@ -213,7 +213,7 @@ def search(
         if fuzzy:
             q = _fuzzy_query(ix, parsed) or q
             notices.append("fuzzy matching: words may differ by a letter or two")
-        cost = bound(q, searcher.reader())  # wildcards, ranges, fuzzy words: within bounds
+        cost = bound(q, searcher.reader(), text)  # wildcards, ranges, fuzzy words: within bounds
         q, expanded = cost.query, cost.expanded_terms
         notices.extend(cost.notices)
         # Explicit syntax is run exactly as written: no rescue relaxes it.

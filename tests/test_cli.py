@@ -173,6 +173,11 @@ def _write(path: Path, data: bytes) -> Path:
         (["delete", "42"], "Error: no article with id 42 (see 'archive list')"),
         (["search", "the"], "Error: query 'the' has no words to search for"),
         (["search", "   "], "Error: query '   ' has no words to search for"),
+        (
+            ["search", "title:"],
+            "Error: query 'title:' has no words to search for: give a value after title:, "
+            "as title:nato",
+        ),
     ],
 )
 def test_user_errors_are_one_line(
@@ -191,6 +196,33 @@ def test_broken_syntax_is_searched_as_words_with_a_notice(
     assert result.exit_code == 0
     assert result.stderr.startswith("note: query has an unclosed quote")
     assert result.stdout.startswith("1 article matches")
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "kind"),
+    [
+        (["show", "abc"], "'ARTICLE_ID'", "an article id"),
+        (["similar", "1x"], "'ARTICLE_ID'", "an article id"),
+        (["edit", "1", "two", "--title", "T"], "'[IDS]...'", "an article id"),
+        (["note", "--delete", "three"], "'--delete'", "a note id"),
+    ],
+)
+def test_an_id_that_is_no_number_is_said_to_be_no_id(
+    runner: CliRunner, sample_home: Path, args: list[str], option: str, kind: str
+) -> None:
+    """Not Click's "'abc' is not a valid integer range" (newcomer's trial, problem 16)."""
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2
+    value = next(a for a in args if a in ("abc", "1x", "two", "three"))
+    error = (
+        f"Error: Invalid value for {option}: {value!r} is not {kind} (a whole number, 1 or more)"
+    )
+    assert result.stderr.splitlines()[-1] == error
+    assert (
+        runner.invoke(cli, ["show", "0"])
+        .stderr.splitlines()[-1]
+        .endswith("0 is not in the range 1<=x<=9223372036854775807.")
+    )
 
 
 def test_bad_published_date_is_a_usage_error(runner: CliRunner) -> None:

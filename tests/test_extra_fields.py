@@ -4,6 +4,7 @@ and listed by 'archive fields'; on Reuters-21578 records (places, topics, people
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +105,58 @@ def test_fields_command_lists_keys_with_counts(
     assert found["places"]["values"][0] == ["usa", usa]
     text = runner.invoke(cli, ["fields", "--home", str(reuters_home)]).stdout
     assert text.splitlines()[0].startswith(f"{next(iter(found))}: ")
+
+
+def _truth(home: Path) -> dict[str, tuple[int, Counter[str]]]:
+    """Each extra field's article count and values' counts, from the database itself."""
+    import sqlite3
+
+    keys: dict[str, tuple[set[int], Counter[str]]] = {}
+    with sqlite3.connect(home / "archive.sqlite3") as db:
+        for article_id, extra in db.execute("SELECT id, extra FROM articles"):
+            for term in extra_terms(json.loads(extra) if extra else None):
+                key, _, value = term.partition(":")
+                ids, values = keys.setdefault(key, (set(), Counter()))
+                ids.add(article_id)
+                values[value] += 1
+    return {k: (len(ids), values) for k, (ids, values) in keys.items()}
+
+
+@pytest.mark.slow
+def test_fields_counts_stay_exact_after_edits_and_deletes(
+    reuters_home: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    """Documents an edit or delete replaced are not counted (newcomer's trial, problem 2)."""
+    import shutil
+
+    home = tmp_path / "home"
+    shutil.copytree(reuters_home, home)
+
+    def check() -> dict[str, Any]:
+        result = runner.invoke(cli, ["fields", "--home", str(home), "--format", "json"])
+        assert result.exit_code == 0, result.output
+        found = {f["key"]: f for f in json.loads(result.stdout)}
+        truth = _truth(home)
+        assert set(found) == set(truth)
+        for key, (articles, values) in truth.items():
+            assert found[key]["articles"] == articles, key
+            listed = found[key]["values"]
+            assert all(values[v] == n for v, n in listed), key  # ties in either order
+            assert [n for _, n in listed] == [n for _, n in values.most_common(5)], key
+        return found
+
+    before = check()
+    args = ["--home", str(home), "edit", "--query", "places:usa", "--add-tag", "usa"]
+    assert runner.invoke(cli, args).exit_code == 0
+    assert check()["places"] == before["places"]  # edited, not doubled
+    args = ["--home", str(home), "delete", "--query", "places:france", "--yes"]
+    assert runner.invoke(cli, args).exit_code == 0
+    after = check()
+    assert after["places"]["articles"] < before["places"]["articles"]
+    only = [k for k, f in after.items() if f["articles"] == 1]  # a key one article has
+    if only:
+        (value,) = [v for v, _ in after[only[0]]["values"]][:1]
+        query = f'{only[0]}:"{value}"'
+        args = ["--home", str(home), "delete", "--query", query, "--yes"]
+        assert runner.invoke(cli, args).exit_code == 0
+        assert only[0] not in check()  # gone with its only article

@@ -292,3 +292,110 @@ def test_stored_text_holds_no_controls(text: str) -> None:
         cleaned.encode("utf-8")
         # only controls and white space go: every letter and digit is kept, in order
         assert [c for c in cleaned if c.isalnum()] == letters
+
+
+# --- everything echoed back: paths, queries, notices, a lock holder (newcomer, problem 3) -------
+
+EVIL = "evil\x1b]0;OWNED\x07\x1b[31m\x9b2J\u202e"
+EVIL_SHOWN = "evil^[]0;OWNED^G^[[31m\\u{9b}2J\\u{202e}"
+
+
+def _clean_streams(result: object, where: str) -> str:
+    """stdout and stderr of *result* each checked; both returned, joined."""
+    out, err = result.stdout_bytes.decode(), result.stderr_bytes.decode()  # type: ignore[attr-defined]
+    out = out.replace("\r\n", "\n")  # CSV's own line ends
+    assert_clean(out, where + " (stdout)")
+    assert_clean(err, where + " (stderr)")
+    return out + err
+
+
+def test_paths_and_queries_echoed_back_drive_no_terminal(
+    tmp_path: Path, runner: CliRunner, archive_home: Path
+) -> None:
+    folder = tmp_path / EVIL
+    folder.mkdir()
+    good = folder / f"{EVIL}.txt"
+    good.write_text("Hello world\n\nAn article about cats and dogs.\n", encoding="utf-8")
+    (folder / f"{EVIL}.json").write_bytes(b"\xff\xfe\x00\x00garbage")  # fails: bad UTF-16
+    result = runner.invoke(cli, ["ingest", str(folder)])
+    assert result.exit_code == 1
+    said = _clean_streams(result, "ingest")
+    assert f"error: {tmp_path}/{EVIL_SHOWN}/{EVIL_SHOWN}.json: " in said
+    result = runner.invoke(cli, ["ingest", "-v", str(folder)])
+    said = _clean_streams(result, "ingest again")
+    assert f"unchanged: {tmp_path}/{EVIL_SHOWN}/{EVIL_SHOWN}.txt (file not changed" in said
+    assert f"still failing: {tmp_path}/{EVIL_SHOWN}/{EVIL_SHOWN}.json: " in said
+    said = _clean_streams(runner.invoke(cli, ["show", "1"]), "show")
+    assert f"origin:    {tmp_path}/{EVIL_SHOWN}/{EVIL_SHOWN}.txt" in said
+    shown = runner.invoke(cli, ["show", "1", "--format", "json"]).stdout
+    assert json.loads(shown)["origin"] == str(good)  # JSON: exactly the file's name
+    query = "cats \x1b]0;X\x07 (\x9b2J"
+    for fmt in ("text", "csv", "markdown"):
+        result = runner.invoke(cli, ["search", query, "--format", fmt, "--explain"])
+        said = _clean_streams(result, f"search --format {fmt}")
+        assert "searched for the words: cats ^[ 0;X^G" in said
+    result = runner.invoke(cli, ["search", query, "--format", "json"])
+    assert json.loads(result.stdout)["query"] == query  # JSON keeps the query exactly
+    assert_clean(result.stdout, "search --format json")
+
+
+def test_a_lock_holders_command_line_drives_no_terminal(
+    sample_home: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lock holder writes its command line (file names and all) for the waiting one."""
+    import subprocess
+    import sys
+
+    from tests._safety import subprocess_env
+    from tests.test_concurrency import HOLD_LOCK
+
+    monkeypatch.setenv("ARCHIVE_LOCK_TIMEOUT", "0.3")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(sample_home), EVIL],
+        env=subprocess_env(),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        result = runner.invoke(cli, ["delete", "1"])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 1
+    said = _clean_streams(result, "lock wait")
+    assert said.count(EVIL_SHOWN) == 2  # the waiting line and the error
+
+
+def test_for_output_lets_through_only_what_the_archive_writes_itself() -> None:
+    from archive.terminal import for_output
+
+    own = "\x1b[1mtitle\x1b[0m \x1b[33mword\x1b[0m\r\n\tbar\r\x1b[A"
+    assert for_output(own) == own
+    assert for_output("clean text, ^[ already shown") == "clean text, ^[ already shown"
+    assert for_output(f"a {EVIL} b\x1b[2J\x1b[8m") == f"a {EVIL_SHOWN} b^[[2J^[[8m"
+    assert for_output("\udce9") == "\\xe9"
+
+
+def test_terminal_safe_cleans_stderr_always_and_stdout_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+    import sys
+
+    from cli_terminal import terminal_safe
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for stdout, cleaned in ((io.StringIO(), False), (Tty(), True)):
+        stderr = io.StringIO()
+        monkeypatch.setattr(sys, "stdout", stdout)
+        monkeypatch.setattr(sys, "stderr", stderr)
+        with terminal_safe():
+            print(EVIL)
+            print(EVIL, file=sys.stderr)
+        assert sys.stdout is stdout and sys.stderr is stderr  # put back
+        assert stdout.getvalue() == (EVIL_SHOWN if cleaned else EVIL) + "\n"  # piped: exact
+        assert stderr.getvalue() == EVIL_SHOWN + "\n"

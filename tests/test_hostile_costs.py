@@ -137,6 +137,12 @@ def test_fuzzy_distance_is_capped_with_a_note(sample_home: Path) -> None:
     assert f"~{MAX_FUZZY_DISTANCE} (fuzzy)" in found.understood
     assert any("at most 2 letters different" in n for n in found.notices)
     assert [h.id for h in found.hits] == [1]
+    # The note quotes the words as typed, not their stems (newcomer's trial, problem 16).
+    found = Reader(sample_home).search("Ukrane~9 title:troops~3")
+    assert [n for n in found.notices if "letters different" in n] == [
+        "Ukrane~9: fuzzy words are searched at most 2 letters different, as Ukrane~2",
+        "troops~3: fuzzy words are searched at most 2 letters different, as troops~2",
+    ]
 
 
 def test_a_long_pasted_text_makes_no_costly_fuzzy_retry(sample_home: Path) -> None:

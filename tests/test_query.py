@@ -120,6 +120,9 @@ def test_since_and_until_filter(ix: object) -> None:
         ("[troops", "unbalanced brackets", [1, 2, 3, 4]),
         ("colour:red troops", "unknown field 'colour'", []),
         ("published:soon troops", "a value that cannot be read", [1]),
+        # a field name with nothing after it is no word "title" (newcomer's trial, problem 16)
+        ("troops title:", "a field name with nothing after it ('title:')", [1, 2, 3, 4]),
+        ("title: troops", "a field name with nothing after it ('title:')", [1, 2, 3, 4]),
     ],
 )
 def test_broken_syntax_is_searched_as_words_with_a_notice(
@@ -135,6 +138,8 @@ def test_broken_syntax_is_searched_as_words_with_a_notice(
 def test_nothing_to_search_for_is_an_error() -> None:
     with pytest.raises(QuerySyntaxError):
         parse(make_schema(), '" AND ( "')
+    with pytest.raises(QuerySyntaxError, match="give a value after title:, as title:nato"):
+        parse(make_schema(), "title:")
 
 
 def test_explain_says_how_the_query_was_read(ix: object) -> None:

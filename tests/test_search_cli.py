@@ -75,6 +75,13 @@ def test_jsonl_csv_markdown(runner: CliRunner, sample_home: Path) -> None:
     out = run(runner, sample_home, "search", "defence", "--format", "csv").stdout
     (row,) = list(csv.DictReader(io.StringIO(out)))
     assert row["id"] == "1" and row["source"] == "Euronews" and "defense" in row["passages"]
+    # RFC 4180: every record ends CRLF, the last one too (newcomer's trial, problem 12);
+    # Click's result.stdout turns CRLF into LF: read the bytes
+    out = run(runner, sample_home, "search", "defence", "--format", "csv").stdout_bytes.decode()
+    assert out.endswith("\r\n") and not out.endswith("\n\r\n") and out.count("\r\n") == 2
+    for args in (["similar", "1"], ["search", "no-such-word-anywhere", "--strict"]):
+        out = run(runner, sample_home, *args, "--format", "csv").stdout_bytes.decode()
+        assert out.endswith("\r\n") and "\r\n\n" not in out, args
     out = run(runner, sample_home, "search", '"reassurance force"', "--format", "markdown").stdout
     assert out.startswith('## Search: "reassurance force"')
     assert (
@@ -98,7 +105,11 @@ def test_since_until_options(runner: CliRunner, sample_home: Path) -> None:
     out = run(runner, sample_home, "search", "nato", "--since", "2025-04")
     assert "No articles match" in out.stdout
     bad = run(runner, sample_home, "search", "nato", "--since", "whenever")
-    assert bad.exit_code == 1 and bad.stderr.startswith("Error: cannot read 'whenever' as a date")
+    assert bad.exit_code == 2  # a bad option value is a usage error (README)
+    assert bad.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--since': cannot read 'whenever' as a date; "
+        "try 2025-09-03, 2025-09, 2025 or 'last month'"
+    )
 
 
 def test_search_leaves_sqlalchemy_unimported(sample_home: Path) -> None:
