@@ -19,7 +19,7 @@ import click
 from archive.errors import ArchiveError, BadOptionValue
 from archive.ingest.formats import FORMAT_NAMES
 from cli_grow import fetch_options
-from cli_params import ARTICLE_ID, DB_HELP, SizeParam
+from cli_params import ARTICLE_ID, DB_HELP, SizeParam, echo_notices
 from cli_terminal import color_option, emit, estimate_total, terminal_safe, usage_error, use_color
 
 if TYPE_CHECKING:
@@ -127,13 +127,6 @@ class State:
 
 
 pass_state = click.make_pass_decorator(State)
-
-
-def echo_notices(notices: tuple[str, ...] | list[str]) -> None:
-    from archive.render import message_line
-
-    for notice in notices:
-        click.echo(message_line("note", notice), err=True)
 
 
 @click.group(cls=ArchiveGroup, context_settings=CONTEXT)

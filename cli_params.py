@@ -67,3 +67,11 @@ DB_HELP = (
     "machines. Default: $ARCHIVE_DATABASE_URL, else the config file's 'database', else the "
     "one the home follows, else its own SQLite file."
 )
+
+
+def echo_notices(notices: tuple[str, ...] | list[str]) -> None:
+    """Each notice on stderr, as ``note: ...`` (terminal-safe)."""
+    from archive.render import message_line
+
+    for notice in notices:
+        click.echo(message_line("note", notice), err=True)
