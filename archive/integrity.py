@@ -54,8 +54,11 @@ def unreadable_database(home: Path) -> DatabaseDamaged | None:
             f"the archive database {db_path} is not a SQLite database (it does not begin "
             f"with SQLite's header: another program wrote over it?); {DAMAGE_ADVICE}"
         )
+    wal = db_path.with_name(db_path.name + "-wal")
+    if wal.exists() and wal.stat().st_size:
+        return None  # the file alone is not the database: opening it (with its WAL) tells
     try:
-        # immutable: the main file as it is, no -wal/-shm made (a snapshot: enough here)
+        # immutable: the main file as it is, no -wal/-shm made (it has no WAL to apply)
         conn = sqlite3.connect(f"{db_path.absolute().as_uri()}?mode=ro&immutable=1", uri=True)
         try:
             conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
