@@ -233,6 +233,28 @@ def test_suggestion_when_most_words_rescue_found_something(home: Path) -> None:
     assert r.suggestion == "harbour crane"
 
 
+def test_a_pasted_passage_is_rescued_by_its_most_words_not_corrected(home: Path) -> None:
+    """Past eight words no spelling is corrected (a corrected passage is run by Whoosh's
+    matchers: minutes at 100,000 articles); the most-words rescue still finds the article."""
+    short = Reader(home).search("harbuor crane")
+    assert short.rescue is not None and short.rescue.kind == "spelling"
+    r = Reader(home).search("the harbuor crane was lifting heavy loads all day long")
+    assert r.total == 0 and r.rescue is not None and r.rescue.kind == "most-words"
+    assert r.suggestion is None and 1 in [h.id for h in r.hits]
+    from index.correction import correction_of
+    from index.query import parse
+    from index.search import open_for_search
+
+    ix = open_for_search(home / "index")
+    try:
+        with ix.searcher() as searcher:
+            long = "the harbuor crane was lifting heavy loads all day long"
+            assert correction_of(searcher, parse(ix.schema, "harbuor crane")) is not None
+            assert correction_of(searcher, parse(ix.schema, long)) is None
+    finally:
+        ix.close()
+
+
 @pytest.fixture
 def counted_expansions(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str, str]]:
     """Every fuzzy expansion (segment reader, field, word), in order: Whoosh's own
