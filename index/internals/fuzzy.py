@@ -302,7 +302,9 @@ class FuzzyTerm(wq.FuzzyTerm):
             cached: list[str] = hit[1]
             return cached
         word = self.__dict__.get("word")
-        if len(self.text) > MAX_FUZZY_CHARS or (word is not None and len(word) > MAX_FUZZY_CHARS):
+        # (the length of what was typed: in an archive of several languages the text is
+        # each language's stem of it, joined, and may be longer)
+        if len(self.text if word is None else word) > MAX_FUZZY_CHARS:
             texts = [self.text] if (self.fieldname, self.text) in ixreader else []
         elif word is not None:  # typed by a person: the words spelt nearly so (their stems)
             texts = stems_within(ixreader, self.fieldname, word, self.maxdist, self.prefixlength)
