@@ -590,7 +590,9 @@ def stats(s: Stats) -> str:
     lines = [
         f"articles:   {s.articles}",
         f"sources:    {s.sources}",
-        f"published:  {s.earliest or '-'} to {s.latest or '-'}",
+        # (the days, as search hits and list show them: not a stored time to the microsecond)
+        f"published:  {s.earliest and utc_day(s.earliest) or '-'} to "
+        f"{s.latest and utc_day(s.latest) or '-'}",
         f"database:   {s.database_bytes / 1024:,.0f} KiB",
         f"index:      {s.index_bytes / 1024:,.0f} KiB",
     ]

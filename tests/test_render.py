@@ -194,6 +194,14 @@ def test_stats_say_how_the_engine_runs() -> None:
         "index:      2 KiB",
         "home:       /h",
     ]
+    timed = Stats(
+        **{**base, "earliest": "1987-02-26T15:01:01.790000"},
+        latest="2025-10-04T00:30:00+02:00",
+        sources=2,
+        home="/h",
+        engine={},
+    )
+    assert render.stats(timed).splitlines()[2] == "published:  1987-02-26 to 2025-10-03"
     on = {"whoosh": "2.7.4", "fast_paths": True, "segments": 3, "fast_path_segments": 2}
     line = render.stats(Stats(**base, latest=None, sources=2, home="/h", engine=on))
     assert line.splitlines()[-1] == (
