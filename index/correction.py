@@ -26,6 +26,9 @@ CORRECTED_FIELDS = ("body", "title")
 
 #: A word this many times rarer than a close spelling is taken for a misspelling of it.
 RARER = 20
+#: ... and only a word at most this many articles hold: a word many articles hold is no
+#: slip of a far commoner one (``mining`` of ``making``, ``Spain`` of ``said``).
+RARE_HELD = 3
 #: At most this many close spellings of a word are tried with the query's other words.
 TRIED = 10
 #: Besides the best, at most this many spellings as close are searched for a word.
@@ -116,8 +119,8 @@ def correction_of(
             continue
         # A rare word the query's other words are never found with: a likely slip.
         stray = bool(held) and others and held <= STRAY and not _matches(searcher, exact, languages)
-        if held and not rarer and not stray:
-            continue
+        if held and not stray and (not rarer or held > RARE_HELD):
+            continue  # a word many articles hold is a word, however common a neighbour
         found = {
             w
             for corrector in correctors

@@ -168,3 +168,15 @@ def test_a_rare_word_never_found_with_the_others_is_taken_for_a_slip(
 def reader_text(home: Path, article_id: int) -> str:
     article = Reader(home).get(article_id)
     return f"{article.title} {article.body}"
+
+
+def test_a_word_several_articles_hold_is_not_taken_for_a_slip(
+    bbc_home: tuple[Path, list],
+) -> None:
+    """ "binge" (in a few of these articles) is not a slip of the far commoner "being": a
+    query whose words one article holds is not "corrected" (it was: "being drank")."""
+    home, _ = bbc_home
+    found = Reader(home).search("binge drank", passages=0)
+    assert found.total >= 1
+    assert found.suggestion is None and found.rescue is None
+    assert not any(n.startswith("did you mean") for n in found.notices)
