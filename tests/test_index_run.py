@@ -365,6 +365,8 @@ def test_reading_the_schema_survives_a_commit_replacing_the_table_of_contents(
 
     def racing(self: object) -> object:
         nonlocal calls
+        if self is not ix:  # (another index in this process: a server thread of another test)
+            return real(self)
         calls += 1
         if calls == 1:  # another process's commit deleted the file just listed
             raise FileNotFoundError(2, "No such file or directory", "_MAIN_10.toc")
