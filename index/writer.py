@@ -40,7 +40,7 @@ WRITER_LIMIT_MB = 256
 #: Whoosh maps each segment file with mmap and then copies every sub-file it opens
 #: (``BytesIO(memoryview)`` in ``whoosh.filedb.structfile.BufferFile``): the whole
 #: term dictionary of every segment, for every searcher. Plain file reads skip that
-#: copy; measured in bench/README.md ("Performance").
+#: copy (bench/README.md, "Why the figures are what they are").
 USE_MMAP = False
 
 
@@ -335,7 +335,8 @@ def apply(writer: IndexWriter, upserts: Iterable[IndexDoc], deletes: Iterable[in
     Old versions are deleted through one searcher for the whole batch, then the
     documents are added: ``update_document`` opened a fresh reader of every
     segment for each document, which was half the archive's ingest time at
-    2,000 articles and grows with the index (see bench/README.md, "Performance").
+    2,000 articles and grows with the index (see bench/README.md, "Why the figures are
+    what they are").
     An id given twice is indexed once, with its last version.
     """
     docs = {str(doc.id): doc for doc in upserts}

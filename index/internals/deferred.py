@@ -1,7 +1,7 @@
 """Defer two costly imports Whoosh 2.7.4 makes at start-up and the archive never needs.
 
 ``archive search`` is a short-lived process, so the imports it pays matter
-(bench/README.md, "Search after the speed work"):
+(bench/README.md, "Why the figures are what they are"):
 
 * ``whoosh.compat`` runs ``from urllib.request import urlretrieve`` (which
   pulls in ``http.client``, ``email``, ``ssl``...: about 28 ms) for a name no
