@@ -56,15 +56,21 @@ ARTICLES = [
 QUERIES = {1: "deploy", 2: "zurich council", 5: "grapes harvest"}
 
 
-def build_0001(home: Path) -> None:
-    """An archive as revision 0001 made it: the schema by Alembic, the rows by plain SQL."""
+def _schema_at(home: Path, revision: str) -> Path:
+    """A new home whose database has the schema of *revision* (by Alembic), no rows."""
     home.mkdir(parents=True)
     db = home / "archive.sqlite3"
     engine = make_engine(db)
     with engine.connect() as conn:
-        command.upgrade(_alembic_config(conn), "0001")
+        command.upgrade(_alembic_config(conn), revision)
         conn.commit()
     engine.dispose()
+    return db
+
+
+def build_0001(home: Path) -> None:
+    """An archive as revision 0001 made it: the schema by Alembic, the rows by plain SQL."""
+    db = _schema_at(home, "0001")
     conn = sqlite3.connect(db)
     with conn:
         for aid, title, body, source, url, published, published_at, tags in ARTICLES:
@@ -218,13 +224,7 @@ def test_article_ids_are_never_given_again_after_the_upgrade_to_0008(
     """An archive made at revision 0007 (ids reused after a delete) is rebuilt with
     AUTOINCREMENT: every row kept, its references and indexes too, and the id of a
     deleted article is not given to the next one."""
-    archive_home.mkdir(parents=True)
-    db = archive_home / "archive.sqlite3"
-    engine = make_engine(db)
-    with engine.connect() as conn:
-        command.upgrade(_alembic_config(conn), "0007")
-        conn.commit()
-    engine.dispose()
+    db = _schema_at(archive_home, "0007")
     conn = sqlite3.connect(db)
     indexes = sorted(
         conn.execute(
