@@ -10,15 +10,18 @@ queries whose target is in the top 3 (and MRR@10) for the archive's plain search
 with ``--fuzzy``, and with ``--strict``.
 
 Run: ``.venv/bin/python bench/misspelt.py [--queries 300] [--seed 11] [--reuse]``.
+The run is kept as ``bench/results/<date>-<time>-misspelt-bbc-<queries>q-seed<seed>.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import re
 import string
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -26,7 +29,8 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 sys.path.insert(0, str(ROOT))
 
-from relevance import build_ours, fetch, load  # noqa: E402
+from relevance import PACKAGE, build_ours, fetch, load  # noqa: E402
+from resultfile import basic_machine, result_path  # noqa: E402
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _WORD = re.compile(r"[A-Za-z]+")
@@ -113,6 +117,7 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true", help="keep the archive already built")
     ap.add_argument("--show", type=int, default=0, help="print this many queries")
     args = ap.parse_args()
+    started = time.time()
     articles = load(fetch())
     home, ids = build_ours(articles, args.reuse)
     queries = build_queries(articles, args.queries, args.seed)
@@ -123,6 +128,16 @@ def main() -> None:
     print("| search | target in top 3 | MRR@10 |\n| --- | --- | --- |")
     for label, r in results.items():
         print(f"| {label} | {r['top3']:.3f} | {r['mrr10']:.3f} |")
+    result = {
+        "machine": basic_machine(started),
+        "corpus": {"articles": len(articles), "package": PACKAGE},
+        "queries": len(queries),
+        "seed": args.seed,
+        "results": results,
+    }
+    out = result_path(f"misspelt-bbc-{args.queries}q-seed{args.seed}", started)
+    out.write_text(json.dumps(result, indent=2))
+    print(f"results: {out.relative_to(out.parents[2])}")
 
 
 if __name__ == "__main__":

@@ -151,26 +151,47 @@ def test_example(
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 
-LINKED_DOCS = [*DOCS, ROOT / "bench" / "README.md"]
+BENCH_README = ROOT / "bench" / "README.md"
+LINKED_DOCS = [*DOCS, BENCH_README]
+
+
+def _anchors(path: Path) -> set[str]:
+    """The anchors a Markdown viewer gives the headings of *path*, as GitHub makes them:
+    lower case, punctuation dropped, spaces as hyphens, ``-1``, ``-2`` for repeats."""
+    text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.S)
+    anchors: set[str] = set()
+    for heading in re.findall(r"^#{1,6} +(.+?)[ #]*$", text, flags=re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+        repeat = 0
+        while (slug if not repeat else f"{slug}-{repeat}") in anchors:
+            repeat += 1
+        anchors.add(slug if not repeat else f"{slug}-{repeat}")
+    return anchors
 
 
 @pytest.mark.parametrize("doc", LINKED_DOCS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_relative_links_lead_to_files(doc: Path) -> None:
+    """Every link into the repository leads to a file, and its ``#anchor`` to a heading."""
     text = doc.read_text(encoding="utf-8")
     text = re.sub(r"```.*?```", "", text, flags=re.S)  # links in code are not links
     broken = []
     for target in LINK.findall(text):
-        if re.match(r"[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
-            continue  # an address elsewhere, or an anchor on this page
-        path = target.split("#", 1)[0]
-        if not (doc.parent / path).exists():
+        if re.match(r"[a-z][a-z0-9+.-]*:", target):
+            continue  # an address elsewhere
+        path, _, anchor = target.partition("#")
+        linked = (doc.parent / path) if path else doc
+        if not linked.exists():
             broken.append(target)
-    assert not broken, f"{doc.relative_to(ROOT)} links to files that do not exist: {broken}"
+        elif anchor and linked.suffix == ".md" and anchor not in _anchors(linked):
+            broken.append(target)
+    assert not broken, (
+        f"{doc.relative_to(ROOT)} links to files or headings that do not exist: {broken}"
+    )
 
 
 def test_no_references_outside_the_repository() -> None:
-    """No link leads out of the repository, and no text names the old shared folder or an
-    issue of the tracker."""
+    """No link leads out of the repository, and no text names the old shared folder, an
+    issue of the tracker or a path on the machine the docs were written on."""
     for doc in LINKED_DOCS:
         text = doc.read_text(encoding="utf-8")
         for target in LINK.findall(text):
@@ -180,5 +201,34 @@ def test_no_references_outside_the_repository() -> None:
             assert resolved.is_relative_to(ROOT), f"{doc.name} links outside: {target}"
         assert "../shared" not in text, f"{doc.name} refers to ../shared"
         # the tracker is not in the repository: a reader cannot look "issue 14" up
-        tracker = re.search(r"\bissues? #?\d+", text, flags=re.I)
+        # (nor a heading's anchor "...-issue-17")
+        tracker = re.search(r"\bissues?[ -]#?\d+", text, flags=re.I)
         assert tracker is None, f"{doc.name} refers to the tracker: {tracker[0]!r}"
+        local = re.search(r"(?<![\w.~])/(?:work|root)/\S*", text)
+        assert local is None, f"{doc.name} names a path outside the repository: {local[0]!r}"
+        assert str(ROOT) not in text, f"{doc.name} names the checkout's own path"
+
+
+#: A result file's name: ``<date>-<time>-<what>.json`` or ``<date>-profile-<what>.txt``.
+RESULT_FILE = re.compile(r"\b20\d\d-\d\d-\d\d-[\w+.-]*?\.(?:json|txt)\b")
+
+
+@pytest.mark.parametrize("doc", LINKED_DOCS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_result_files_named_exist(doc: Path) -> None:
+    """A figure's result file named in the docs (linked or not) is in bench/results/."""
+    named = set(RESULT_FILE.findall(doc.read_text(encoding="utf-8")))
+    missing = sorted(n for n in named if not (ROOT / "bench" / "results" / n).is_file())
+    assert not missing, f"{doc.relative_to(ROOT)} names result files that do not exist: {missing}"
+
+
+def test_the_bench_readme_says_how_to_run_every_benchmark() -> None:
+    """Every script in bench/ (but the helper that names result files) has a command in
+    bench/README.md's examples, and those examples show no output (none is checked)."""
+    scripts = {p.name for p in (ROOT / "bench").glob("*.py")} - {"resultfile.py", "__init__.py"}
+    assert len(scripts) >= 10
+    commands = [c for block in _blocks(BENCH_README) for c in block.commands]
+    for command in commands:
+        assert not command.expected, f"bench/README.md:{command.line}: output shown, not checked"
+    run = {arg.removeprefix("bench/") for c in commands for arg in c.argv}
+    assert not scripts - run, f"no command in bench/README.md runs {sorted(scripts - run)}"
+    assert RESULT_FILE.search(BENCH_README.read_text(encoding="utf-8"))
