@@ -16,7 +16,7 @@ term file, with the same results.
 
 The file is never trusted blindly: its first line names the format, the segment,
 the field, the segment file's size and modification time, where each list lies
-and how many words it holds, and a CRC-32 of the rest. Any difference (another
+and how many words it holds, and a CRC-32 of all that and of the rest. Any difference (another
 segment under the same name, a file cut short or damaged) and it is ignored: the
 words are read from the term file again.
 
@@ -57,7 +57,7 @@ class WordLists:
     suggestions). A list read from a file is split into words when first asked for.
     """
 
-    def __init__(self, blocks: dict[str, list[str] | str], count: int) -> None:
+    def __init__(self, blocks: dict[str, list[str] | bytes], count: int) -> None:
         self._blocks = blocks
         self._lock = threading.Lock()
         #: How many terms the field holds (the bound on what a process keeps counts them).
@@ -68,8 +68,9 @@ class WordLists:
         block = self._blocks.get(name)
         if block is None:
             return []
-        if isinstance(block, str):
-            words = block.split("\n") if block else []
+        if isinstance(block, bytes):
+            text = block.decode("utf-8")  # (checked whole by its CRC when read)
+            words = text.split("\n") if text else []
             with self._lock:
                 self._blocks[name] = words
             return words
@@ -85,8 +86,8 @@ class WordLists:
     def prefixed(self, prefix: str) -> list[str]:
         """The terms that start with *prefix*, sorted."""
         block = self._blocks.get("plain")
-        if prefix[:1] > _EXACT and isinstance(block, str):  # found in the text, not split
-            return re.findall("(?m)^" + re.escape(prefix) + ".*", block)
+        if prefix[:1] > _EXACT and isinstance(block, bytes):  # found in the text, not split
+            return re.findall("(?m)^" + re.escape(prefix) + ".*", block.decode("utf-8"))
         if prefix[:1] > _EXACT:
             return [w for w in self.lines("plain") if w.startswith(prefix)]
         return [w for w in self.terms() if w.startswith(prefix)]
@@ -184,8 +185,8 @@ def save(folder: str, segment: Any, fieldname: str, words: WordLists) -> bool:
         "stamp": list(stamp),
         "count": words.count,
         "blocks": where,
-        "crc": zlib.crc32(payload),
     }
+    header["crc"] = _crc(header, payload)
     head = FORMAT + json.dumps(header, sort_keys=True).encode("ascii") + b"\n"
     tmp = None
     try:
@@ -201,6 +202,12 @@ def save(folder: str, segment: Any, fieldname: str, words: WordLists) -> bool:
                 pass
         return False
     return True
+
+
+def _crc(header: dict[str, Any], payload: bytes | memoryview) -> int:
+    """The CRC-32 of the header (less its CRC) and of the lists."""
+    fields = {k: v for k, v in header.items() if k != "crc"}
+    return zlib.crc32(payload, zlib.crc32(json.dumps(fields, sort_keys=True).encode("utf-8")))
 
 
 def load(folder: str, segment: Any, fieldname: str) -> WordLists | None:
@@ -235,20 +242,20 @@ def _parse(
     ):
         return None
     payload = memoryview(data)[end + 1 :]
-    if zlib.crc32(payload) != header["crc"]:
+    if _crc(header, payload) != header["crc"]:
         return None
-    blocks: dict[str, list[str] | str] = {}
+    blocks: dict[str, list[str] | bytes] = {}
     size = 0
     for name, start, stop, count in header["blocks"]:
         if not (isinstance(name, str) and isinstance(count, int) and 0 <= start <= stop):
             return None
-        text = bytes(payload[start:stop]).decode("utf-8")
-        # Counted without splitting: words hold no line break and none is empty.
-        if (text.count("\n") + 1 if text else 0) != count:
+        block = bytes(payload[start:stop])
+        # Counted without decoding: words hold no line break and none is empty.
+        if (block.count(b"\n") + 1 if block else 0) != count:
             return None
-        if text and (text[0] == "\n" or text[-1] == "\n" or "\n\n" in text):
+        if block and (block[:1] == b"\n" or block[-1:] == b"\n" or b"\n\n" in block):
             return None
-        blocks[name] = text
+        blocks[name] = block
         size = max(size, stop)
     if size != len(payload) or not isinstance(header["count"], int):
         return None
