@@ -238,9 +238,7 @@ def stems_within(
         for n, forms in words.near("f", len(word), maxdist):
             near = process.extract_iter(word, forms, scorer=OSA.distance, score_cutoff=maxdist)
             hits = [i for form, _, i in near if form.startswith(head)]
-            if hits:
-                stems = words.lines(f"s{n}")
-                found.update(stems[i] for i in hits)
+            found.update(words.stem(n, i) for i in hits)
     return sorted(found)
 
 

@@ -51,10 +51,11 @@ class WordLists:
     """One segment's words of one field, in lists named:
 
     ``plain``: the terms that are not exact terms, sorted; ``exact``: the exact terms,
-    sorted; ``f<n>`` and ``s<n>``: the words of *n* letters as written (an exact
-    term's form, or a stem standing as its own word) and the stem each is indexed
-    under; ``w<n>``: the exact terms' forms of *n* letters, each once (spelling
-    suggestions). A list read from a file is split into words when first asked for.
+    sorted; ``f<n>``: the words of *n* letters as written, the exact terms' forms
+    first, then the stems standing as their own words; ``s<n>``: the stem each exact
+    term's form there is indexed under (:meth:`stem`); ``w<n>``: the exact terms'
+    forms of *n* letters, each once (spelling suggestions). A list read from a file
+    is split into words when first asked for.
     """
 
     def __init__(self, blocks: dict[str, list[str] | bytes], count: int) -> None:
@@ -98,6 +99,11 @@ class WordLists:
         low = max(0, length - maxdist)
         return [(n, self.lines(f"{kind}{n}")) for n in range(low, length + maxdist + 1)]
 
+    def stem(self, length: int, i: int) -> str:
+        """The stem of the *i*-th word of the list ``f<length>``."""
+        stems = self.lines(f"s{length}")
+        return stems[i] if i < len(stems) else self.lines(f"f{length}")[i]
+
     def blocks(self) -> dict[str, list[str]]:
         """Every list, split."""
         return {name: self.lines(name) for name in list(self._blocks)}
@@ -105,25 +111,34 @@ class WordLists:
 
 def build(terms: list[str]) -> WordLists:
     """The lists of a field whose sorted terms are *terms*."""
-    blocks: dict[str, list[str]] = {"exact": [], "plain": []}
-    exact, plain = blocks["exact"], blocks["plain"]
-    for term in terms:
-        if term[:1] == _EXACT:
-            exact.append(term)
-            parts = term.split(_EXACT)
-            if len(parts) == 3 and parts[1] and parts[2]:
-                form, stem = parts[2], parts[1]
-            else:
-                continue
-        else:
-            plain.append(term)
-            form = stem = term
-        n = len(form)
-        blocks.setdefault(f"f{n}", []).append(form)
-        blocks.setdefault(f"s{n}", []).append(stem)
-    for form in written_of([t[1:] for t in exact]):
-        blocks.setdefault(f"w{len(form)}", []).append(form)
-    return WordLists(dict(blocks), len(terms))
+    exact = [t for t in terms if t[:1] == _EXACT]
+    plain = [t for t in terms if t[:1] != _EXACT] if exact else terms
+    forms: dict[int, list[str]] = {}
+    stems: dict[int, list[str]] = {}
+    odd: list[str] = []  # the forms of exact terms without a stem or a form
+    for term in exact:
+        parts = term.split(_EXACT)
+        if len(parts) == 3 and parts[1] and parts[2]:
+            n = len(parts[2])
+            if n not in forms:
+                forms[n], stems[n] = [], []
+            forms[n].append(parts[2])
+            stems[n].append(parts[1])
+        elif _EXACT in term[1:]:  # (as written_of reads it)
+            odd.append(term[1:].split(_EXACT, 1)[1])
+    for term in plain:  # a stem standing as its own word: its own form
+        n = len(term)
+        if n not in forms:
+            forms[n], stems[n] = [], []
+        forms[n].append(term)
+    written: dict[int, list[str]] = {}
+    for form in sorted({f for n in stems for f in forms[n][: len(stems[n])]} | set(odd)):
+        written.setdefault(len(form), []).append(form)
+    blocks: dict[str, list[str] | bytes] = {"exact": exact, "plain": plain}
+    blocks.update((f"f{n}", words) for n, words in forms.items())
+    blocks.update((f"s{n}", words) for n, words in stems.items())
+    blocks.update((f"w{n}", words) for n, words in written.items())
+    return WordLists(blocks, len(terms))
 
 
 def written_of(remainders: list[str]) -> list[str]:
