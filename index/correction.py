@@ -214,4 +214,11 @@ def finds_more(
     except QuerySyntaxError:
         return False
     full = wq.And([corrected, dates]) if dates is not None else corrected
-    return bool(len(searcher.search(full, limit=1)) > total)
+    # Counted as Whoosh counts a search's matches (``len(searcher.search(full))`` reads
+    # the same documents), but only until there are more than *total*, with no scoring.
+    found = 0
+    for _ in searcher.docs_for_query(full):
+        found += 1
+        if found > total:
+            return True
+    return False

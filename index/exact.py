@@ -297,21 +297,6 @@ def word_frequency(reader: Any, fieldname: str, form: str) -> int:
     return found
 
 
-_FORMS: dict[int, tuple[list[str], list[str]]] = {}
-
-
-def _forms_of(remainders: list[str]) -> list[str]:
-    """The exact forms in one segment's exact terms (``stem\\x01form``, mark removed)."""
-    hit = _FORMS.get(id(remainders))
-    if hit is not None and hit[0] is remainders:
-        return hit[1]
-    forms = sorted({r.split(EXACT_MARK, 1)[1] for r in remainders if EXACT_MARK in r})
-    if len(_FORMS) > 64:
-        _FORMS.clear()
-    _FORMS[id(remainders)] = (remainders, forms)  # the list is held, so its id stays unique
-    return forms
-
-
 class WordCorrector:
     """Spelling suggestions from the words a prose field holds as written: the forms of
     its exact terms and the stems that stand as words, never an exact term or a bare
@@ -321,13 +306,10 @@ class WordCorrector:
         self.reader = reader
         self.fieldname = fieldname
 
-    def _forms(self) -> list[list[str]]:
+    def _forms(self, length: int, maxdist: int) -> list[list[str]]:
         from index.internals import fuzzy
 
-        return [
-            _forms_of(words)
-            for words in fuzzy.prefixed_words(self.reader, self.fieldname, EXACT_MARK)
-        ]
+        return fuzzy.written_forms(self.reader, self.fieldname, length, maxdist)
 
     def suggest(self, text: str, limit: int = 5, maxdist: int = 2, prefix: int = 0) -> list[str]:
         """Up to *limit* words within *maxdist* edits of *text* (sharing its first *prefix*
@@ -339,7 +321,7 @@ class WordCorrector:
 
         head = text[:prefix]
         found: dict[str, int] = {}
-        for forms in self._forms():
+        for forms in self._forms(len(text), maxdist):
             for word, dist, _ in process.extract_iter(
                 text, forms, scorer=OSA.distance, score_cutoff=maxdist
             ):

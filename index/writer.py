@@ -297,6 +297,19 @@ def finish(
     except Exception as exc:
         discard(writer)
         raise IndexingError(f"the search index could not be written ({_describe(exc)})") from exc
+    if merge or optimize:  # (not after each intermediate commit of a bulk run)
+        write_word_lists(writer)
+
+
+def write_word_lists(writer: IndexWriter) -> None:
+    """Keep beside each segment lacking them its words (fuzzy words and spelling
+    suggestions read them; :mod:`index.internals.wordlists`), after *writer* committed."""
+    from index.internals.fuzzy import write_word_lists as write
+
+    storage = getattr(writer, "storage", None)
+    name = getattr(writer, "indexname", None)
+    if storage is not None and isinstance(name, str):
+        write(FileIndex(storage, indexname=name))
 
 
 def discard(writer: IndexWriter) -> None:

@@ -13,6 +13,7 @@ lengths       reads field lengths once per segment (BM25F)    one read per (docu
 merge         streams merged segments' postings               ``add_reader``: the same index
 workers       worker processes that cannot lose documents     one process indexes everything
 fuzzy         expands fuzzy words from term lists in memory   Whoosh's automaton, every use
+wordlists     keeps each segment's words in a file beside it  not written; not read
 toc           reads the index's TOC once per generation       the TOC read (and unpickled) at
                                                               every ``ix.schema``/``ix.reader()``
 ============  ==============================================  ==================================

@@ -31,14 +31,26 @@ from whoosh.codec.whoosh3 import W3TermsReader
 from whoosh.spelling import ReaderCorrector
 
 from index import internals
+from index.internals import wordlists
+from index.schema import EXACT_FIELDS
 
-__all__ = ["MAX_FUZZY_CHARS", "FuzzyTerm", "corrector", "stems_within", "terms_within"]
+__all__ = [
+    "MAX_FUZZY_CHARS",
+    "FuzzyTerm",
+    "corrector",
+    "prefixed_words",
+    "stems_within",
+    "terms_within",
+    "written_forms",
+]
 
 #: Term lists kept per process: (index name, segment, field, prefix) -> the words'
 #: remainders after the prefix, least recently used first. Bounded in words (about
 #: 60 bytes each): a long-lived process (a server) sees new segments as the archive grows.
 _LEXICONS: OrderedDict[tuple[str, str, str, str], list[str]] = OrderedDict()
 MAX_CACHED_WORDS = 2_000_000
+#: Every word of a field, per (index name, segment, field), kept and bounded the same way.
+_WORDS: OrderedDict[tuple[str, str, str], wordlists.WordLists] = OrderedDict()
 _LOCK = threading.Lock()
 
 
@@ -52,6 +64,8 @@ def _leaf_key(leaf: Any) -> tuple[str, str] | None:
 
 
 _LENGTHS = struct.Struct("!ii")
+#: Exact terms (``\x01stem\x01form``) hold the forms of words whose form is not its stem.
+_EXACT = "\x01"
 
 
 def _read_terms(leaf: Any, fieldname: str, prefix: str) -> list[str]:
@@ -94,6 +108,29 @@ def _read_terms(leaf: Any, fieldname: str, prefix: str) -> list[str]:
     return b"\n".join(keys).decode("utf-8").split("\n")
 
 
+def _field_words(leaf: Any, key: tuple[str, str], fieldname: str) -> wordlists.WordLists:
+    """Every word of *fieldname* in *leaf*'s segment (:mod:`index.internals.wordlists`):
+    from the file beside the segment when it is there and sound, else from the term file."""
+    full = (*key, fieldname)
+    with _LOCK:
+        words = _WORDS.get(full)
+        if words is not None:
+            _WORDS.move_to_end(full)
+            return words
+    folder = wordlists.folder_of(leaf)
+    segment = leaf.segment()
+    words = wordlists.load(folder, segment, fieldname) if folder is not None else None
+    if words is None:
+        terms = _read_terms(leaf, fieldname, "") if fieldname in leaf.schema else []
+        words = wordlists.build(terms)
+    with _LOCK:
+        _WORDS[full] = words
+        cached = sum(w.count for w in _WORDS.values())
+        while cached > MAX_CACHED_WORDS and len(_WORDS) > 1:
+            cached -= _WORDS.popitem(last=False)[1].count
+    return words
+
+
 def _remainders(leaf: Any, key: tuple[str, str], fieldname: str, prefix: str) -> list[str]:
     """The words of *fieldname* in *leaf*'s segment that start with *prefix*, less it."""
     full = (*key, fieldname, prefix)
@@ -105,6 +142,9 @@ def _remainders(leaf: Any, key: tuple[str, str], fieldname: str, prefix: str) ->
     start = len(prefix)
     if fieldname not in leaf.schema:
         words = []
+    elif fieldname in EXACT_FIELDS:  # every word is read for these: a part of them
+        found = _field_words(leaf, key, fieldname)
+        words = [w[start:] for w in found.prefixed(prefix)] if prefix else found.terms()
     else:
         words = (
             [w[start:] for w in _read_terms(leaf, fieldname, prefix)]
@@ -163,48 +203,15 @@ def terms_within(
     return sorted(found)
 
 
-#: Exact terms (``\x01stem\x01form``) hold the forms of words whose form is not its stem.
-_EXACT = "\x01"
-#: Per (index, segment, field): the field's word forms and each one's stem, kept as
-#: the term lists are (a segment never changes), the most recently used last.
-_FORMS: OrderedDict[tuple[str, str, str], tuple[list[str], list[str]]] = OrderedDict()
-MAX_CACHED_FORMS = 64
-
-
-def _forms(leaf: Any, fieldname: str) -> tuple[list[str], list[str]]:
-    """The words of *fieldname* in *leaf* as written (each exact term's form, and each
-    stem that stands as a word), and the stem each is indexed under."""
+def _lists(leaf: Any, fieldname: str) -> wordlists.WordLists | None:
+    """The lists of *fieldname*'s words in *leaf* (:class:`wordlists.WordLists`)."""
     key = _leaf_key(leaf)
-    gate = internals.enabled()
-    if key is not None and gate:
-        with _LOCK:
-            hit = _FORMS.get((*key, fieldname))
-            if hit is not None:
-                _FORMS.move_to_end((*key, fieldname))
-                return hit
-        terms = _remainders(leaf, key, fieldname, "")
-    elif fieldname in leaf.schema:  # Whoosh's public API: every term of the field
+    if key is not None and internals.enabled():
+        return _field_words(leaf, key, fieldname)
+    if fieldname in leaf.schema:  # Whoosh's public API: every term of the field
         decode = leaf.schema[fieldname].from_bytes
-        terms = [decode(b) for b in leaf.lexicon(fieldname)]
-    else:
-        terms = []
-    forms: list[str] = []
-    stems: list[str] = []
-    for term in terms:
-        if term[:1] == _EXACT:
-            parts = term.split(_EXACT)
-            if len(parts) == 3 and parts[1] and parts[2]:
-                forms.append(parts[2])
-                stems.append(parts[1])
-        else:
-            forms.append(term)
-            stems.append(term)
-    if key is not None and gate:
-        with _LOCK:
-            _FORMS[(*key, fieldname)] = (forms, stems)
-            while len(_FORMS) > MAX_CACHED_FORMS:
-                _FORMS.popitem(last=False)
-    return forms, stems
+        return wordlists.build([decode(b) for b in leaf.lexicon(fieldname)])
+    return None
 
 
 def stems_within(
@@ -224,12 +231,14 @@ def stems_within(
     head = word[:prefix]
     found: set[str] = set()
     for leaf in _leaves(reader):
-        forms, stems = _forms(leaf, fieldname)
-        for form, _, i in process.extract_iter(
-            word, forms, scorer=OSA.distance, score_cutoff=maxdist
-        ):
-            if form.startswith(head):
-                found.add(stems[i])
+        words = _lists(leaf, fieldname)
+        if words is None:
+            continue
+        # (a word within *maxdist* edits is at most *maxdist* letters longer or shorter)
+        for n, forms in words.near("f", len(word), maxdist):
+            near = process.extract_iter(word, forms, scorer=OSA.distance, score_cutoff=maxdist)
+            hits = [i for form, _, i in near if form.startswith(head)]
+            found.update(words.stem(n, i) for i in hits)
     return sorted(found)
 
 
@@ -336,3 +345,44 @@ def prefixed_words(reader: Any, fieldname: str, prefix: str) -> list[list[str]]:
             continue
         out.append(_remainders(leaf, key, fieldname, prefix))
     return out
+
+
+def written_forms(reader: Any, fieldname: str, length: int, maxdist: int) -> list[list[str]]:
+    """The forms of *fieldname*'s exact terms (words written otherwise than their stem)
+    *length* letters long give or take *maxdist*, each once: lists per segment of
+    *reader*, kept like the term lists."""
+    out: list[list[str]] = []
+    for leaf in _leaves(reader):
+        words = _lists(leaf, fieldname)
+        if words is not None:
+            out.extend(forms for _, forms in words.near("w", length, maxdist))
+    return out
+
+
+def write_word_lists(ix: Any) -> int:
+    """Write beside each segment of *ix* its words of each prose field, where no sound
+    file holds them yet (:mod:`index.internals.wordlists`); how many files were written.
+
+    Called by a writer after it commits. Nothing fails for want of them: a segment
+    without its file is read from the term file, as before.
+    """
+    if not internals.enabled():
+        return 0
+    written = 0
+    try:
+        with ix.reader() as reader:
+            for leaf in _leaves(reader):
+                segment = getattr(leaf, "segment", lambda: None)()
+                folder = wordlists.folder_of(leaf)
+                if segment is None or folder is None:
+                    continue
+                for fieldname in EXACT_FIELDS:
+                    if fieldname not in leaf.schema:
+                        continue
+                    if wordlists.load(folder, segment, fieldname) is not None:
+                        continue
+                    words = wordlists.build(_read_terms(leaf, fieldname, ""))
+                    written += wordlists.save(folder, segment, fieldname, words)
+    except Exception:  # noqa: S110 - a segment that cannot be read: 'check' reports it
+        pass
+    return written
