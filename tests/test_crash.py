@@ -8,6 +8,7 @@ searchable; re-running the same ingest must complete it without duplicates.
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import subprocess
@@ -64,12 +65,27 @@ def assert_consistent_after_open(home: Path, runner) -> int:
     return len(in_db)
 
 
+def has_open(pid: int, path: Path) -> bool:
+    """Whether process *pid* holds *path* open (Linux's /proc; elsewhere: whether it exists)."""
+    fds = Path(f"/proc/{pid}/fd")
+    if not Path("/proc/self/fd").is_dir():
+        return path.exists()
+    try:
+        return any(os.readlink(fd) == str(path) for fd in fds.iterdir())
+    except OSError:  # it ended, or a descriptor closed while being read
+        return False
+
+
 def start_ingest(cmd: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], float]:
-    """Start *cmd*; return it once it has opened the database (or ended), and when that was."""
+    """Start *cmd*; return it once it has opened the database (or ended), and when that was.
+
+    On a re-run the database file exists from the start: waiting only for the file would
+    let most kills land while Python is still importing, where there is nothing to test
+    (and, on a loaded machine, keep a run from ever getting further)."""
     started = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    db = Path(cmd[cmd.index("--home") + 1]) / "archive.sqlite3"
-    while proc.poll() is None and not db.exists() and time.monotonic() - started < 60:
+    db = (Path(cmd[cmd.index("--home") + 1]) / "archive.sqlite3").resolve()
+    while proc.poll() is None and not has_open(proc.pid, db) and time.monotonic() - started < 60:
         time.sleep(0.005)
     return proc, time.monotonic() - started
 

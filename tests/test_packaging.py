@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 import venv
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from tests.conftest import ROOT, SAMPLE
 @pytest.mark.slow
 def test_non_editable_install_works(tmp_path: Path) -> None:
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=True)
+    # No pip of its own (ensurepip costs seconds): this interpreter's pip installs into it.
+    venv.create(env_dir, with_pip=False)
     bin_dir = env_dir / "bin"
     build = tmp_path / "src"
     # Copy the tracked sources so the install never sees the developer's .venv or caches.
@@ -32,7 +34,7 @@ def test_non_editable_install_works(tmp_path: Path) -> None:
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(src.read_bytes())
     subprocess.run(
-        [bin_dir / "python", "-m", "pip", "install", "--quiet", str(build)],
+        [sys.executable, "-m", "pip", "--python", bin_dir / "python", "install", "--quiet", build],
         check=True,
         capture_output=True,
     )

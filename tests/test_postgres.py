@@ -33,6 +33,8 @@ QUERIES = ("oil prices", "election", '"prime minister"', "film -award", "mobile 
 PER_SECTION = 120
 #: A writer is cut (killed, or its server restarted) once this many articles are stored.
 CUT_AFTER = 40
+#: Articles each of the two writers ingests at the same time (from a section of its own).
+TWO_WRITERS = 60
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +46,15 @@ def bbc(bbc_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         for f in sorted(section.glob("*.txt"))[:PER_SECTION]:
             shutil.copyfile(f, root / section.name / f.name)
     return root
+
+
+def first(section: Path, n: int, dest: Path) -> Path:
+    """A folder named like *section* holding its first *n* articles."""
+    folder = dest / section.name
+    folder.mkdir(parents=True)
+    for f in sorted(section.glob("*.txt"))[:n]:
+        shutil.copyfile(f, folder / f.name)
+    return folder
 
 
 def run_cli(*args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -150,8 +161,8 @@ def test_two_machines_writing_at_once_see_every_change(
     then each sees all of it, edits and deletes made on one reach the other's next
     search, and the results are those of one SQLite archive holding the same articles."""
     one, two = tmp_path / "one", tmp_path / "two"
-    part_a = [bbc / "business"]
-    part_b = [bbc / "tech"]
+    part_a = [first(bbc / "business", TWO_WRITERS, tmp_path / "a")]
+    part_b = [first(bbc / "tech", TWO_WRITERS, tmp_path / "b")]
     env = dict(os.environ)
     env.pop("ARCHIVE_HOME", None)
     cwd = Path(__file__).resolve().parent.parent
