@@ -16,7 +16,7 @@ from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from typing import Any
 
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
@@ -51,7 +51,7 @@ class CompactPositions(Positions):  # type: ignore[misc]
     """
 
     def encode(self, poslist: list[int]) -> bytes:
-        deltas = [b - a for a, b in zip([0, *poslist], poslist)]
+        deltas = [b - a for a, b in pairwise([0, *poslist])]
         top = max(deltas, default=0)
         tag = 0 if top < 0x100 else 1 if top < 0x10000 else 2
         arr = array(_POSITION_ARRAYS[tag], deltas)

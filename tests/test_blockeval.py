@@ -18,10 +18,9 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3Codec
 
 from archive.ingest import read_path
-from index import ranking
+from index import internals, ranking
 from index import search as isearch
 from index import writer as iw
-from index import internals
 from index.internals import blockeval
 from index.internals.compact import CompactCodec
 from index.query import parse

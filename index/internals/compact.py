@@ -36,7 +36,7 @@ import struct
 import sys
 import zlib
 from array import array
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from typing import Any
 
 from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher, W3PostingsWriter
@@ -124,7 +124,7 @@ class CompactPostingsWriter(W3PostingsWriter):  # type: ignore[misc]
         self._terminfo.add_block(self)
         ids = self._ids
         count = len(ids)
-        deltas = [b - a for a, b in zip((0, *ids), ids)]  # (ids[:-1] would copy the array)
+        deltas = [b - a for a, b in pairwise((0, *ids))]
         tag = narrowest(deltas)
         parts = [bytes((tag,)), pack(tag, deltas)]
         parts.extend(self._weight_parts())
@@ -225,7 +225,7 @@ def decode_block(
         start = pos + 1 + count * _SIZES[tag]
         lengths = unpack(tag, data[pos + 1 : start])
         ends = list(accumulate(lengths, initial=start))
-        values = [data[a:b] for a, b in zip(ends, ends[1:])]
+        values = [data[a:b] for a, b in pairwise(ends)]
         pos = ends[-1]
     elif fixed == 0:
         values = [None] * count
@@ -291,4 +291,3 @@ class CompactLeafMatcher(W3LeafMatcher):  # type: ignore[misc]
         if self._data is None:
             self._read_data()
         self._values = self._data[2]
-
