@@ -93,7 +93,7 @@ def _floats(data: bytes | memoryview) -> array[float]:
     return arr
 
 
-class CompactCodec(W3Codec):  # type: ignore[misc]
+class CompactCodec(W3Codec):
     """Whoosh's W3 codec (same term, length and stored-field files) with compact posting blocks."""
 
     def postings_writer(self, dbfile: Any, byteids: bool = False) -> Any:
@@ -115,7 +115,7 @@ class CompactCodec(W3Codec):  # type: ignore[misc]
         return CompactLeafMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
 
 
-class CompactPostingsWriter(W3PostingsWriter):  # type: ignore[misc]
+class CompactPostingsWriter(W3PostingsWriter):
     """Whoosh's postings writer, its blocks written as arrays instead of pickles."""
 
     def _write_block(self, last: bool = False) -> None:
@@ -237,8 +237,11 @@ def decode_block(
     return ids, weights, values
 
 
-class CompactLeafMatcher(W3LeafMatcher):  # type: ignore[misc]
+class CompactLeafMatcher(W3LeafMatcher):
     """Whoosh's block matcher, reading :class:`CompactCodec`'s blocks."""
+
+    #: The block's decoded (ids, weights, values), or None until read.
+    _data: Any
 
     def _read_header(self) -> None:
         postfile = self._postfile

@@ -8,7 +8,9 @@ in C. The layout is Whoosh 2.7's ``whoosh.codec.whoosh3``: a 4-byte tag, then
 blocks, each a signed int length (negative for the last block), a pickled
 info tuple (count, largest id, largest weight, compression, shortest and
 longest field length as bytes) and the pickled, possibly zlib-compressed data
-tuple (delta-coded ids, weights, values).
+tuple (delta-coded ids, weights, values). Lists written by the archive's own
+codec (:mod:`index.internals.compact`, first byte :data:`~index.internals.compact.TAG`)
+are decoded from their arrays instead.
 """
 
 from __future__ import annotations
