@@ -49,7 +49,9 @@ __all__ = ["TAG", "CompactCodec", "CompactLeafMatcher", "decode_block", "read_in
 TAG = b"\xa7"
 
 #: A block's info: count, largest id, largest weight, compression, min and max length bytes.
-INFO = struct.Struct("<IIfBBB")
+INFO = struct.Struct("<BIfBBB")
+#: Most postings in a block (its count is one byte).
+BLOCK_LIMIT = 255
 _LENGTH = struct.Struct("<i")
 
 _TYPECODES = ("B", "H", "I")
@@ -101,7 +103,7 @@ class CompactCodec(W3Codec):
             return super().postings_writer(dbfile, byteids=byteids)
         return CompactPostingsWriter(
             dbfile,
-            blocklimit=self._blocklimit,
+            blocklimit=min(self._blocklimit, BLOCK_LIMIT),
             compression=self._compression,
             inlinelimit=self._inlinelimit,
         )
