@@ -38,7 +38,7 @@ _MARK = EXACT_MARK.encode("utf-8")
 _POSITION_ARRAYS = ("B", "H", "I")
 
 
-class CompactPositions(Positions):  # type: ignore[misc]
+class CompactPositions(Positions):
     """Whoosh's ``Positions`` format, each posting's positions kept as an array, not a pickle.
 
     Whoosh's format encodes a posting's positions as a 4-byte count and the
