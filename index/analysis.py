@@ -54,7 +54,9 @@ from index.languages import ENGLISH, LanguageTokenizer, is_english, stem_for, st
 #: Bumped whenever the terms produced for a text change.
 #: 5: exact forms as exact terms in the stemmed fields (no ``title_exact``/``body_exact``);
 #: ``version`` and ``meta`` stored, not indexed.
-ANALYSIS_VERSION = 5
+#: 6: positions kept as arrays (:class:`index.schema.CompactPositions`), posting blocks
+#: written without pickling (:mod:`index.internals.compact`).
+ANALYSIS_VERSION = 6
 
 #: Starts an exact term (and separates its stem from its exact form): below every
 #: character a word holds, so a field's exact terms come first in its term list,

@@ -11,12 +11,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
+from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import accumulate, pairwise
 from typing import Any
 
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.formats import Positions
 
 from index.analysis import EXACT_MARK, name_analyzer, text_analyzer
 
@@ -29,6 +33,53 @@ TITLE_BOOST = 2.5
 EXACT_FIELDS = ("title", "body", "note")
 
 _MARK = EXACT_MARK.encode("utf-8")
+
+
+_POSITION_ARRAYS = ("B", "H", "I")
+
+
+class CompactPositions(Positions):
+    """Whoosh's ``Positions`` format, each posting's positions kept as an array, not a pickle.
+
+    Whoosh's format encodes a posting's positions as a 4-byte count and the
+    pickled list of their deltas (``[5]`` is 12 bytes); here they are one byte
+    naming the array's type (``B``, ``H`` or ``I``: the narrowest that holds
+    the deltas), then the deltas, little-endian (``[5]`` is 2 bytes), decoded
+    by ``array`` and ``itertools.accumulate`` in C. Frequencies, weights and
+    positions read back are Whoosh's (a public extension point of Whoosh: every
+    query, Whoosh's own matchers included, decodes through the format).
+    """
+
+    def encode(self, poslist: list[int]) -> bytes:
+        deltas = [b - a for a, b in pairwise([0, *poslist])]
+        top = max(deltas, default=0)
+        tag = 0 if top < 0x100 else 1 if top < 0x10000 else 2
+        arr = array(_POSITION_ARRAYS[tag], deltas)
+        if sys.byteorder == "big":
+            arr.byteswap()
+        return bytes((tag,)) + arr.tobytes()
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        tag = valuestring[0]
+        if tag == 0:
+            return list(accumulate(valuestring[1:]))
+        arr = array(_POSITION_ARRAYS[tag])
+        arr.frombytes(valuestring[1:])
+        if sys.byteorder == "big":
+            arr.byteswap()
+        return list(accumulate(arr))
+
+    def decode_frequency(self, valuestring: bytes) -> int:
+        return (len(valuestring) - 1) >> valuestring[0]  # item sizes 1, 2, 4
+
+    def decode_weight(self, valuestring: bytes) -> float:
+        return float(self.decode_frequency(valuestring) * self.field_boost)
+
+
+def _compact(field: Any) -> Any:
+    """*field* with :class:`CompactPositions` instead of Whoosh's ``Positions``."""
+    field.format = CompactPositions(field_boost=field.format.field_boost)
+    return field
 
 
 class ProseText(TEXT):
@@ -119,11 +170,11 @@ def make_schema() -> Schema:
         # The article's language (ISO 639-1), which chose its stemmer: stored for the
         # passages, indexed so a query knows which languages' stems to search.
         lang=ID(stored=True),
-        title=ProseText(analyzer=prose, field_boost=TITLE_BOOST, phrase=True),
-        body=ProseText(analyzer=prose, phrase=True),
-        note=ProseText(analyzer=prose, phrase=True),
-        author=TEXT(analyzer=names, phrase=True),
-        source=TEXT(analyzer=names, phrase=True),
+        title=_compact(ProseText(analyzer=prose, field_boost=TITLE_BOOST, phrase=True)),
+        body=_compact(ProseText(analyzer=prose, phrase=True)),
+        note=_compact(ProseText(analyzer=prose, phrase=True)),
+        author=_compact(TEXT(analyzer=names, phrase=True)),
+        source=_compact(TEXT(analyzer=names, phrase=True)),
         tags=KEYWORD(lowercase=True, commas=True, scorable=True),
         extra=KEYWORD(lowercase=True, commas=True, scorable=True),
         url=ID(),

@@ -130,6 +130,11 @@ def outdated(ix: FileIndex) -> str | None:
         recorded = ""
     if recorded != str(ANALYSIS_VERSION):
         return "the search index was built with another version of the text analysis"
+    if internals.stranded(ix):
+        return (
+            f"the search index was written in a format for Whoosh 2.7.4's internals, "
+            f"and this is Whoosh {internals.status()['whoosh']}"
+        )
     return None
 
 
@@ -261,10 +266,17 @@ def start_writer(ix: FileIndex, *, timeout: float = LOCK_TIMEOUT, procs: int = 1
             from index.internals.workers import parallel_writer
 
             writer = parallel_writer(
-                ix, procs, timeout=timeout, delay=0.05, limitmb=WRITER_LIMIT_MB // procs
+                ix,
+                procs,
+                timeout=timeout,
+                delay=0.05,
+                limitmb=WRITER_LIMIT_MB // procs,
+                codec=internals.codec(),
             )
         else:
-            writer = ix.writer(timeout=timeout, delay=0.05, limitmb=WRITER_LIMIT_MB)
+            writer = ix.writer(
+                timeout=timeout, delay=0.05, limitmb=WRITER_LIMIT_MB, codec=internals.codec()
+            )
     except LockError as exc:
         raise IndexLockedError(
             f"the search index is locked by another process "

@@ -1,7 +1,8 @@
 """Block evaluation (index/internals/blockeval.py) gives Whoosh's results exactly, and counts right.
 
 The index holds 900 BBC News articles (tests/data) in three segments with some
-articles deleted, and the same optimised to one segment. For each query shape
+articles deleted, written by the archive's compact codec (index/internals/compact.py),
+and the same optimised to one segment by Whoosh's own writer (its W3 codec). For each query shape
 the block path takes, the count, the best 100 hits and their scores must equal
 those of Whoosh's own matchers (scores to the last bit), and the count must be
 the number of articles Whoosh finds when it lists every match.
@@ -14,12 +15,14 @@ from pathlib import Path
 
 import pytest
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3Codec
 
 from archive.ingest import read_path
-from index import ranking
+from index import internals, ranking
 from index import search as isearch
 from index import writer as iw
 from index.internals import blockeval
+from index.internals.compact import CompactCodec
 from index.query import parse
 from index.schema import IndexDoc
 
@@ -76,11 +79,11 @@ def built(bbc_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("bbc") / "index"
     ix = iw.create(path)
     docs = _docs(bbc_corpus)
-    for start in range(0, len(docs), 300):  # three segments
-        w = ix.writer()
+    for start in range(0, len(docs), 300):  # three segments, in the archive's codec
+        w = ix.writer(codec=internals.codec())
         iw.apply(w, docs[start : start + 400], [])
         w.commit(merge=False)
-    w = ix.writer()
+    w = ix.writer(codec=internals.codec())
     iw.apply(w, [], sorted(DELETED))
     w.commit(merge=False)
     ix.close()
@@ -94,7 +97,7 @@ def optimised(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("optimised") / "index"
     shutil.copytree(built, path)
     w = iw.open_index(path)
-    w.optimize()
+    w.optimize()  # Whoosh's own writer: its W3 codec, the compact segments read by its matchers
     w.close()
     return path
 
@@ -106,8 +109,10 @@ def ix(request: pytest.FixtureRequest, built: Path):
     segments = ix._segments()
     if request.param == "segments":
         assert len(segments) == 3 and any(s.has_deletions() for s in segments)
+        assert all(type(s.codec()) is CompactCodec for s in segments)
     else:
         assert len(segments) == 1 and not segments[0].has_deletions()
+        assert type(segments[0].codec()) is W3Codec
     yield ix
     ix.close()
 

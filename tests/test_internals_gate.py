@@ -74,11 +74,11 @@ def segmented(bbc_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
         )
     path = tmp_path_factory.mktemp("gate") / "index"
     ix = iw.create(path)
-    for start in range(0, len(docs), 80):
-        w = ix.writer()
+    for start in range(0, len(docs), 80):  # in the archive's codec
+        w = ix.writer(codec=internals.codec())
         iw.apply(w, docs[start : start + 80], [])
         w.commit(merge=False)
-    w = ix.writer()
+    w = ix.writer(codec=internals.codec())
     iw.apply(w, [], [3, 50, 99, 170])
     w.commit(merge=False)
     ix.close()

@@ -7,6 +7,7 @@ past its public API in a few places. All of them live here, behind one gate:
 module        what it does with Whoosh's internals            with the gate closed
 ============  ==============================================  ==================================
 deferred      defers two costly imports Whoosh makes          Whoosh imports them (~60 ms more)
+compact       writes posting blocks as arrays, not pickles     Whoosh's W3 codec writes new segments
 postings      decodes posting lists and length columns        (used by the modules below only)
 blockeval     evaluates word queries a block at a time        Whoosh's matchers: same results
 lengths       reads field lengths once per segment (BM25F)    one read per (document, term)
@@ -70,6 +71,33 @@ def enabled() -> bool:
 def reset() -> None:
     """Read the gate again (after a test changes ``ARCHIVE_WHOOSH_INTERNALS``)."""
     _gate.cache_clear()
+
+
+def codec() -> Any:
+    """The codec new segments are written with: :mod:`.compact`'s with the gate open,
+    else None (Whoosh's default, the W3 codec)."""
+    if not enabled():
+        return None
+    from index.internals.compact import CompactCodec
+
+    return CompactCodec()
+
+
+def stranded(ix: Any) -> bool:
+    """Whether *ix* holds segments in :mod:`.compact`'s format that this Whoosh may not read.
+
+    Those are read by a subclass of Whoosh 2.7.4's own codec: on another Whoosh
+    version the index is rebuilt (:func:`index.writer.outdated`). Turned off by
+    ``ARCHIVE_WHOOSH_INTERNALS`` on a tested version, they are still read (by
+    Whoosh's matchers, through the codec's own matcher class).
+    """
+    if enabled() or whoosh_version() in TESTED:
+        return False
+    try:
+        segments = ix._segments()
+    except Exception:  # another Whoosh: its TOC reads otherwise
+        return True
+    return any(type(seg.codec()).__module__ == f"{__name__}.compact" for seg in segments)
 
 
 def fell_back(what: str) -> None:

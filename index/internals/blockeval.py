@@ -40,7 +40,7 @@ from whoosh.scoring import BM25FScorer, bm25
 from whoosh.searching import Searcher
 
 from index import internals
-from index.internals import phrases
+from index.internals import compact, phrases
 from index.internals import postings as posting_lists
 
 __all__ = ["Evaluation", "evaluate"]
@@ -451,7 +451,7 @@ def _read(
             m = m.child
         # Whoosh 2.7.4 never keeps postings inline in the term's entry (its inline limit
         # of 1 means none), so every term's postings are blocks in the postings file.
-        if type(m) is not W3LeafMatcher:
+        if type(m) not in (W3LeafMatcher, compact.CompactLeafMatcher):
             return False
         ids, weights, values = posting_lists.decode(
             m._postfile, m._startoffset, m._length, fixed, within=within, keep_values=keep_values

@@ -8,7 +8,9 @@ in C. The layout is Whoosh 2.7's ``whoosh.codec.whoosh3``: a 4-byte tag, then
 blocks, each a signed int length (negative for the last block), a pickled
 info tuple (count, largest id, largest weight, compression, shortest and
 longest field length as bytes) and the pickled, possibly zlib-compressed data
-tuple (delta-coded ids, weights, values).
+tuple (delta-coded ids, weights, values). Lists written by the archive's own
+codec (:mod:`index.internals.compact`, first byte :data:`~index.internals.compact.TAG`)
+are decoded from their arrays instead.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 __all__ = ["BYTE_TO_LENGTH", "Unreadable", "decode", "length_bytes"]
 
 _INT = struct.Struct("!i")
+_INT_LE = struct.Struct("<i")
 
 
 def _byte_to_length() -> tuple[int | None, ...]:
@@ -83,9 +86,13 @@ def decode(
     """
     from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 
+    from index.internals import compact
+
     if isinstance(length, tuple):
         (length,) = length
     buf = postfile.get(offset, length)
+    if buf[:1] == compact.TAG:
+        return _decode_compact(buf, fixed_value_size, within, keep_values)
     if buf[:4] != WHOOSH3_HEADER_MAGIC:
         raise Unreadable("posting list tag")
     stream = io.BytesIO(buf)
@@ -130,4 +137,43 @@ def decode(
         pos = end
         if size < 0:
             return ids, weights, values
+    raise Unreadable("posting list ends before its last block")
+
+
+def _decode_compact(
+    buf: bytes, fixed: int | None, within: list[int] | None, keep_values: bool
+) -> tuple[list[int], list[float], list[Any] | None]:
+    """:func:`decode` for a list written by :class:`index.internals.compact.CompactCodec`."""
+    from index.internals.compact import INFO, decode_block, read_info
+
+    unpack_int = _INT_LE.unpack_from
+    ids: list[int] = []
+    weights: list[float] = []
+    values: list[Any] | None = [] if keep_values else None
+    pos = 1  # after the tag
+    previous_max = -1
+    try:
+        while pos < len(buf):
+            (size,) = unpack_int(buf, pos)
+            pos += 4
+            end = pos + abs(size)
+            count, max_id, _, compression, _, _ = read_info(buf, pos)
+            wanted = True
+            if within is not None:
+                i = bisect.bisect_right(within, previous_max)
+                wanted = i < len(within) and within[i] <= max_id
+            if wanted:
+                got_ids, got_weights, got_values = decode_block(
+                    buf[pos + INFO.size : end], count, compression, fixed, keep_values
+                )
+                ids.extend(got_ids)
+                weights.extend(got_weights)
+                if values is not None and got_values is not None:
+                    values.extend(got_values)
+            previous_max = max_id
+            pos = end
+            if size < 0:
+                return ids, weights, values
+    except (ValueError, IndexError, struct.error, zlib.error) as exc:
+        raise Unreadable(f"compact posting block: {exc}") from exc
     raise Unreadable("posting list ends before its last block")
