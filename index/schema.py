@@ -18,7 +18,7 @@ from typing import Any
 
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-from index.analysis import EXACT_MARK, name_analyzer, text_analyzer
+from index.analysis import EXACT_MARK, index_positions, name_analyzer, text_analyzer
 
 #: BM25F weight of a title match relative to a body match.
 TITLE_BOOST = 2.5
@@ -41,8 +41,18 @@ class ProseText(TEXT):
     """
 
     def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
-        for tbytes, freq, weight, vbytes in super().index(value, **kwargs):
-            yield (tbytes, 0 if tbytes[:1] == _MARK else freq, weight, vbytes)
+        if kwargs or not isinstance(value, str):
+            for tbytes, freq, weight, vbytes in super().index(value, **kwargs):
+                yield (tbytes, 0 if tbytes[:1] == _MARK else freq, weight, vbytes)
+            return
+        # The analyzer's terms in one pass (:func:`index.analysis.index_positions`),
+        # encoded as Whoosh's ``Positions.word_values`` encodes them.
+        boost = self.format.field_boost
+        encode = self.format.encode
+        for term, positions in index_positions(value).items():
+            count = len(positions)
+            freq = 0 if term[:1] == EXACT_MARK else count
+            yield (term.encode("utf-8"), freq, float(count) * boost, encode(positions))
 
 
 #: Facet names a user may ask for, and the (unanalysed, sortable) field holding each.
