@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 INDEX_CHECKPOINT = 100_000
 #: From this many articles in one run on, the rest is indexed by worker
 #: processes, one per core (when the machine has two or more and can fork).
-PARALLEL_FROM = 5_000
+PARALLEL_FROM = 1_000
 #: Worker processes at most.
 MAX_PROCS = 4
 
@@ -629,9 +629,8 @@ class IndexRun:
             self.commit(session=session)
         if self.writer is None:
             self._start()
-        if new:
-            for doc in new:
-                self.writer.add_document(**doc.fields())
+        for doc in new:
+            iw.add(self.writer, doc)
         if changed:
             iw.apply(self.writer, changed, [])
         self.pending.update(doc.id for doc in new)
