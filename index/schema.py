@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.formats import Positions
 
 from index.analysis import EXACT_MARK, index_positions, name_analyzer, text_analyzer
 
@@ -29,6 +30,10 @@ TITLE_BOOST = 2.5
 EXACT_FIELDS = ("title", "body", "note")
 
 _MARK = EXACT_MARK.encode("utf-8")
+
+
+#: Whoosh's ``Positions`` encoding of a term found at one position, by position.
+_ONE_POSITION: dict[int, bytes] = {}
 
 
 class ProseText(TEXT):
@@ -49,10 +54,21 @@ class ProseText(TEXT):
         # encoded as Whoosh's ``Positions.word_values`` encodes them.
         boost = self.format.field_boost
         encode = self.format.encode
+        # Most terms occur once in a text: their encoding depends on that position alone.
+        once = _ONE_POSITION if type(self.format) is Positions else {}
         for term, positions in index_positions(value).items():
             count = len(positions)
             freq = 0 if term[:1] == EXACT_MARK else count
-            yield (term.encode("utf-8"), freq, float(count) * boost, encode(positions))
+            if count == 1:
+                pos = positions[0]
+                vbytes = once.get(pos)
+                if vbytes is None:
+                    vbytes = encode(positions)
+                    if pos < 100_000:
+                        once[pos] = vbytes
+            else:
+                vbytes = encode(positions)
+            yield (term.encode("utf-8"), freq, float(count) * boost, vbytes)
 
 
 #: Facet names a user may ask for, and the (unanalysed, sortable) field holding each.
