@@ -325,14 +325,18 @@ class IndexKeeper:
         """Record, in *session*'s transaction, that the index owes these changes: outbox
         rows (their sequence numbers), or on a shared store change log rows (the
         transaction's id). :meth:`clear_outbox` takes what this returns."""
+        from sqlalchemy import insert
+
         from archive.models import IndexOutbox
 
         if self.store.shared:
             return [record(session, ids, op)]
-        rows = [IndexOutbox(article_id=i, op=op) for i in ids]
-        session.add_all(rows)
-        session.flush()
-        return [row.seq for row in rows]
+        if not ids:
+            return []
+        # One INSERT ... RETURNING for the batch (Core, not an ORM object and a flush
+        # per row: the ingest writes one row per article).
+        stmt = insert(IndexOutbox).returning(IndexOutbox.seq, sort_by_parameter_order=True)
+        return list(session.scalars(stmt, [{"article_id": i, "op": op} for i in ids]))
 
     def clear_outbox(self, seqs: Sequence[int], session: Session | None = None) -> None:
         """Forget outbox rows whose changes the index has committed (on a shared store:

@@ -60,7 +60,7 @@ def cached_lengths(reader: Any) -> Any:
     return None if reader is None else _Lengths(reader)
 
 
-class LengthCachingWriter(SegmentWriter):  # type: ignore[misc]
+class LengthCachingWriter(SegmentWriter):
     """Whoosh's ``SegmentWriter``, its commit reading each field's lengths once."""
 
     def per_document_reader(self) -> Any:
