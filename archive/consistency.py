@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 INDEX_CHECKPOINT = 100_000
 #: From this many articles in one run on, the rest is indexed by worker
 #: processes, one per core (when the machine has two or more and can fork).
-PARALLEL_FROM = 1_000
+PARALLEL_FROM = 5_000
 #: Worker processes at most.
 MAX_PROCS = 4
 
@@ -331,12 +331,9 @@ class IndexKeeper:
 
         if self.store.shared:
             return [record(session, ids, op)]
-        if not ids:
-            return []
-        # One INSERT ... RETURNING for the batch (Core, not an ORM object and a flush
-        # per row: the ingest writes one row per article).
+        rows = [{"article_id": i, "op": op} for i in ids]  # (one INSERT, no ORM flush)
         stmt = insert(IndexOutbox).returning(IndexOutbox.seq, sort_by_parameter_order=True)
-        return list(session.scalars(stmt, [{"article_id": i, "op": op} for i in ids]))
+        return list(session.scalars(stmt, rows)) if rows else []
 
     def clear_outbox(self, seqs: Sequence[int], session: Session | None = None) -> None:
         """Forget outbox rows whose changes the index has committed (on a shared store:
