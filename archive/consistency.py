@@ -325,14 +325,15 @@ class IndexKeeper:
         """Record, in *session*'s transaction, that the index owes these changes: outbox
         rows (their sequence numbers), or on a shared store change log rows (the
         transaction's id). :meth:`clear_outbox` takes what this returns."""
+        from sqlalchemy import insert
+
         from archive.models import IndexOutbox
 
         if self.store.shared:
             return [record(session, ids, op)]
-        rows = [IndexOutbox(article_id=i, op=op) for i in ids]
-        session.add_all(rows)
-        session.flush()
-        return [row.seq for row in rows]
+        rows = [{"article_id": i, "op": op} for i in ids]  # (one INSERT, no ORM flush)
+        stmt = insert(IndexOutbox).returning(IndexOutbox.seq, sort_by_parameter_order=True)
+        return list(session.scalars(stmt, rows)) if rows else []
 
     def clear_outbox(self, seqs: Sequence[int], session: Session | None = None) -> None:
         """Forget outbox rows whose changes the index has committed (on a shared store:
@@ -629,9 +630,8 @@ class IndexRun:
             self.commit(session=session)
         if self.writer is None:
             self._start()
-        if new:
-            for doc in new:
-                self.writer.add_document(**doc.fields())
+        for doc in new:
+            iw.add(self.writer, doc)
         if changed:
             iw.apply(self.writer, changed, [])
         self.pending.update(doc.id for doc in new)

@@ -55,12 +55,13 @@ def words(text: str) -> list[str]:
 def shingles(text: str) -> set[int]:
     """The 64-bit hashes of *text*'s word shingles (the whole text if it is shorter)."""
     w = words(text)
-    grams = [" ".join(w[i : i + SHINGLE]) for i in range(max(len(w) - SHINGLE + 1, 1))]
-    return {
-        int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big") >> 1
-        for g in grams
-        if g
-    }
+    grams: Iterable[str]
+    if len(w) < SHINGLE:
+        grams = [" ".join(w)] if w else []
+    else:  # (zip: each shingle's words without a slice of its own)
+        grams = map(" ".join, zip(*(w[i:] for i in range(SHINGLE)), strict=False))
+    blake = hashlib.blake2b
+    return {int.from_bytes(blake(g.encode(), digest_size=8).digest(), "big") >> 1 for g in grams}
 
 
 def keys(hashes: set[int]) -> list[int]:

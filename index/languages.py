@@ -18,6 +18,7 @@ query parser (:mod:`index.query`) searches any of those stems.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -210,23 +211,29 @@ def detect(text: str, sample: int = 2000) -> str | None:
     for lang, script in () if head.isascii() else _SCRIPTS:
         if len(script.findall(head)) > max(10, len(found) // 5):
             return lang
-    words = [w.lower() for w in found]
-    if len(words) < 8:
+    total = len(found)
+    if total < 8:
         return None
+    # Each distinct word looked up once, with its number of occurrences (a text's
+    # words repeat: this was a tenth of the ingest's time word by word).
     index = _stop_index()
+    lowered: dict[str, int] = {}
+    for w, n in Counter(found).items():
+        low = w.lower()
+        lowered[low] = lowered.get(low, 0) + n
     counts: dict[str, int] = {}
-    distinct: dict[str, set[str]] = {}
-    for w in words:
+    distinct: dict[str, int] = {}
+    for w, n in lowered.items():
         for lang in index.get(w, ()):
-            counts[lang] = counts.get(lang, 0) + 1
-            distinct.setdefault(lang, set()).add(w)
+            counts[lang] = counts.get(lang, 0) + n
+            distinct[lang] = distinct.get(lang, 0) + 1
     if not counts:
         return None
-    ranked = sorted(((n / len(words), lang) for lang, n in counts.items()), reverse=True)
+    ranked = sorted(((n / total, lang) for lang, n in counts.items()), reverse=True)
     best, lang = ranked[0]
     second = ranked[1][0] if len(ranked) > 1 else 0.0
-    english = counts.get(ENGLISH, 0) / len(words)
-    if lang != ENGLISH and (best < 0.25 or best < 1.5 * english or len(distinct[lang]) < 8):
+    english = counts.get(ENGLISH, 0) / total
+    if lang != ENGLISH and (best < 0.25 or best < 1.5 * english or distinct[lang] < 8):
         return ENGLISH if english >= 0.2 else None
     if best < 0.2 or best - second < 0.05:
         return None

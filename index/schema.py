@@ -22,7 +22,7 @@ from typing import Any
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.formats import Positions
 
-from index.analysis import EXACT_MARK, name_analyzer, text_analyzer
+from index.analysis import EXACT_MARK, index_positions, name_analyzer, text_analyzer
 
 #: BM25F weight of a title match relative to a body match.
 TITLE_BOOST = 2.5
@@ -82,6 +82,10 @@ def _compact(field: Any) -> Any:
     return field
 
 
+#: The encoding of a term found at one position, by format class and position.
+_ONE_POSITION: dict[type, dict[int, bytes]] = {Positions: {}, CompactPositions: {}}
+
+
 class ProseText(TEXT):
     """A ``TEXT`` field whose exact terms do not count in its length.
 
@@ -92,8 +96,29 @@ class ProseText(TEXT):
     """
 
     def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
-        for tbytes, freq, weight, vbytes in super().index(value, **kwargs):
-            yield (tbytes, 0 if tbytes[:1] == _MARK else freq, weight, vbytes)
+        if kwargs or not isinstance(value, str):
+            for tbytes, freq, weight, vbytes in super().index(value, **kwargs):
+                yield (tbytes, 0 if tbytes[:1] == _MARK else freq, weight, vbytes)
+            return
+        # The analyzer's terms in one pass (:func:`index.analysis.index_positions`),
+        # encoded as Whoosh's ``Positions.word_values`` encodes them.
+        boost = self.format.field_boost
+        encode = self.format.encode
+        # Most terms occur once in a text: their encoding depends on that position alone.
+        once = _ONE_POSITION.get(type(self.format), {})
+        for term, positions in index_positions(value).items():
+            count = len(positions)
+            freq = 0 if term[:1] == EXACT_MARK else count
+            if count == 1:
+                pos = positions[0]
+                vbytes = once.get(pos)
+                if vbytes is None:
+                    vbytes = encode(positions)
+                    if pos < 100_000:
+                        once[pos] = vbytes
+            else:
+                vbytes = encode(positions)
+            yield (term.encode("utf-8"), freq, float(count) * boost, vbytes)
 
 
 #: Facet names a user may ask for, and the (unanalysed, sortable) field holding each.

@@ -239,6 +239,16 @@ def _no_merge(writer: Any, segments: list[Any]) -> list[Any]:
     return segments
 
 
+def add(writer: IndexWriter, doc: IndexDoc) -> None:
+    """Add a new document to *writer* (from :func:`start_writer`); with worker processes,
+    its fields are made (``IndexDoc.fields()``: language detection, hashes) by a worker."""
+    deferred = getattr(writer, "add_deferred", None)
+    if deferred is not None:
+        deferred(doc)
+    else:
+        writer.add_document(**doc.fields())
+
+
 def parallel_supported() -> bool:
     """Whether worker processes can index here (:mod:`index.internals.workers`).
 
@@ -273,6 +283,10 @@ def start_writer(ix: FileIndex, *, timeout: float = LOCK_TIMEOUT, procs: int = 1
                 limitmb=WRITER_LIMIT_MB // procs,
                 codec=internals.codec(),
             )
+        elif internals.enabled():
+            from index.internals.flush import LengthCachingWriter
+
+            writer = LengthCachingWriter(ix, timeout=timeout, delay=0.05, limitmb=WRITER_LIMIT_MB)
         else:
             writer = ix.writer(
                 timeout=timeout, delay=0.05, limitmb=WRITER_LIMIT_MB, codec=internals.codec()
@@ -437,7 +451,7 @@ def rebuild(
         writer = start_writer(ix, timeout=timeout, procs=procs)
         try:
             for doc in docs:
-                writer.add_document(**doc.fields())
+                add(writer, doc)
                 count += 1
         except BaseException:
             discard(writer)

@@ -197,3 +197,48 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return False
+
+
+@needs_cores
+@pytest.mark.slow
+@pytest.mark.parametrize("method", METHODS)
+def test_documents_whose_fields_workers_make_are_indexed_as_one_process_indexes_them(
+    method: str, bbc_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # index.writer.add hands the workers the IndexDoc itself: they detect its language
+    # and hash its metadata (IndexDoc.fields()), not the parent.
+    from index.schema import IndexDoc
+
+    monkeypatch.setenv(workers.START_METHOD_ENV, method)
+    docs = [
+        IndexDoc(id=i, version=f"v{i}", title=title, body=body, source="BBC", tags=("business",))
+        for i, (title, body) in enumerate(bbc_docs(bbc_corpus, 240), start=1)
+    ]
+    indexed = []
+    for procs in (1, 2):
+        ix = iw.create(tmp_path / f"ix{procs}")
+        writer = iw.start_writer(ix, procs=procs)
+        for doc in docs:
+            iw.add(writer, doc)
+        if procs > 1:
+            assert len(writer.tasks) == 2  # type: ignore[attr-defined]
+        iw.finish(writer, new_docs=len(docs))
+        with ix.searcher() as searcher:
+            stored = sorted(searcher.all_stored_fields(), key=lambda f: int(f["id"]))
+            terms = sorted(searcher.reader().all_terms())
+            postings = {
+                word: sorted(
+                    stored_id(searcher, d) for d in searcher.postings("body", word).all_ids()
+                )
+                for word in (b"profit", b"\x01profit\x01profits", b"bank", b"market")
+            }
+        indexed.append((stored, terms, postings))
+        ix.close()
+    assert indexed[0] == indexed[1]
+    assert len(indexed[0][0]) == len(docs)
+    assert {f["lang"] for f in indexed[0][0]} == {"en"}  # detected (the docs give none)
+    assert indexed[0][2][b"profit"]
+
+
+def stored_id(searcher: object, docnum: int) -> int:
+    return int(searcher.stored_fields(docnum)["id"])  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ blockeval     evaluates word queries a block at a time        Whoosh's matchers:
 lengths       reads field lengths once per segment (BM25F)    one read per (document, term)
 merge         streams merged segments' postings               ``add_reader``: the same index
 workers       worker processes that cannot lose documents     one process indexes everything
+flush         a commit reads each field's lengths once        one read per posting
 fuzzy         expands fuzzy words from term lists in memory   Whoosh's automaton, every use
 wordlists     keeps each segment's words in a file beside it  not written; not read
 toc           reads the index's TOC once per generation       the TOC read (and unpickled) at

@@ -19,7 +19,9 @@ workers here are started with an explicit method (:func:`start_method`):
 picklable, so ``spawn`` and ``forkserver`` work too (``tests/test_workers.py``
 forces each).
 
-Internals used: ``MpWriter._new_task``, ``tasks``, ``resultqueue``,
+Internals used: ``MpWriter._new_task``, ``_enqueue``, ``docbuffer``, ``_grouping``,
+``_added_sub``, ``SubWriterTask._process_file`` (its job files) and ``run`` (rewritten:
+``_finalize_segment``, ``pool.fieldnames``), ``tasks``, ``resultqueue``,
 ``jobqueue``, ``subargs``, ``multisegment``, ``SubWriterTask`` and
 ``multiprocessing``'s ``Process._Popen`` (how a process object is started).
 With the gate closed (:mod:`index.internals`) ``index.writer.parallel_supported``
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 from contextlib import suppress
@@ -143,6 +146,21 @@ class _Task(SubWriterTask):
         context: Any = multiprocessing.get_context(self.method)
         return context.Process._Popen(process_obj)
 
+    def _process_file(self, filename: str, doc_count: int) -> None:
+        # Whoosh's, plus code 1: an object whose fields() the worker computes
+        # (StrictMpWriter.add_deferred), so that the parent does not.
+        writer = self.writer
+        tempstorage = writer.temp_storage()
+        with tempstorage.open_file(filename).raw_file() as f:
+            for _ in range(doc_count):
+                code, args = pickle.load(f)
+                if code == 1:
+                    args = args.fields()
+                else:
+                    assert code == 0
+                writer.add_document(**args)
+        tempstorage.delete_file(filename)
+
     def run(self) -> None:
         # Ctrl-C reaches the whole process group: the parent decides (it
         # commits what is stored, or cancels, which ends the workers). SIGINT
@@ -151,7 +169,26 @@ class _Task(SubWriterTask):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         _die_with(self.parent, self.method)
-        super().run()
+        self._work()
+
+    def _work(self) -> None:
+        # Whoosh's SubWriterTask.run, with a writer whose commit reads each field's
+        # lengths once (index/internals/flush.py).
+        from index.internals.flush import LengthCachingWriter
+
+        ix = self.storage.open_index(self.indexname)
+        writer = self.writer = LengthCachingWriter(ix, _lk=False, **self.kwargs)
+        while self.running:
+            jobinfo = self.jobqueue.get()
+            if jobinfo is None:
+                break
+            self._process_file(*jobinfo)
+        if not self.running:
+            writer.cancel()
+        else:
+            assert self.multisegment
+            segment = writer._finalize_segment()
+            self.resultqueue.put((None, writer.pool.fieldnames, segment), timeout=5)
 
 
 class StrictMpWriter(MpWriter):
@@ -189,6 +226,16 @@ class StrictMpWriter(MpWriter):
             if not was_blocked:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         return task
+
+    def add_deferred(self, doc: Any) -> None:
+        """Add a document whose ``fields()`` (the keyword arguments of
+        ``add_document``) a worker process computes: the text analysis before
+        Whoosh's (language detection, hashes) is then done on the workers' cores,
+        not in the parent, which has the database's side of the ingest to do."""
+        self.docbuffer.append((1, doc))
+        if not self._grouping and len(self.docbuffer) >= self.batchsize:
+            self._enqueue()
+        self._added_sub = True
 
     def cancel(self) -> None:
         # MpWriter.cancel only sets a flag on its own copies of the worker
