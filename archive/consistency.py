@@ -39,7 +39,7 @@ from archive.changelog import (
     write_applied,
 )
 from archive.documents import index_doc
-from archive.errors import ArchiveError, DatabaseDamaged, index_unavailable
+from archive.errors import ArchiveError, DatabaseDamaged, environment_error, index_unavailable
 from archive.home import Home
 from archive.integrity import stored_fields
 from archive.outbox import IndexChanges, chunks, delete_outbox
@@ -278,9 +278,8 @@ class IndexKeeper:
             except BaseException as exc:
                 try:
                     if run.between_batches and not isinstance(exc, IndexingError):
-                        # Interrupted (Ctrl-C) or failed outside a batch: the writer
-                        # holds only stored batches; keep them rather than index them
-                        # again. (A second Ctrl-C meanwhile still drops the writer.)
+                        # Interrupted (Ctrl-C) or failed outside a batch: keep the writer's
+                        # stored batches (a second Ctrl-C meanwhile still drops the writer).
                         with suppress(Exception):
                             run.finish()
                 finally:
@@ -427,7 +426,8 @@ class IndexKeeper:
                 iw.apply(writer, [index_doc(a) for a in live.values()], set(ids) - set(live))
         except IndexingError as exc:
             self.fresh_ix()
-            raise index_unavailable(exc, "settle") from exc
+            home = self.paths.path
+            raise environment_error(exc, home) or index_unavailable(exc, "settle") from exc
         if horizon is not None and applied is not None:
             write_applied(self.paths.applied, Applied(horizon, applied.own))
             return len(ids)
