@@ -25,6 +25,7 @@ from whoosh.searching import Searcher
 
 from index.internals import blockeval
 from index.internals.fuzzy import MAX_FUZZY_CHARS
+from index.internals.lengths import field_lengths
 from index.query import positive_leaves
 
 #: How many of the best BM25F hits are re-ranked by proximity.
@@ -301,7 +302,7 @@ def rerank(
         elif proximity is not None:
             value = _weighted(groups, body[d], score / top, cover, proximity, coverage)
         else:
-            length = searcher.doc_field_length(d, "body", 0) or 1
+            length = _length(searcher, "body", d)
             value = fragment_value(
                 groups, body[d], score / top, cover, length / body_mean, coverage=coverage
             )
@@ -441,16 +442,26 @@ def field_bm25(
     For a headline-long query this ranks better than BM25F with proximity
     (bench/README.md, "Remembered fragments").
     """
+    norms = {}
+    for fieldname in ("body", "title"):
+        mean = searcher.avg_field_length(fieldname, 1.0) or 1.0
+        norms[fieldname] = K1 * (1 - B + B * _length(searcher, fieldname, docnum) / mean)
     value = 0.0
     for g, idf in zip(groups, weights, strict=True):
         for fieldname, where in (("body", body), ("title", title)):
             tf = sum(len(where.get(t, ())) for t in g)
             if tf:
-                mean = searcher.avg_field_length(fieldname, 1.0) or 1.0
-                length = max(searcher.doc_field_length(docnum, fieldname, 0) or 0, 1)
-                norm = K1 * (1 - B + B * length / mean)
-                value += idf * tf * (K1 + 1) / (tf + norm)
+                value += idf * tf * (K1 + 1) / (tf + norms[fieldname])
     return value
+
+
+def _length(searcher: Searcher, fieldname: str, docnum: int) -> int:
+    """*docnum*'s length in *fieldname* (at least 1), from memory when it can be."""
+    lengths = field_lengths(searcher, fieldname)
+    found = lengths(docnum) if lengths is not None else None
+    if found is None:
+        found = searcher.doc_field_length(docnum, fieldname, 0)
+    return max(int(found or 0), 1)
 
 
 # --- rescue -------------------------------------------------------------------------------
