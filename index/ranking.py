@@ -5,9 +5,9 @@ of a search. A query of up to :data:`MID_QUERY` words is a remembered fragment: 
 words near each other and in the query's order (phrase-like evidence: the shortest
 window, each pair in order, all of them in order, how likely one sentence of the
 article gave them) count with the normalised BM25F score, weighted by how much of
-the query (by IDF) the article has. A longer query (a headline) is ranked by BM25 on
-title and body each on its own length; from :data:`LONG_QUERY` words (a pasted
-sentence or description, whose words scatter over the article) BM25F alone ranks.
+the query (by IDF) the article has. A longer query (a headline, a pasted sentence or
+description, whose words scatter over the article) is ranked by BM25 on title and
+body each on its own length, without proximity.
 Fuzzy and wildcard words, and corrected queries, keep BM25F plus proximity. The
 weights were chosen on ``bench/relevance.py``'s and ``bench/descriptions.py``'s
 query sets of one seed and checked on another (bench/README.md).
@@ -43,11 +43,13 @@ LONG_PROXIMITY_WEIGHT = 2.0
 COVERAGE_WEIGHT = 1.5
 FRAGMENT_COVERAGE_WEIGHT = 100.0
 #: Up to this many words a query is a fragment (:func:`fragment_value`); longer (a
-#: headline), its hits are ranked by per-field BM25 (:func:`field_bm25`); from
-#: :data:`LONG_QUERY` words (a pasted sentence or description) by BM25F alone: on
-#: 20-40-word descriptions proximity and coverage put long articles first.
+#: headline), its hits are ranked by per-field BM25 (:func:`field_bm25`), the title
+#: weighing :data:`LONG_TITLE_WEIGHT` from :data:`LONG_QUERY` words (a pasted sentence
+#: or description: proximity and coverage put long articles first, and a headline
+#: shares more of a description's words than of a headline's).
 MID_QUERY = 4
 LONG_QUERY = 8
+LONG_TITLE_WEIGHT = 2.0
 #: :func:`field_bm25`'s parameters (Whoosh's BM25F defaults).
 B = 0.75
 K1 = 1.2
@@ -248,9 +250,8 @@ def rerank(
     """Re-rank the first :data:`RERANK_DEPTH` hits; how depends on the query's length.
 
     Up to :data:`MID_QUERY` words (a remembered fragment): BM25F plus word proximity,
-    the words in the query's order near each other (:func:`fragment_value`). From
-    :data:`MID_QUERY` + 1 words (a headline): per-field BM25 (:func:`field_bm25`). From
-    :data:`LONG_QUERY` words (a pasted sentence or description): BM25F as found.
+    the words in the query's order near each other (:func:`fragment_value`). Longer (a
+    headline, a pasted sentence or description): per-field BM25 (:func:`field_bm25`).
 
     :param coverage: rank first by how many of the query's words an article has
         (for the most-words rescue, where not every hit has them all).
@@ -268,7 +269,7 @@ def rerank(
     # such): BM25F plus proximity, whatever the query's length (bench/misspelt.py).
     if proximity is None and any(isinstance(leaf, wq.MultiTerm) for leaf in positive_leaves(q)):
         proximity = PROXIMITY_WEIGHT if len(groups) <= SHORT_QUERY else LONG_PROXIMITY_WEIGHT
-    if not groups or (len(groups) >= LONG_QUERY and proximity is None):
+    if not groups:
         return found
     top = max(s for _, s, _ in head) or 1.0
     all_terms = set().union(*groups)
@@ -298,7 +299,10 @@ def rerank(
         has = [any(t in body[d] or t in title[d] for t in g) for g in groups]
         cover = sum(w for w, h in zip(weights, has, strict=True) if h) / whole
         if per_field:
-            value = field_bm25(searcher, groups, weights, d, body[d], title[d])
+            long = len(groups) >= LONG_QUERY
+            value = field_bm25(
+                searcher, groups, weights, d, body[d], title[d], LONG_TITLE_WEIGHT if long else 1.0
+            )
         elif proximity is not None:
             value = _weighted(groups, body[d], score / top, cover, proximity, coverage)
         else:
@@ -436,8 +440,9 @@ def field_bm25(
     docnum: int,
     body: dict[str, list[int]],
     title: dict[str, list[int]],
+    title_weight: float = 1.0,
 ) -> float:
-    """BM25 of title and body each on its own length (title weight 1, Whoosh's IDF).
+    """BM25 of title and body each on its own length (Whoosh's IDF).
 
     For a headline-long query this ranks better than BM25F with proximity
     (bench/README.md, "Remembered fragments").
@@ -451,7 +456,8 @@ def field_bm25(
         for fieldname, where in (("body", body), ("title", title)):
             tf = sum(len(where.get(t, ())) for t in g)
             if tf:
-                value += idf * tf * (K1 + 1) / (tf + norms[fieldname])
+                weight = title_weight if fieldname == "title" else 1.0
+                value += weight * idf * tf * (K1 + 1) / (tf + norms[fieldname])
     return value
 
 
