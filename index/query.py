@@ -52,6 +52,9 @@ _MINUS = re.compile(r"(?:(?<=^)|(?<=[\s(]))-(?=[\w\"(=])")
 #: An operator typed between words (``a AND b`` parses as ``a b`` would; ``a OR the``, as ``a``).
 _TYPED_OPERATOR = re.compile(r"(?<!\S)(?:AND|OR|NOT)(?!\S)")
 _DATE_RANGE = re.compile(r"\b(published|date):([\w-]*)\.\.([\w-]*)")
+#: A ``?`` ending a word (``Paris?``, ``"in Paris"?``) is a question mark, not a wildcard:
+#: a pasted question is searched for its words (``wom?n`` is still a wildcard).
+_QUESTION_MARK = re.compile(r'(?<=[\w")\]])\?+(?=[\s)]|$)')
 #: ``key:value`` or ``key:"a value"`` naming an extra field.
 _EXTRA = re.compile(r'(?<![\w:])([A-Za-z_]+):("[^"]*"|[^\s()"]+)')
 
@@ -201,6 +204,7 @@ def words_of(text: str) -> tuple[str, ...]:
 
 
 def _rewrite(text: str, extra_keys: frozenset[str] = frozenset()) -> str:
+    text = _QUESTION_MARK.sub("", text)
     text = _MINUS.sub("NOT ", text)
     if extra_keys:
         text = _EXTRA.sub(lambda m: _extra_clause(m, extra_keys), text)

@@ -85,6 +85,9 @@ def found(ix: object, q: str, **kw: object) -> list[int]:
         ('"troops ground"~5', [3]),  # within five words: not doc 4 (too far)
         ('"troops ground"~20', [3, 4]),
         ("deplo*", [1]),
+        ("ukra?ne", [1]),  # a ? inside a word: any one letter
+        ("will troops deploy?", [1]),  # a ? ending a word: a question mark, not a wildcard
+        ('"troops stay"? home', [2]),
         ("ukrane~", [1]),
         ("budgit~1", [2]),
         ("title:nato", [2]),
@@ -159,3 +162,9 @@ def test_words_of_a_query() -> None:
         "force",
         "x",
     )
+
+
+def test_a_pasted_question_is_plain_words_that_a_rescue_may_relax() -> None:
+    schema = make_schema()
+    assert not parse(schema, "Will the troops deploy to Ukraine?").explicit
+    assert parse(schema, "Will the tro?ps deploy").explicit  # an inner ? stays a wildcard
