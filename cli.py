@@ -109,12 +109,13 @@ class State:
     def database(self) -> str | None:  # a PostgreSQL URL (None: the home's own database)
         return self.settings["database"].value  # type: ignore[no-any-return]
 
-    def archive(self) -> Archive:
+    def archive(self, *, index: bool = True) -> Archive:
         """The archive, opened for writing (closed when the command ends); notices printed."""
         from archive.facade import Archive
         from cli_terminal import progress_for
 
-        archive = Archive.open(self.home, database=self.database, progress=progress_for(self.quiet))
+        progress = progress_for(self.quiet)
+        archive = Archive.open(self.home, database=self.database, progress=progress, index=index)
         click.get_current_context().call_on_close(archive.close)
         echo_notices(archive.notices)
         return archive
@@ -601,7 +602,7 @@ def reindex(state: State) -> None:
     """
     from archive.render import plural
 
-    count = state.archive().reindex()
+    count = state.archive(index=False).reindex()
     click.echo(f"reindexed {count} {plural(count, 'article')}")
 
 

@@ -96,6 +96,7 @@ class IndexKeeper:
         database: str | None = None,
         lock_timeout: float | None = None,
         progress: Progress | None = None,
+        index: bool = True,
     ) -> IndexKeeper:
         """Open the archive at *home*, creating it if needed and upgrading its schema.
 
@@ -103,13 +104,8 @@ class IndexKeeper:
         another process is writing: it finishes it instead). A missing or empty
         index is rebuilt from the database, with a notice in :attr:`notices`; a
         damaged one makes index operations raise :class:`IndexUnavailable`
-        until ``reindex``.
+        until ``reindex``. The parameters are :meth:`archive.facade.Archive.open`'s.
 
-        :param database: a PostgreSQL URL the home is to follow (a shared store,
-            :mod:`archive.changelog`); None: the one the home follows, else its
-            own SQLite file.
-        :param lock_timeout: seconds to wait for another writer (default:
-            ``$ARCHIVE_LOCK_TIMEOUT``, else 60).
         :raises ArchiveError: the home cannot be used, the database is damaged or
             was made by a newer version of the tool.
         """
@@ -135,8 +131,9 @@ class IndexKeeper:
         keeper = cls(home, Store(Home(home).database, busy_timeout=timeout), lock_timeout=timeout)
         keeper.progress = progress or keeper.progress
         try:
-            keeper.ensure_index()
-            keeper.settle(wait=False)
+            if index:
+                keeper.ensure_index()
+                keeper.settle(wait=False)
             keeper.remove_leftovers()
         except BaseException:
             keeper.close()

@@ -47,6 +47,7 @@ class Archive(Feeds, Fetching, Intake, Reader):
         database: str | None = None,
         lock_timeout: float | None = None,
         progress: Progress | None = None,
+        index: bool = True,
     ) -> Archive:
         """Open the archive at *home*, creating it if needed and upgrading its schema.
 
@@ -63,11 +64,14 @@ class Archive(Feeds, Fetching, Intake, Reader):
             ``$ARCHIVE_LOCK_TIMEOUT``, else 60).
         :param progress: where long jobs report their phases and lock waits
             (default: nowhere; see :mod:`archive.progress`).
+        :param index: False: neither open nor rebuild the index (:meth:`reindex` will).
         :raises ArchiveError: the home cannot be used, the database is damaged or
             was made by a newer version of the tool.
         """
         return cls(
-            IndexKeeper.open(home, database=database, lock_timeout=lock_timeout, progress=progress)
+            IndexKeeper.open(
+                home, database=database, lock_timeout=lock_timeout, progress=progress, index=index
+            )
         )
 
     def close(self) -> None:

@@ -99,6 +99,18 @@ def test_reindex_rebuilds_into_a_new_directory(home: Path, runner) -> None:
     assert index_versions(home) == db_versions(home)
 
 
+def test_reindex_of_an_outdated_index_rebuilds_it_once(home: Path, runner) -> None:
+    from index.analysis import ANALYSIS_VERSION
+
+    (home / "index" / "ANALYSIS_VERSION").write_text("1")
+    result = run(runner, home, "reindex")
+    assert result.exit_code == 0, result.output
+    # Not "rebuilt it from the database" on opening, then a second rebuild.
+    assert result.output == "reindexed 11 articles\n"
+    assert (home / "index" / "ANALYSIS_VERSION").read_text().strip() == str(ANALYSIS_VERSION)
+    assert index_versions(home) == db_versions(home)
+
+
 @pytest.mark.slow
 def test_interrupted_reindex_leaves_the_old_index_working(tmp_path: Path, runner) -> None:
     home = tmp_path / "home"
