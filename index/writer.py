@@ -286,7 +286,9 @@ def start_writer(ix: FileIndex, *, timeout: float = LOCK_TIMEOUT, procs: int = 1
         elif internals.enabled():
             from index.internals.flush import LengthCachingWriter
 
-            writer = LengthCachingWriter(ix, timeout=timeout, delay=0.05, limitmb=WRITER_LIMIT_MB)
+            writer = LengthCachingWriter(
+                ix, timeout=timeout, delay=0.05, limitmb=WRITER_LIMIT_MB, codec=internals.codec()
+            )
         else:
             writer = ix.writer(
                 timeout=timeout, delay=0.05, limitmb=WRITER_LIMIT_MB, codec=internals.codec()

@@ -291,3 +291,22 @@ def test_a_damaged_compact_list_is_unreadable_not_wrong() -> None:
 
         with pytest.raises(postings.Unreadable):
             postings.decode(Cut(), offset, length, None)
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_the_archives_writers_write_the_compact_codec(
+    bbc_corpus: Path, tmp_path: Path, procs: int
+) -> None:
+    """Whichever writer an ingest or rebuild takes (one process, or worker processes),
+    its segments are in the compact format while the gate is open."""
+    if procs > 1 and not iw.parallel_supported():
+        pytest.skip("no worker processes on this platform")
+    ix = iw.create(tmp_path / "index")
+    w = iw.start_writer(ix, procs=procs)
+    iw.apply(w, _docs(bbc_corpus, 40), [])
+    iw.finish(w)
+    ix = iw.open_index(tmp_path / "index")
+    segments = ix._segments()
+    assert segments
+    assert all(isinstance(seg.codec(), CompactCodec) for seg in segments)
+    ix.close()
