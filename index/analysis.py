@@ -56,7 +56,8 @@ from index.languages import ENGLISH, LanguageTokenizer, is_english, stem_for, st
 #: ``version`` and ``meta`` stored, not indexed.
 #: 6: positions kept as arrays (:class:`index.schema.CompactPositions`), posting blocks
 #: written without pickling (:mod:`index.internals.compact`).
-ANALYSIS_VERSION = 6
+#: 7: ``meta`` stored as 128 bits of its SHA-256 (32 hex digits), not 256.
+ANALYSIS_VERSION = 7
 
 #: Starts an exact term (and separates its stem from its exact form): below every
 #: character a word holds, so a field's exact terms come first in its term list,
