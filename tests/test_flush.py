@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from whoosh.writing import SegmentWriter
 
 from index import writer as iw
@@ -31,6 +32,7 @@ def summary(ix: Any) -> list[tuple[Any, ...]]:
     return out
 
 
+@pytest.mark.slow  # (about a second: two indexes of real articles)
 def test_lengths_read_once_make_the_same_index(bbc_corpus: Path, tmp_path: Path) -> None:
     files = sorted((bbc_corpus / "politics").glob("*.txt"))[:60]
     docs = []
