@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from archive import Archive
+from index import internals
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "examples" / "000_4fc7972ffbe2aa8d.txt"
@@ -228,3 +229,19 @@ LONGEST_FIRST = (
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: else as collected
+
+
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[bool], None]]:
+    """Open or close the Whoosh-internals gate (:mod:`index.internals`) for the rest of
+    the test (read again each time)."""
+
+    def set_gate(open_: bool) -> None:
+        if open_:
+            monkeypatch.delenv(internals.ENV, raising=False)
+        else:
+            monkeypatch.setenv(internals.ENV, "off")
+        internals.reset()
+
+    yield set_gate
+    internals.reset()

@@ -10,7 +10,7 @@ compact index searched with the gate open, Whoosh's with the gate closed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -52,19 +52,6 @@ def _docs(bbc: Path, n: int) -> list[IndexDoc]:
             )
         )
     return docs
-
-
-@pytest.fixture
-def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[bool], None]]:
-    def set_gate(open_: bool) -> None:
-        if open_:
-            monkeypatch.delenv(internals.ENV, raising=False)
-        else:
-            monkeypatch.setenv(internals.ENV, "off")
-        internals.reset()
-
-    yield set_gate
-    internals.reset()
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ way the engine ran.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -35,21 +34,6 @@ QUERIES = (
     "profits~",
     "qwzxv oil",
 )
-
-
-@pytest.fixture
-def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[bool], None]]:
-    """Open or close the gate for the rest of the test (read again each time)."""
-
-    def set_gate(open_: bool) -> None:
-        if open_:
-            monkeypatch.delenv(internals.ENV, raising=False)
-        else:
-            monkeypatch.setenv(internals.ENV, "off")
-        internals.reset()
-
-    yield set_gate
-    internals.reset()
 
 
 @pytest.fixture(scope="module")
