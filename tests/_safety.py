@@ -11,6 +11,7 @@ import random
 import sqlite3
 import sys
 from pathlib import Path
+from typing import Any
 
 WORDS = (
     "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike "
@@ -108,3 +109,30 @@ def file_states(home: Path) -> dict[str, tuple[int, int, int]]:
         st = path.stat()
         out[str(path.relative_to(home))] = (st.st_size, st.st_mtime_ns, st.st_mode)
     return out
+
+
+def bbc_index_docs(bbc: Path, sections: tuple[str, ...], n: int) -> list[Any]:
+    """The first *n* real BBC articles of *sections* as ``IndexDoc``s (ids 1..n), with a
+    source, an author on every third, two tags each and dates spread over 2004–2005."""
+    from datetime import datetime
+
+    from archive.ingest import read_path
+    from index.schema import IndexDoc
+
+    files = [f for s in sections for f in sorted((bbc / s).glob("*.txt"))][:n]
+    docs: list[Any] = []
+    for i, f in enumerate(files):
+        (draft,) = read_path(f)
+        docs.append(
+            IndexDoc(
+                i + 1,
+                f"v{i}",
+                draft.title,
+                draft.body,
+                source="BBC",
+                author="Ann Lee" if i % 3 == 0 else None,
+                tags=(f.parent.name, "odd" if i % 2 else "even"),
+                published=datetime(2004 + i % 2, 1 + i % 12, 1 + i % 28, i % 24),
+            )
+        )
+    return docs

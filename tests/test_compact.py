@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _safety import bbc_index_docs
 from whoosh.analysis import DelimitedAttributeFilter, RegexTokenizer
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.filedb.filestore import RamStorage
 from whoosh.formats import Positions
 
-from archive.ingest import read_path
 from index import internals
 from index import search as isearch
 from index import writer as iw
@@ -35,23 +35,7 @@ DELETED = (4, 17, 60, 61, 133)
 
 
 def _docs(bbc: Path, n: int) -> list[IndexDoc]:
-    files = [f for s in ("business", "tech") for f in sorted((bbc / s).glob("*.txt"))][:n]
-    docs = []
-    for i, f in enumerate(files):
-        (draft,) = read_path(f)
-        docs.append(
-            IndexDoc(
-                i + 1,
-                f"v{i}",
-                draft.title,
-                draft.body,
-                source="BBC",
-                author="Ann Lee" if i % 3 == 0 else None,
-                tags=(f.parent.name, "odd" if i % 2 else "even"),
-                published=datetime(2004 + i % 2, 1 + i % 12, 1 + i % 28, i % 24),
-            )
-        )
-    return docs
+    return bbc_index_docs(bbc, ("business", "tech"), n)
 
 
 @pytest.fixture(scope="module")

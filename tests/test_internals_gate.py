@@ -13,14 +13,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from _safety import bbc_index_docs
 from click.testing import CliRunner
 
 import cli
-from archive.ingest import read_path
 from index import internals
 from index import search as isearch
 from index import writer as iw
-from index.schema import IndexDoc
 
 QUERIES = (
     "market",
@@ -39,23 +38,7 @@ QUERIES = (
 @pytest.fixture(scope="module")
 def segmented(bbc_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Three segments of real BBC articles, with deletions."""
-    files = [f for s in ("business", "politics") for f in sorted((bbc_corpus / s).glob("*.txt"))]
-    docs = []
-    for i, f in enumerate(files[:240]):
-        (draft,) = read_path(f)
-        published = datetime(2004 + i % 2, 1 + i % 12, 1 + i % 28)
-        docs.append(
-            IndexDoc(
-                i + 1,
-                f"v{i}",
-                draft.title,
-                draft.body,
-                source="BBC",
-                author="Ann Lee" if i % 3 == 0 else None,
-                tags=(f.parent.name, "odd" if i % 2 else "even"),
-                published=published,
-            )
-        )
+    docs = bbc_index_docs(bbc_corpus, ("business", "politics"), 240)
     path = tmp_path_factory.mktemp("gate") / "index"
     ix = iw.create(path)
     for start in range(0, len(docs), 80):  # in the archive's codec
